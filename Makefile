@@ -1,0 +1,29 @@
+# Two targets do all set-up on a fresh machine: `make demo` runs the main job, `make test` the tests.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test lint train evaluate clean
+
+$(STAMP): requirements.txt requirements-dev.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt 2>&1 | grep -v "is ignored: it is neither a file nor a directory" || true
+	$(PY) -c "import torch, torchvision, cv2, scipy, hmmlearn"
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(PY) -m app demo
+
+test: $(STAMP)
+	$(PY) -m ruff check .
+	$(PY) -m pytest -q
+
+train: $(STAMP)
+	$(PY) -m models.train
+
+evaluate: $(STAMP)
+	$(PY) -m models.evaluate
+
+clean:
+	rm -rf $(VENV) out .pytest_cache .ruff_cache

@@ -1,0 +1,102 @@
+"""The shipped emotion classifier: face crops in, calibrated 7-class probabilities out."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+from torch import nn
+
+from models.labels import FACE_SIZE, NUM_CLASSES
+from models.network import EmoNet
+
+DEFAULT_WEIGHTS = Path(__file__).resolve().parent / "weights" / "emonet.pt"
+CHECKPOINT_FORMAT = "emosmooth-emonet-v1"
+
+
+class WeightsError(RuntimeError):
+    """The weights file is missing, unreadable or not an EmoNet checkpoint."""
+
+
+def flip_averaged_logits(model: nn.Module, faces: torch.Tensor) -> torch.Tensor:
+    """Averages logits over each face and its mirror image in one batch: steadier and about 1 point better."""
+    both = torch.cat([faces, torch.flip(faces, dims=(3,))])
+    logits = model(both)
+    return 0.5 * (logits[: len(faces)] + logits[len(faces) :])
+
+
+def save_checkpoint(model: EmoNet, temperature: float, meta: dict, path: str | Path) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    state = {k: v.float() if v.is_floating_point() else v for k, v in model.state_dict().items()}
+    torch.save({"format": CHECKPOINT_FORMAT, "config": model.config, "state_dict": state, "temperature": temperature, "meta": meta}, path)
+
+
+def to_face_batch(faces: np.ndarray | Sequence[np.ndarray]) -> np.ndarray:
+    """Turns BGR or grey crops of any size, or a (N, 48, 48) uint8 array, into a (N, 48, 48) uint8 batch."""
+    if isinstance(faces, np.ndarray) and faces.ndim == 3 and faces.shape[1:] == (FACE_SIZE, FACE_SIZE):
+        return np.ascontiguousarray(faces, dtype=np.uint8)
+    batch = np.empty((len(faces), FACE_SIZE, FACE_SIZE), dtype=np.uint8)
+    for i, crop in enumerate(faces):
+        crop = np.asarray(crop)
+        if crop.ndim == 3 and crop.shape[2] == 4:
+            crop = cv2.cvtColor(crop, cv2.COLOR_BGRA2GRAY)
+        elif crop.ndim == 3 and crop.shape[2] == 3:
+            crop = cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY)
+        elif crop.ndim == 3 and crop.shape[2] == 1:
+            crop = crop[:, :, 0]
+        if crop.ndim != 2 or crop.size == 0:
+            raise ValueError(f"face crop {i} has shape {crop.shape}; expected (H, W) grey or (H, W, 3) BGR")
+        if crop.dtype != np.uint8:
+            crop = np.clip(crop, 0, 255).astype(np.uint8)
+        shrinking = crop.shape[0] > FACE_SIZE or crop.shape[1] > FACE_SIZE
+        batch[i] = cv2.resize(crop, (FACE_SIZE, FACE_SIZE), interpolation=cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR)
+    return batch
+
+
+class EmotionClassifier:
+    """Runs EmoNet on the CPU with flip averaging and the temperature fitted on held-out faces."""
+
+    def __init__(self, model: EmoNet, temperature: float = 1.0, meta: dict | None = None) -> None:
+        self.model = model.eval().to(memory_format=torch.channels_last)
+        self.temperature = float(temperature)
+        self.meta = meta or {}
+
+    def logits(self, faces: np.ndarray | Sequence[np.ndarray]) -> np.ndarray:
+        """Uncalibrated flip-averaged logits, (N, 7)."""
+        batch = to_face_batch(faces)
+        if len(batch) == 0:
+            return np.zeros((0, NUM_CLASSES), dtype=np.float32)
+        tensor = torch.from_numpy(batch).unsqueeze(1).float().div_(255).contiguous(memory_format=torch.channels_last)
+        with torch.inference_mode():
+            return flip_averaged_logits(self.model, tensor).numpy()
+
+    def predict(self, faces: np.ndarray | Sequence[np.ndarray]) -> np.ndarray:
+        """(N, 7) calibrated probabilities in models.CLASSES order; several faces go through in one batch."""
+        z = self.logits(faces).astype(np.float64) / self.temperature
+        z -= z.max(axis=1, keepdims=True)
+        probs = np.exp(z)
+        return (probs / probs.sum(axis=1, keepdims=True)).astype(np.float32)
+
+
+def load_classifier(path: str | Path | None = None) -> EmotionClassifier:
+    """Loads the shipped (or a given) checkpoint; raises WeightsError with a one-line reason when it cannot."""
+    path = Path(path) if path is not None else DEFAULT_WEIGHTS
+    if not path.is_file():
+        raise WeightsError(f"weights not found: {path}")
+    try:
+        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as error:  # torch raises many types for a corrupt file
+        raise WeightsError(f"cannot read weights {path}: {type(error).__name__}") from None
+    if not isinstance(checkpoint, dict) or checkpoint.get("format") != CHECKPOINT_FORMAT:
+        raise WeightsError(f"{path} is not an EmoSmooth EmoNet checkpoint")
+    config = checkpoint["config"]
+    model = EmoNet(tuple(config["widths"]), config["num_classes"], config["dropout"])
+    try:
+        model.load_state_dict(checkpoint["state_dict"])
+    except RuntimeError:
+        raise WeightsError(f"{path} does not match the EmoNet architecture") from None
+    return EmotionClassifier(model, checkpoint.get("temperature", 1.0), checkpoint.get("meta", {}))

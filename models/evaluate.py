@@ -1,0 +1,125 @@
+"""Evaluates the shipped classifier on a FER2013-style split: accuracy, macro-F1, recall, confusion, ECE, latency.
+
+    python -m models.evaluate [--data NPZ] [--split NAME] [--weights PATH] [--limit N] [--json PATH]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from models.calibration import expected_calibration_error, negative_log_likelihood, softmax
+from models.classifier import WeightsError, load_classifier
+from models.data import DEFAULT_DATA, SELECT_SPLIT, load_split
+from models.labels import CLASSES, NUM_CLASSES
+
+PREDICT_BATCH = 256
+LATENCY_WARMUP = 20
+LATENCY_REPEATS = 200
+LATENCY_BATCH_SIZES = (1, 4)
+
+
+def confusion_matrix(labels: np.ndarray, predicted: np.ndarray) -> np.ndarray:
+    """Rows are true classes, columns predicted ones."""
+    return np.bincount(labels * NUM_CLASSES + predicted, minlength=NUM_CLASSES**2).reshape(NUM_CLASSES, NUM_CLASSES)
+
+
+def classification_metrics(labels: np.ndarray, probs: np.ndarray) -> dict:
+    predicted = probs.argmax(axis=1)
+    confusion = confusion_matrix(labels, predicted)
+    support = confusion.sum(axis=1)
+    predicted_count = confusion.sum(axis=0)
+    true_positive = np.diag(confusion)
+    recall = np.divide(true_positive, support, out=np.zeros(NUM_CLASSES), where=support > 0)
+    precision = np.divide(true_positive, predicted_count, out=np.zeros(NUM_CLASSES), where=predicted_count > 0)
+    f1 = np.divide(2 * precision * recall, precision + recall, out=np.zeros(NUM_CLASSES), where=(precision + recall) > 0)
+    present = support > 0
+    return {
+        "accuracy": float((predicted == labels).mean()),
+        "macro_f1": float(f1[present].mean()),
+        "recall": dict(zip(CLASSES, recall.round(4).tolist(), strict=True)),
+        "confusion": confusion.tolist(),
+    }
+
+
+def per_face_latency_ms(classifier, faces: np.ndarray) -> dict:
+    """Median and p95 wall time per face of predict(), crops at their native size, after warm-up."""
+    results = {}
+    for batch_size in LATENCY_BATCH_SIZES:
+        batch = [faces[i % len(faces)] for i in range(batch_size)]
+        for _ in range(LATENCY_WARMUP):
+            classifier.predict(batch)
+        times = []
+        for _ in range(LATENCY_REPEATS):
+            started = time.perf_counter()
+            classifier.predict(batch)
+            times.append((time.perf_counter() - started) * 1000 / batch_size)
+        results[f"batch{batch_size}"] = {"p50": float(np.median(times)), "p95": float(np.percentile(times, 95))}
+    return results
+
+
+def evaluate(data: str | Path, split: str, weights: str | None = None, limit: int = 0) -> dict:
+    faces, labels = load_split(data, split)
+    if limit:
+        pick = np.linspace(0, len(labels) - 1, min(limit, len(labels))).astype(int)  # splits are sorted by class
+        faces, labels = faces[pick], labels[pick]
+    classifier = load_classifier(weights)
+    logits = np.concatenate([classifier.logits(faces[s : s + PREDICT_BATCH]) for s in range(0, len(faces), PREDICT_BATCH)])
+    raw = softmax(logits)
+    calibrated = softmax(logits, classifier.temperature)
+    report = {"split": split, "faces": len(labels), "temperature": classifier.temperature}
+    report.update(classification_metrics(labels, calibrated))
+    report["ece_uncalibrated"] = expected_calibration_error(raw, labels)
+    report["ece"] = expected_calibration_error(calibrated, labels)
+    report["nll_uncalibrated"] = negative_log_likelihood(raw, labels)
+    report["nll"] = negative_log_likelihood(calibrated, labels)
+    report["latency_ms_per_face"] = per_face_latency_ms(classifier, faces)
+    return report
+
+
+def format_report(report: dict) -> str:
+    lines = [
+        f"split {report['split']}: {report['faces']} faces",
+        f"accuracy      {report['accuracy']:.4f}",
+        f"macro-F1      {report['macro_f1']:.4f}",
+        f"ECE           {report['ece']:.4f} (uncalibrated {report['ece_uncalibrated']:.4f}, T={report['temperature']:.3f})",
+        f"NLL           {report['nll']:.4f} (uncalibrated {report['nll_uncalibrated']:.4f})",
+        "recall        " + "  ".join(f"{name} {value:.3f}" for name, value in report["recall"].items()),
+        "confusion (rows true, columns predicted)",
+        "          " + "".join(f"{name[:8]:>9}" for name in CLASSES),
+    ]
+    for name, row in zip(CLASSES, report["confusion"], strict=True):
+        lines.append(f"{name:>9} " + "".join(f"{count:9d}" for count in row))
+    for batch, figures in report["latency_ms_per_face"].items():
+        lines.append(f"latency       {batch}: p50 {figures['p50']:.2f} ms/face, p95 {figures['p95']:.2f} ms/face")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m models.evaluate", description=__doc__.splitlines()[0])
+    parser.add_argument("--data", default=str(DEFAULT_DATA), help="npz laid out like fer2013.npz (x_<split>, y_<split>)")
+    parser.add_argument("--split", default=SELECT_SPLIT)
+    parser.add_argument("--weights", default=None, help="checkpoint (default: the shipped models/weights/emonet.pt)")
+    parser.add_argument("--limit", type=int, default=0, help="evaluate on N faces spread over the split")
+    parser.add_argument("--json", default=None, help="also write the report as JSON here")
+    args = parser.parse_args(argv)
+    try:
+        report = evaluate(args.data, args.split, args.weights, args.limit)
+    except (FileNotFoundError, KeyError, ValueError, WeightsError) as error:
+        message = error.args[0] if isinstance(error, KeyError) and error.args else error
+        print(f"error: {message}", file=sys.stderr)
+        return 2
+    print(format_report(report))
+    if args.json:
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json).write_text(json.dumps(report, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,129 @@
+"""Trains EmoNet on FER2013 Training, selects the epoch on PublicTest, calibrates, and ships the weights.
+
+    python -m models.train [--data NPZ] [--epochs N] [--device auto|cpu|cuda] [--out PATH]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+from torch.utils.data import DataLoader
+
+from models.calibration import expected_calibration_error, fit_temperature, softmax
+from models.classifier import DEFAULT_WEIGHTS, flip_averaged_logits, save_checkpoint
+from models.data import DEFAULT_DATA, SELECT_SPLIT, TRAIN_SPLIT, FaceDataset, load_split
+from models.network import EmoNet
+
+SEED = 20261123
+BATCH_SIZE = 128
+EPOCHS_GPU = 80
+EPOCHS_CPU = 30
+MAX_LR = 0.1
+WEIGHT_DECAY = 5e-4
+MOMENTUM = 0.9
+LABEL_SMOOTHING = 0.1
+EVAL_BATCH = 512
+
+
+def evaluation_logits(model: nn.Module, faces: np.ndarray, device: torch.device) -> np.ndarray:
+    """Flip-averaged logits, as the shipped classifier computes them."""
+    model.eval()
+    out = []
+    with torch.inference_mode():
+        for start in range(0, len(faces), EVAL_BATCH):
+            batch = torch.from_numpy(faces[start : start + EVAL_BATCH]).unsqueeze(1).float().div_(255).to(device)
+            out.append(flip_averaged_logits(model, batch).float().cpu().numpy())
+    return np.concatenate(out)
+
+
+def train(args: argparse.Namespace) -> dict:
+    torch.manual_seed(SEED)
+    np.random.seed(SEED)
+    device = torch.device("cuda" if args.device == "auto" and torch.cuda.is_available() else args.device.replace("auto", "cpu"))
+    epochs = args.epochs or (EPOCHS_GPU if device.type == "cuda" else EPOCHS_CPU)
+    x_train, y_train = load_split(args.data, TRAIN_SPLIT)
+    x_select, y_select = load_split(args.data, SELECT_SPLIT)
+    loader = DataLoader(
+        FaceDataset(x_train, y_train, augment=True),
+        batch_size=BATCH_SIZE,
+        shuffle=True,
+        drop_last=True,
+        num_workers=args.workers,
+        persistent_workers=args.workers > 0,
+        generator=torch.Generator().manual_seed(SEED),
+    )
+    model = EmoNet().to(device).to(memory_format=torch.channels_last)
+    optimizer = torch.optim.SGD(model.parameters(), lr=MAX_LR, momentum=MOMENTUM, nesterov=True, weight_decay=WEIGHT_DECAY)
+    scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=MAX_LR, epochs=epochs, steps_per_epoch=len(loader))
+    criterion = nn.CrossEntropyLoss(label_smoothing=LABEL_SMOOTHING)
+    amp_dtype = torch.bfloat16
+    best = {"accuracy": -1.0}
+    history = []
+    print(f"training EmoNet on {len(y_train)} faces, {epochs} epochs, device {device}", flush=True)
+    for epoch in range(1, epochs + 1):
+        model.train()
+        started, total_loss, seen = time.time(), 0.0, 0
+        for faces, labels in loader:
+            faces = faces.to(device, non_blocking=True).to(memory_format=torch.channels_last)
+            labels = labels.to(device, non_blocking=True)
+            with torch.autocast(device.type, dtype=amp_dtype):
+                loss = criterion(model(faces), labels)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            scheduler.step()
+            total_loss += loss.item() * len(labels)
+            seen += len(labels)
+        logits = evaluation_logits(model, x_select, device)
+        accuracy = float((logits.argmax(1) == y_select).mean())
+        history.append({"epoch": epoch, "loss": total_loss / seen, "select_accuracy": accuracy, "seconds": time.time() - started})
+        print(f"epoch {epoch:3d}/{epochs} loss {total_loss / seen:.4f} {SELECT_SPLIT} acc {accuracy:.4f} ({time.time() - started:.0f} s)", flush=True)
+        if accuracy > best["accuracy"]:
+            best = {"accuracy": accuracy, "epoch": epoch, "state": {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}}
+    model.load_state_dict(best["state"])
+    logits = evaluation_logits(model, x_select, device)
+    temperature = fit_temperature(logits, y_select)
+    ece_before = expected_calibration_error(softmax(logits), y_select)
+    ece_after = expected_calibration_error(softmax(logits, temperature), y_select)
+    meta = {
+        "selected_epoch": best["epoch"],
+        "epochs": epochs,
+        "select_split": SELECT_SPLIT,
+        "select_accuracy": best["accuracy"],
+        "temperature": temperature,
+        "ece_before": ece_before,
+        "ece_after": ece_after,
+        "seed": SEED,
+        "device": device.type,
+        "history": history,
+    }
+    save_checkpoint(model.cpu(), temperature, meta, args.out)
+    print(json.dumps({k: v for k, v in meta.items() if k != "history"}, indent=2))
+    return meta
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m models.train", description=__doc__.splitlines()[0])
+    parser.add_argument("--data", default=str(DEFAULT_DATA), help="npz with x_/y_training and x_/y_publictest")
+    parser.add_argument("--epochs", type=int, default=0, help=f"default {EPOCHS_GPU} on GPU, {EPOCHS_CPU} on CPU")
+    parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    parser.add_argument("--workers", type=int, default=1, help="augmentation worker processes")
+    parser.add_argument("--out", default=str(DEFAULT_WEIGHTS), help="where the checkpoint is written")
+    args = parser.parse_args(argv)
+    try:
+        train(args)
+    except (FileNotFoundError, KeyError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
