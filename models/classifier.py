@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import cv2
 import numpy as np
 import torch
 from torch import nn
+from torch.nn.utils.fusion import fuse_conv_bn_eval
 
 from models.labels import FACE_SIZE, NUM_CLASSES
 from models.network import EmoNet
@@ -28,11 +30,34 @@ def flip_averaged_logits(model: nn.Module, faces: torch.Tensor) -> torch.Tensor:
     return 0.5 * (logits[: len(faces)] + logits[len(faces) :])
 
 
+def fuse_batchnorm(model: EmoNet) -> EmoNet:
+    """Folds each BatchNorm into the conv before it: identical outputs in eval mode, eight fewer ops per pass."""
+    fused = copy.deepcopy(model).eval()
+    layers = list(fused.features)
+    merged: list[nn.Module] = []
+    for layer in layers:
+        if isinstance(layer, nn.BatchNorm2d) and merged and isinstance(merged[-1], nn.Conv2d):
+            merged[-1] = fuse_conv_bn_eval(merged[-1], layer)
+        else:
+            merged.append(layer)
+    fused.features = nn.Sequential(*merged)
+    return fused
+
+
 def save_checkpoint(model: EmoNet, temperature: float, meta: dict, path: str | Path) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     state = {k: v.float() if v.is_floating_point() else v for k, v in model.state_dict().items()}
-    torch.save({"format": CHECKPOINT_FORMAT, "config": model.config, "state_dict": state, "temperature": temperature, "meta": meta}, path)
+    torch.save(
+        {
+            "format": CHECKPOINT_FORMAT,
+            "config": model.config,
+            "state_dict": state,
+            "temperature": temperature,
+            "meta": meta,
+        },
+        path,
+    )
 
 
 def to_face_batch(faces: np.ndarray | Sequence[np.ndarray]) -> np.ndarray:
@@ -53,7 +78,9 @@ def to_face_batch(faces: np.ndarray | Sequence[np.ndarray]) -> np.ndarray:
         if crop.dtype != np.uint8:
             crop = np.clip(crop, 0, 255).astype(np.uint8)
         shrinking = crop.shape[0] > FACE_SIZE or crop.shape[1] > FACE_SIZE
-        batch[i] = cv2.resize(crop, (FACE_SIZE, FACE_SIZE), interpolation=cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR)
+        batch[i] = cv2.resize(
+            crop, (FACE_SIZE, FACE_SIZE), interpolation=cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR
+        )
     return batch
 
 
@@ -61,7 +88,7 @@ class EmotionClassifier:
     """Runs EmoNet on the CPU with flip averaging and the temperature fitted on held-out faces."""
 
     def __init__(self, model: EmoNet, temperature: float = 1.0, meta: dict | None = None) -> None:
-        self.model = model.eval().to(memory_format=torch.channels_last)
+        self.model = fuse_batchnorm(model.eval()).to(memory_format=torch.channels_last)
         self.temperature = float(temperature)
         self.meta = meta or {}
 

@@ -1,6 +1,6 @@
 """Evaluates the shipped classifier on a FER2013-style split: accuracy, macro-F1, recall, confusion, ECE, latency.
 
-    python -m models.evaluate [--data NPZ] [--split NAME] [--weights PATH] [--limit N] [--json PATH]
+python -m models.evaluate [--data NPZ] [--split NAME] [--weights PATH] [--limit N] [--json PATH]
 """
 
 from __future__ import annotations
@@ -37,7 +37,9 @@ def classification_metrics(labels: np.ndarray, probs: np.ndarray) -> dict:
     true_positive = np.diag(confusion)
     recall = np.divide(true_positive, support, out=np.zeros(NUM_CLASSES), where=support > 0)
     precision = np.divide(true_positive, predicted_count, out=np.zeros(NUM_CLASSES), where=predicted_count > 0)
-    f1 = np.divide(2 * precision * recall, precision + recall, out=np.zeros(NUM_CLASSES), where=(precision + recall) > 0)
+    f1 = np.divide(
+        2 * precision * recall, precision + recall, out=np.zeros(NUM_CLASSES), where=(precision + recall) > 0
+    )
     present = support > 0
     return {
         "accuracy": float((predicted == labels).mean()),
@@ -69,7 +71,9 @@ def evaluate(data: str | Path, split: str, weights: str | None = None, limit: in
         pick = np.linspace(0, len(labels) - 1, min(limit, len(labels))).astype(int)  # splits are sorted by class
         faces, labels = faces[pick], labels[pick]
     classifier = load_classifier(weights)
-    logits = np.concatenate([classifier.logits(faces[s : s + PREDICT_BATCH]) for s in range(0, len(faces), PREDICT_BATCH)])
+    logits = np.concatenate(
+        [classifier.logits(faces[s : s + PREDICT_BATCH]) for s in range(0, len(faces), PREDICT_BATCH)]
+    )
     raw = softmax(logits)
     calibrated = softmax(logits, classifier.temperature)
     report = {"split": split, "faces": len(labels), "temperature": classifier.temperature}
@@ -87,7 +91,8 @@ def format_report(report: dict) -> str:
         f"split {report['split']}: {report['faces']} faces",
         f"accuracy      {report['accuracy']:.4f}",
         f"macro-F1      {report['macro_f1']:.4f}",
-        f"ECE           {report['ece']:.4f} (uncalibrated {report['ece_uncalibrated']:.4f}, T={report['temperature']:.3f})",
+        f"ECE           {report['ece']:.4f} "
+        f"(uncalibrated {report['ece_uncalibrated']:.4f}, T={report['temperature']:.3f})",
         f"NLL           {report['nll']:.4f} (uncalibrated {report['nll_uncalibrated']:.4f})",
         "recall        " + "  ".join(f"{name} {value:.3f}" for name, value in report["recall"].items()),
         "confusion (rows true, columns predicted)",
@@ -102,7 +107,9 @@ def format_report(report: dict) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m models.evaluate", description=__doc__.splitlines()[0])
-    parser.add_argument("--data", default=str(DEFAULT_DATA), help="npz laid out like fer2013.npz (x_<split>, y_<split>)")
+    parser.add_argument(
+        "--data", default=str(DEFAULT_DATA), help="npz laid out like fer2013.npz (x_<split>, y_<split>)"
+    )
     parser.add_argument("--split", default=SELECT_SPLIT)
     parser.add_argument("--weights", default=None, help="checkpoint (default: the shipped models/weights/emonet.pt)")
     parser.add_argument("--limit", type=int, default=0, help="evaluate on N faces spread over the split")

@@ -1,6 +1,6 @@
 """Trains EmoNet on FER2013 Training, selects the epoch on PublicTest, calibrates, and ships the weights.
 
-    python -m models.train [--data NPZ] [--epochs N] [--device auto|cpu|cuda] [--out PATH]
+python -m models.train [--data NPZ] [--epochs N] [--device auto|cpu|cuda] [--out PATH]
 """
 
 from __future__ import annotations
@@ -9,7 +9,6 @@ import argparse
 import json
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -46,7 +45,9 @@ def evaluation_logits(model: nn.Module, faces: np.ndarray, device: torch.device)
 def train(args: argparse.Namespace) -> dict:
     torch.manual_seed(SEED)
     np.random.seed(SEED)
-    device = torch.device("cuda" if args.device == "auto" and torch.cuda.is_available() else args.device.replace("auto", "cpu"))
+    device = torch.device(
+        "cuda" if args.device == "auto" and torch.cuda.is_available() else args.device.replace("auto", "cpu")
+    )
     epochs = args.epochs or (EPOCHS_GPU if device.type == "cuda" else EPOCHS_CPU)
     x_train, y_train = load_split(args.data, TRAIN_SPLIT)
     x_select, y_select = load_split(args.data, SELECT_SPLIT)
@@ -60,8 +61,12 @@ def train(args: argparse.Namespace) -> dict:
         generator=torch.Generator().manual_seed(SEED),
     )
     model = EmoNet().to(device).to(memory_format=torch.channels_last)
-    optimizer = torch.optim.SGD(model.parameters(), lr=MAX_LR, momentum=MOMENTUM, nesterov=True, weight_decay=WEIGHT_DECAY)
-    scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=MAX_LR, epochs=epochs, steps_per_epoch=len(loader))
+    optimizer = torch.optim.SGD(
+        model.parameters(), lr=MAX_LR, momentum=MOMENTUM, nesterov=True, weight_decay=WEIGHT_DECAY
+    )
+    scheduler = torch.optim.lr_scheduler.OneCycleLR(
+        optimizer, max_lr=MAX_LR, epochs=epochs, steps_per_epoch=len(loader)
+    )
     criterion = nn.CrossEntropyLoss(label_smoothing=LABEL_SMOOTHING)
     amp_dtype = torch.bfloat16
     best = {"accuracy": -1.0}
@@ -83,10 +88,20 @@ def train(args: argparse.Namespace) -> dict:
             seen += len(labels)
         logits = evaluation_logits(model, x_select, device)
         accuracy = float((logits.argmax(1) == y_select).mean())
-        history.append({"epoch": epoch, "loss": total_loss / seen, "select_accuracy": accuracy, "seconds": time.time() - started})
-        print(f"epoch {epoch:3d}/{epochs} loss {total_loss / seen:.4f} {SELECT_SPLIT} acc {accuracy:.4f} ({time.time() - started:.0f} s)", flush=True)
+        history.append(
+            {"epoch": epoch, "loss": total_loss / seen, "select_accuracy": accuracy, "seconds": time.time() - started}
+        )
+        print(
+            f"epoch {epoch:3d}/{epochs} loss {total_loss / seen:.4f} "
+            f"{SELECT_SPLIT} acc {accuracy:.4f} ({time.time() - started:.0f} s)",
+            flush=True,
+        )
         if accuracy > best["accuracy"]:
-            best = {"accuracy": accuracy, "epoch": epoch, "state": {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}}
+            best = {
+                "accuracy": accuracy,
+                "epoch": epoch,
+                "state": {k: v.detach().cpu().clone() for k, v in model.state_dict().items()},
+            }
     model.load_state_dict(best["state"])
     logits = evaluation_logits(model, x_select, device)
     temperature = fit_temperature(logits, y_select)

@@ -1,0 +1,181 @@
+"""The command line as a user runs it (a subprocess): the CSV contract, and one-line errors instead of tracebacks."""
+
+from __future__ import annotations
+
+import csv
+import os
+import subprocess
+import sys
+from itertools import pairwise
+from pathlib import Path
+
+import pytest
+
+from app.csv_output import COLUMNS, PROB_COLUMNS
+from app.sources import camera_may_exist
+from tests.app.mp4_tools import faststart
+from tests.conftest import REPO, SAMPLE_CLIP, count_frames
+
+HEADER = "frame,t,face,x,y,w,h,p_angry,p_disgust,p_fear,p_happy,p_sad,p_surprise,p_neutral,label"
+PROB_SUM_TOLERANCE = 1e-4  # seven values rounded to 5 decimals
+EXIT_PARTIAL = 3
+TIMEOUT_S = 120
+
+
+def run_app(*args: str | Path, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    env.pop("EMOSMOOTH_DEBUG", None)
+    return subprocess.run(
+        [sys.executable, "-m", "app", *map(str, args)],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT_S,
+    )
+
+
+def assert_one_line_error(result: subprocess.CompletedProcess[str], *words: str) -> None:
+    assert result.returncode != 0
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("error: ")
+    assert "Traceback" not in result.stderr
+    for word in words:
+        assert word in lines[0]
+
+
+def read_csv(path: Path) -> tuple[str, list[dict[str, str]]]:
+    text = path.read_text()
+    with path.open(newline="") as file:
+        return text.splitlines()[0], list(csv.DictReader(file))
+
+
+@pytest.fixture(scope="module")
+def sample_run(tmp_path_factory: pytest.TempPathFactory, weights_path: Path) -> tuple[Path, Path]:
+    out = tmp_path_factory.mktemp("sample")
+    result = run_app("video", SAMPLE_CLIP, "--csv", out / "s.csv", "--video", out / "s.mp4", "--weights", weights_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""  # no progress bar when stderr is not a terminal, no OpenCV noise
+    return out / "s.csv", out / "s.mp4"
+
+
+def test_sample_clip_csv_has_one_row_per_frame(sample_run: tuple[Path, Path]) -> None:
+    header, rows = read_csv(sample_run[0])
+    assert header == HEADER
+    assert [int(r["frame"]) for r in rows] == list(range(count_frames(SAMPLE_CLIP)))
+    times = [float(r["t"]) for r in rows]
+    assert all(b > a for a, b in pairwise(times))
+    for row in rows:
+        assert row["face"] == "0"
+        probs = [float(row[c]) for c in PROB_COLUMNS]
+        assert abs(sum(probs) - 1.0) < PROB_SUM_TOLERANCE
+        assert row["label"] == COLUMNS[COLUMNS.index("p_angry") + probs.index(max(probs))][2:]
+        assert int(row["w"]) > 100
+
+
+def test_annotated_video_has_every_frame(sample_run: tuple[Path, Path]) -> None:
+    assert count_frames(sample_run[1]) == count_frames(SAMPLE_CLIP)
+
+
+def test_no_face_clip_gives_rows_with_empty_fields(tmp_path: Path, shared_media: Path, weights_path: Path) -> None:
+    clip = shared_media / "no_face.mp4"
+    result = run_app("video", clip, "--csv", tmp_path / "n.csv", "--weights", weights_path)
+    assert result.returncode == 0, result.stderr
+    header, rows = read_csv(tmp_path / "n.csv")
+    assert header == HEADER
+    assert len(rows) == count_frames(clip)
+    for row in rows:
+        assert row["frame"] and row["t"]
+        assert all(row[c] == "" for c in COLUMNS[2:])
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    result = run_app("video", tmp_path / "nope.mp4", "--csv", tmp_path / "o.csv")
+    assert_one_line_error(result, "no such file")
+    assert not (tmp_path / "o.csv").exists()
+
+
+@pytest.mark.parametrize(
+    ("content", "words"),
+    [(os.urandom(50_000), ("not a video",)), (b"", ("empty",)), (SAMPLE_CLIP.read_bytes()[:120_000], ("truncated",))],
+    ids=["random-bytes", "empty", "cut-before-index"],
+)
+def test_corrupt_file(tmp_path: Path, content: bytes, words: tuple[str, ...]) -> None:
+    bad = tmp_path / "bad.mp4"
+    bad.write_bytes(content)
+    assert_one_line_error(run_app("video", bad, "--csv", tmp_path / "o.csv"), *words)
+
+
+def test_unreadable_weights(tmp_path: Path) -> None:
+    weights = tmp_path / "w.pt"
+    weights.write_bytes(b"not a checkpoint")
+    assert_one_line_error(run_app("video", SAMPLE_CLIP, "--csv", tmp_path / "o.csv", "--weights", weights), "weights")
+
+
+def test_unwritable_outputs(tmp_path: Path, weights_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("a file where a folder would have to be")
+    assert_one_line_error(run_app("video", SAMPLE_CLIP, "--csv", blocker / "o.csv", "--weights", weights_path), "file")
+    result = run_app(
+        "video", SAMPLE_CLIP, "--csv", tmp_path / "o.csv", "--video", tmp_path / "o.xyz", "--weights", weights_path
+    )
+    assert_one_line_error(result, "cannot write video")
+
+
+def test_truncated_video_keeps_the_rows_already_written(tmp_path: Path, weights_path: Path) -> None:
+    data = faststart(SAMPLE_CLIP.read_bytes())  # index in front: the cut file opens and plays up to the cut
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(data[: int(0.6 * len(data))])
+    result = run_app("video", cut, "--csv", tmp_path / "o.csv", "--weights", weights_path)
+    assert result.returncode == EXIT_PARTIAL
+    assert_one_line_error(result, "truncated")
+    _, rows = read_csv(tmp_path / "o.csv")
+    assert 0 < len(rows) < 72
+    assert f"ended after {len(rows)} of 72 frames" in result.stderr
+
+
+@pytest.mark.skipif(camera_may_exist(0) and sys.platform.startswith("linux"), reason="this machine has a camera 0")
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="camera absence is only certain on Linux")
+def test_demo_without_camera_processes_the_sample_clip(tmp_path: Path, weights_path: Path) -> None:
+    result = run_app("demo", "--weights", weights_path, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("no camera found; processing the bundled sample clip")
+    assert "--source FILE" in lines[0]
+    csv_path, video_path = tmp_path / "out" / "sample_face.csv", tmp_path / "out" / "sample_face_annotated.mp4"
+    assert any(str(Path("out") / "sample_face.csv") in line for line in lines)
+    header, rows = read_csv(csv_path)
+    assert header == HEADER and len(rows) == 72
+    assert count_frames(video_path) == 72
+
+
+def test_demo_with_a_missing_camera_index(tmp_path: Path) -> None:
+    assert_one_line_error(run_app("demo", "--source", "97", cwd=tmp_path), "camera 97")
+
+
+def test_camera_without_display_writes_files(tmp_path: Path, weights_path: Path) -> None:
+    """The headless camera path, with the sample clip standing in for camera 0."""
+    from app import cli
+    from app.sources import VideoFileSource
+
+    class ClipAsCamera(VideoFileSource):
+        index = 0
+
+    classifier = cli.load_weights(str(weights_path))
+    code = cli.run_camera_to_files(ClipAsCamera(SAMPLE_CLIP), classifier, tmp_path / "out", max_frames=5)
+    assert code == 0
+    header, rows = read_csv(tmp_path / "out" / "camera.csv")
+    assert header == HEADER
+    assert [r["frame"] for r in rows] == ["0", "1", "2", "3", "4"]
+    assert count_frames(tmp_path / "out" / "camera_annotated.mp4") == 5
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="X display check is Linux only")
+@pytest.mark.parametrize("display", ["", ":97", "unix:97.0", "127.0.0.1:97", "garbage"])
+def test_dead_x_display_is_not_used(monkeypatch: pytest.MonkeyPatch, display: str) -> None:
+    """OpenCV's Qt aborts the process on a dead DISPLAY, so the demo must not try to open a window there."""
+    from app import cli
+
+    monkeypatch.setenv("DISPLAY", display)
+    assert not cli.has_display()

@@ -1,0 +1,63 @@
+"""The CSV schema and rows: exact columns, one row per face, one empty row for a frame without faces."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import numpy as np
+
+from app.csv_output import COLUMNS, CsvWriter, frame_rows
+from app.pipeline import FaceResult, FrameResult
+from models.face_detector import Detection
+
+HEADER = "frame,t,face,x,y,w,h,p_angry,p_disgust,p_fear,p_happy,p_sad,p_surprise,p_neutral,label"
+
+
+def _face(x: int, winner: int) -> FaceResult:
+    probs = np.full(7, 0.05, np.float32)
+    probs[winner] = 0.7
+    return FaceResult(Detection(x, 20, 100, 100, 0.9), probs)
+
+
+def test_columns_are_exactly_the_documented_ones() -> None:
+    assert ",".join(COLUMNS) == HEADER
+
+
+def test_frame_without_faces_is_one_row_with_only_frame_and_t() -> None:
+    rows = frame_rows(FrameResult(7, 0.2333333, []))
+    assert rows == [{"frame": "7", "t": "0.2333"}]
+
+
+def test_one_row_per_face_numbered_in_order() -> None:
+    rows = frame_rows(FrameResult(3, 0.1, [_face(10, 3), _face(300, 6)]))
+    assert [r["face"] for r in rows] == ["0", "1"]
+    assert [r["label"] for r in rows] == ["happy", "neutral"]
+    assert rows[0]["p_happy"] == "0.70000" and rows[0]["p_angry"] == "0.05000"
+    assert rows[1]["x"] == "300" and rows[1]["w"] == "100"
+    assert all(set(r) == set(COLUMNS) for r in rows)
+
+
+def test_writer_flushes_every_frame_and_leaves_missing_fields_empty(tmp_path: Path) -> None:
+    path = tmp_path / "out.csv"
+    with CsvWriter(path) as writer:
+        writer.write_frame(FrameResult(0, 0.0, [_face(10, 3)]))
+        writer.write_frame(FrameResult(1, 0.0333, []))
+        lines = path.read_text().splitlines()  # read while still open: nothing may sit in a buffer
+        assert lines[0] == HEADER
+        assert len(lines) == 3
+        assert lines[2] == "1,0.0333" + "," * (len(COLUMNS) - 2)
+        assert writer.frames_written == 2
+
+
+def test_extra_columns_extend_the_schema(tmp_path: Path) -> None:
+    """How the smoothing issue adds s_* columns: a longer column list and extra keys in the rows."""
+    path = tmp_path / "out.csv"
+    columns = (*COLUMNS, "s_happy", "smoothed_label")
+    with CsvWriter(path, columns) as writer:
+        rows = frame_rows(FrameResult(0, 0.0, [_face(10, 3)]))
+        rows[0].update({"s_happy": "0.5", "smoothed_label": "happy"})
+        writer.write_rows(rows)
+    with path.open() as file:
+        (row,) = list(csv.DictReader(file))
+    assert row["s_happy"] == "0.5" and row["label"] == "happy"

@@ -1,0 +1,55 @@
+"""The pipeline classifies all faces of a frame in one batch and skips the classifier when there is no face."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from app.pipeline import Pipeline
+from models.labels import CLASSES
+
+
+class RecordingClassifier:
+    """Stands in for models.EmotionClassifier and remembers each batch size."""
+
+    def __init__(self) -> None:
+        self.batches: list[int] = []
+
+    def predict(self, faces: Sequence[np.ndarray]) -> np.ndarray:
+        self.batches.append(len(faces))
+        assert all(face.ndim == 3 and face.size > 0 for face in faces)
+        probs = np.zeros((len(faces), len(CLASSES)), np.float32)
+        probs[:, CLASSES.index("happy")] = 1.0
+        return probs
+
+
+def test_all_faces_of_a_frame_go_in_one_batch(sample_frames: list[np.ndarray]) -> None:
+    frame = sample_frames[30]
+    mosaic = np.vstack([np.hstack([frame, frame]), np.hstack([frame, frame])])
+    classifier = RecordingClassifier()
+    result = Pipeline(classifier).process(5, 0.5, mosaic)
+    assert classifier.batches == [4]
+    assert (result.index, result.t) == (5, 0.5)
+    assert [face.label for face in result.faces] == ["happy"] * 4
+
+
+def test_no_face_no_classifier_call() -> None:
+    classifier = RecordingClassifier()
+    result = Pipeline(classifier).process(0, 0.0, np.zeros((480, 640, 3), np.uint8))
+    assert result.faces == []
+    assert classifier.batches == []
+
+
+def test_run_keeps_every_frame_in_order(sample_frames: list[np.ndarray]) -> None:
+    frames = [(i, i / 30, f) for i, f in enumerate(sample_frames[:12])] + [(12, 0.4, np.zeros((360, 640, 3), np.uint8))]
+    results = [r for r, _ in Pipeline(RecordingClassifier()).run(frames)]
+    assert [r.index for r in results] == list(range(13))
+    assert [len(r.faces) for r in results] == [1] * 12 + [0]
+
+
+def test_real_classifier_probabilities(classifier, sample_frames: list[np.ndarray]) -> None:
+    result = Pipeline(classifier).process(0, 0.0, sample_frames[0])
+    (face,) = result.faces
+    assert face.probs.shape == (len(CLASSES),)
+    assert abs(float(face.probs.sum()) - 1.0) < 1e-5

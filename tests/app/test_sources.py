@@ -1,0 +1,79 @@
+"""Frame sources: container timestamps, every frame, and one-line errors for files that are not videos."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import cv2
+import pytest
+
+from app.sources import CameraSource, SourceError, VideoFileSource
+from tests.app.mp4_tools import faststart
+from tests.conftest import SAMPLE_CLIP, count_frames
+
+TRUNCATE_AT = 0.6  # keep this fraction of the file's bytes
+
+
+def test_sample_clip_frames_and_container_timestamps() -> None:
+    source = VideoFileSource(SAMPLE_CLIP)
+    capture = cv2.VideoCapture(str(SAMPLE_CLIP))
+    items = list(source)
+    assert len(items) == count_frames(SAMPLE_CLIP) == 72
+    assert [index for index, _, _ in items] == list(range(len(items)))
+    for _, t, frame in items:
+        ok, expected = capture.read()
+        assert ok and (frame == expected).all()
+        assert t == pytest.approx(capture.get(cv2.CAP_PROP_POS_MSEC) / 1000)
+    times = [t for _, t, _ in items]
+    assert times == sorted(times) and times[0] == 0.0
+    assert source.size == (640, 360) and source.fps == pytest.approx(30.0)
+    assert not source.ended_early()
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda d: d / "missing.mp4", "no such file"),
+        (lambda d: d, "not a file"),
+        (lambda d: _write(d / "empty.mp4", b""), "empty file"),
+        (lambda d: _write(d / "random.mp4", bytes(range(256)) * 400), "not a video file, or corrupt"),
+        (lambda d: _write(d / "text.mp4", b"hello\n" * 100), "not a video file, or corrupt"),
+        (lambda d: _write(d / "cut.mp4", _cut(SAMPLE_CLIP.read_bytes())), "truncated"),
+    ],
+    ids=["missing", "folder", "empty", "random-bytes", "text", "cut-before-index"],
+)
+def test_unreadable_files_give_one_line_errors(tmp_path: Path, make, message: str) -> None:
+    with pytest.raises(SourceError, match=message) as error:
+        VideoFileSource(make(tmp_path))
+    assert "\n" not in str(error.value)
+
+
+def test_truncated_streamable_mp4_yields_frames_up_to_the_cut(tmp_path: Path) -> None:
+    data = faststart(SAMPLE_CLIP.read_bytes())
+    whole = _write(tmp_path / "whole.mp4", data)
+    assert count_frames(whole) == 72  # the rewrite itself is lossless
+    cut = _write(tmp_path / "cut.mp4", data[: int(TRUNCATE_AT * len(data))])
+    source = VideoFileSource(cut)
+    frames = sum(1 for _ in source)
+    assert 0 < frames < 72
+    assert source.frames_read == frames
+    assert source.ended_early()
+
+
+def test_missing_camera_fails_fast_and_quietly(capfd: pytest.CaptureFixture[str]) -> None:
+    index = 97  # no machine has 98 cameras
+    start = time.monotonic()
+    with pytest.raises(SourceError):
+        CameraSource(index)
+    assert time.monotonic() - start < 5
+    assert capfd.readouterr().err == ""
+
+
+def _cut(data: bytes) -> bytes:
+    return data[: int(TRUNCATE_AT * len(data))]
+
+
+def _write(path: Path, data: bytes) -> Path:
+    path.write_bytes(data)
+    return path

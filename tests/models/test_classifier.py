@@ -1,0 +1,71 @@
+"""The classifier contract that the app, the smoothers and outside tools rely on."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import models
+from models.classifier import DEFAULT_WEIGHTS, WeightsError, load_classifier
+
+pytestmark = pytest.mark.skipif(not DEFAULT_WEIGHTS.is_file(), reason="shipped weights missing")
+
+
+@pytest.fixture(scope="module")
+def classifier():
+    return models.load_classifier()
+
+
+def random_faces(count: int, seed: int = 0) -> np.ndarray:
+    return np.random.default_rng(seed).integers(0, 256, (count, 48, 48), dtype=np.uint8)
+
+
+def test_classes_are_the_fer2013_order():
+    assert models.CLASSES == ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
+
+
+def test_predict_returns_one_distribution_per_face(classifier):
+    probs = classifier.predict(random_faces(5))
+    assert probs.shape == (5, 7)
+    assert probs.dtype == np.float32
+    assert np.all(probs >= 0)
+    np.testing.assert_allclose(probs.sum(axis=1), 1.0, atol=1e-5)
+
+
+def test_batched_results_equal_single_ones(classifier):
+    faces = random_faces(6, seed=1)
+    batched = classifier.predict(faces)
+    single = np.concatenate([classifier.predict(faces[i : i + 1]) for i in range(len(faces))])
+    np.testing.assert_allclose(batched, single, atol=1e-5)
+
+
+def test_crops_of_any_size_grey_or_bgr_are_accepted(classifier):
+    rng = np.random.default_rng(2)
+    grey = rng.integers(0, 256, (120, 97), dtype=np.uint8)
+    bgr = np.repeat(grey[:, :, None], 3, axis=2)
+    tiny = rng.integers(0, 256, (10, 12, 3), dtype=np.uint8)
+    probs = classifier.predict([grey, bgr, tiny])
+    assert probs.shape == (3, 7)
+    np.testing.assert_allclose(probs[0], probs[1], atol=1e-5)  # a grey copy of a BGR face is the same face
+
+
+def test_empty_batch_gives_empty_result(classifier):
+    assert classifier.predict([]).shape == (0, 7)
+
+
+def test_temperature_was_fitted(classifier):
+    assert classifier.temperature != 1.0
+    assert 0.05 < classifier.temperature < 20
+
+
+def test_missing_weights_raise_a_one_line_error(tmp_path):
+    with pytest.raises(WeightsError, match="weights not found"):
+        load_classifier(tmp_path / "absent.pt")
+
+
+def test_corrupt_weights_raise_a_one_line_error(tmp_path):
+    corrupt = tmp_path / "corrupt.pt"
+    corrupt.write_bytes(b"not a checkpoint" * 10)
+    with pytest.raises(WeightsError, match="cannot read weights") as caught:
+        load_classifier(corrupt)
+    assert "\n" not in str(caught.value)

@@ -1,0 +1,62 @@
+"""`python -m models.evaluate` on a small slice, and its one-line errors."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from models.classifier import DEFAULT_WEIGHTS
+from models.data import DEFAULT_DATA
+from models.evaluate import classification_metrics, confusion_matrix
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def run_evaluate(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "models.evaluate", *args], cwd=REPO, capture_output=True, text=True, timeout=300
+    )
+
+
+def test_confusion_and_metrics_on_a_hand_made_case():
+    labels = np.array([0, 0, 3, 3, 6])
+    probs = np.eye(7)[[0, 3, 3, 3, 6]]
+    assert confusion_matrix(labels, probs.argmax(1))[0].tolist() == [1, 0, 0, 1, 0, 0, 0]
+    metrics = classification_metrics(labels, probs)
+    assert metrics["accuracy"] == pytest.approx(0.8)
+    assert metrics["recall"]["angry"] == pytest.approx(0.5)
+    assert metrics["recall"]["happy"] == pytest.approx(1.0)
+
+
+@pytest.mark.skipif(not DEFAULT_DATA.is_file() or not DEFAULT_WEIGHTS.is_file(), reason="FER2013 or weights missing")
+def test_evaluate_prints_every_figure_on_a_small_slice(tmp_path):
+    result = run_evaluate("--limit", "140", "--json", str(tmp_path / "report.json"))
+    assert result.returncode == 0, result.stderr
+    for heading in ("accuracy", "macro-F1", "ECE", "recall", "confusion", "latency"):
+        assert heading in result.stdout
+    assert (tmp_path / "report.json").is_file()
+
+
+@pytest.mark.skipif(not DEFAULT_WEIGHTS.is_file(), reason="weights missing")
+def test_evaluate_on_any_npz_and_split(tmp_path):
+    rng = np.random.default_rng(0)
+    data = tmp_path / "tiny.npz"
+    np.savez(data, x_mysplit=rng.integers(0, 256, (21, 48, 48), dtype=np.uint8), y_mysplit=np.arange(21) % 7)
+    result = run_evaluate("--data", str(data), "--split", "mysplit")
+    assert result.returncode == 0, result.stderr
+    assert "split mysplit: 21 faces" in result.stdout
+
+
+def test_missing_data_or_split_is_a_one_line_error(tmp_path):
+    missing = run_evaluate("--data", str(tmp_path / "absent.npz"))
+    assert missing.returncode != 0
+    assert missing.stderr.strip().count("\n") == 0 and "not found" in missing.stderr
+    data = tmp_path / "tiny.npz"
+    np.savez(data, x_a=np.zeros((1, 48, 48), np.uint8), y_a=np.zeros(1))
+    wrong_split = run_evaluate("--data", str(data), "--split", "b")
+    assert wrong_split.returncode != 0
+    assert wrong_split.stderr.strip().count("\n") == 0 and "available: a" in wrong_split.stderr
