@@ -1,0 +1,92 @@
+"""The Smoother interface and the input rules every smoother shares (validation, clock handling, gaps)."""
+
+from __future__ import annotations
+
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+from models.labels import CLASSES, NUM_CLASSES
+
+NOMINAL_FRAME_PERIOD_S: float = 1.0 / 15.0  # webcams deliver 15-30 fps; 15 fps is the low end we design for
+MAX_GAP_S: float = 5.0  # longer than the longest stall we expect (3 s): past this nothing of the old belief is kept
+UNIFORM_PRIOR: np.ndarray = np.full(NUM_CLASSES, 1.0 / NUM_CLASSES)
+PROB_SUM_TOLERANCE: float = 1e-3  # float32 classifier outputs sum to 1 only up to rounding
+
+__all__ = [
+    "CLASSES",
+    "MAX_GAP_S",
+    "NOMINAL_FRAME_PERIOD_S",
+    "NUM_CLASSES",
+    "UNIFORM_PRIOR",
+    "Clock",
+    "Smoother",
+    "relax_to_prior",
+    "validate_probs",
+    "validate_time",
+]
+
+
+@runtime_checkable
+class Smoother(Protocol):
+    """Turns a stream of per-frame (7,) classifier distributions, stamped with capture times, into beliefs."""
+
+    def reset(self) -> None: ...
+
+    def update(self, probs: np.ndarray | None, t: float) -> np.ndarray: ...
+
+    def predict(self, t: float) -> np.ndarray: ...
+
+
+def validate_probs(probs: np.ndarray | None) -> np.ndarray | None:
+    """Returns a float64 copy renormalised to sum 1, or None; raises ValueError on input no classifier produces."""
+    if probs is None:
+        return None
+    p = np.asarray(probs, dtype=np.float64)
+    if p.shape != (NUM_CLASSES,):
+        raise ValueError(f"probs must have shape ({NUM_CLASSES},), got {p.shape}")
+    if not np.all(np.isfinite(p)):
+        raise ValueError("probs contain NaN or infinity")
+    if np.any(p < 0):
+        raise ValueError("probs contain negative values")
+    total = p.sum()
+    if total <= 0:
+        raise ValueError("probs sum to zero")
+    return p / total
+
+
+def validate_time(t: float) -> float:
+    """Capture times must be finite numbers of seconds."""
+    t = float(t)
+    if not np.isfinite(t):
+        raise ValueError(f"time must be finite, got {t}")
+    return t
+
+
+def relax_to_prior(belief: np.ndarray, prior: np.ndarray, silence_s: float, max_gap_s: float = MAX_GAP_S) -> np.ndarray:
+    """Mixes a stale belief linearly toward the prior, reaching it at max_gap_s; mixing keeps the argmax until then."""
+    weight = min(max(silence_s / max_gap_s, 0.0), 1.0) if max_gap_s > 0 else 1.0
+    return (1.0 - weight) * belief + weight * prior
+
+
+class Clock:
+    """Tracks the last update time; dt <= 0 counts as no time passing, and a backward jump adopts the new clock."""
+
+    def __init__(self) -> None:
+        self.last: float | None = None
+
+    def reset(self) -> None:
+        self.last = None
+
+    def elapsed(self, t: float) -> float:
+        """Seconds from the last update to t (0 before the first update or when t is not later); changes nothing."""
+        t = validate_time(t)
+        if self.last is None:
+            return 0.0
+        return max(t - self.last, 0.0)
+
+    def advance(self, t: float) -> float:
+        """Elapsed seconds to t, then t becomes the last update time (also when the clock jumped back)."""
+        dt = self.elapsed(t)
+        self.last = float(t)
+        return dt

@@ -1,0 +1,168 @@
+"""Continuous-time HMM over the 7 emotions: forward filtering online, forward-backward offline, in numpy."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import scipy.linalg
+
+from smoothing.base import MAX_GAP_S, NUM_CLASSES, Clock, validate_probs
+from smoothing.registry import register
+
+PARAMS_DIR = Path(__file__).resolve().parent / "params"
+DEFAULT_HMM_PARAMS = PARAMS_DIR / "hmm.npz"
+EMISSION_FLOOR: float = 1e-6  # keeps one overconfident zero from ruling a state out for good
+TRANSITION_CACHE_SIZE: int = 1024  # distinct gaps remembered; real streams repeat a few dozen
+EIGEN_CONDITION_LIMIT: float = 1e8  # beyond this the eigenvector route loses digits and expm is used instead
+GENERATOR_TOLERANCE: float = 1e-9
+
+
+def check_generator(generator: np.ndarray) -> np.ndarray:
+    """A rate matrix: non-negative off the diagonal, rows summing to zero."""
+    q = np.asarray(generator, dtype=np.float64)
+    if q.shape != (NUM_CLASSES, NUM_CLASSES):
+        raise ValueError(f"generator must be ({NUM_CLASSES}, {NUM_CLASSES}), got {q.shape}")
+    off = q - np.diag(np.diag(q))
+    if np.any(off < 0) or np.any(np.abs(q.sum(axis=1)) > GENERATOR_TOLERANCE * max(1.0, np.abs(q).max())):
+        raise ValueError("generator needs non-negative off-diagonal rates and rows that sum to zero")
+    return q
+
+
+def stationary_distribution(generator: np.ndarray) -> np.ndarray:
+    """pi with pi Q = 0: where the chain settles after a long gap, hence the prior."""
+    q = check_generator(generator)
+    system = np.vstack([q.T, np.ones(NUM_CLASSES)])
+    rhs = np.zeros(NUM_CLASSES + 1)
+    rhs[-1] = 1.0
+    pi = np.linalg.lstsq(system, rhs, rcond=None)[0]
+    pi = np.clip(pi, 0.0, None)
+    return pi / pi.sum()
+
+
+class TransitionMatrices:
+    """expm(Q dt) for any gap, from one eigendecomposition of Q (a few microseconds each), cached per dt."""
+
+    def __init__(self, generator: np.ndarray) -> None:
+        self.generator = check_generator(generator)
+        eigenvalues, vectors = np.linalg.eig(self.generator)
+        self.use_eigen = np.linalg.cond(vectors) < EIGEN_CONDITION_LIMIT
+        if self.use_eigen:
+            self.eigenvalues, self.vectors, self.inverse = eigenvalues, vectors, np.linalg.inv(vectors)
+        self.cache: dict[float, np.ndarray] = {}
+
+    def __call__(self, dt: float) -> np.ndarray:
+        matrix = self.cache.get(dt)
+        if matrix is None:
+            matrix = self.compute(dt)
+            if len(self.cache) >= TRANSITION_CACHE_SIZE:
+                self.cache.pop(next(iter(self.cache)))
+            self.cache[dt] = matrix
+        return matrix
+
+    def compute(self, dt: float) -> np.ndarray:
+        if dt <= 0:
+            return np.eye(NUM_CLASSES)
+        if self.use_eigen:
+            matrix = ((self.vectors * np.exp(self.eigenvalues * dt)) @ self.inverse).real
+        else:
+            matrix = scipy.linalg.expm(self.generator * dt)
+        matrix = np.clip(matrix, 0.0, None)
+        return matrix / matrix.sum(axis=1, keepdims=True)
+
+
+def load_hmm_params(path: str | Path = DEFAULT_HMM_PARAMS) -> dict[str, np.ndarray | float]:
+    """The shipped generator, classifier class prior and emission exponent."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"HMM parameters not found: {path}; train them with `python -m smoothing.train`")
+    with np.load(path) as data:
+        return {"generator": data["generator"], "class_prior": data["class_prior"], "beta": float(data["beta"])}
+
+
+def save_hmm_params(path: str | Path, generator: np.ndarray, class_prior: np.ndarray, beta: float, **meta) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.savez(path, generator=check_generator(generator), class_prior=class_prior, beta=np.float64(beta), **meta)
+
+
+@register("hmm")
+class HMMSmoother:
+    """Forward filter: belief <- normalise((belief @ expm(Q dt)) * (p / class_prior) ** beta).
+
+    The emission is the classifier's scaled likelihood; beta < 1 discounts evidence because consecutive frames of
+    one face are correlated, not independent. The prior is Q's stationary distribution.
+    """
+
+    def __init__(
+        self,
+        params: str | Path | None = None,
+        generator: np.ndarray | None = None,
+        class_prior: np.ndarray | None = None,
+        beta: float | None = None,
+        max_gap_s: float = MAX_GAP_S,
+    ) -> None:
+        if generator is None:
+            loaded = load_hmm_params(params if params is not None else DEFAULT_HMM_PARAMS)
+            generator = loaded["generator"]
+            class_prior = loaded["class_prior"] if class_prior is None else class_prior
+            beta = loaded["beta"] if beta is None else beta
+        self.transitions = TransitionMatrices(generator)
+        self.prior = stationary_distribution(generator)
+        self.class_prior = validate_probs(np.full(NUM_CLASSES, 1.0) if class_prior is None else class_prior)
+        self.beta = 1.0 if beta is None else float(beta)
+        if self.beta <= 0:
+            raise ValueError("beta must be positive")
+        self.max_gap_s = float(max_gap_s)
+        self.clock = Clock()
+        self.reset()
+
+    def reset(self) -> None:
+        self.clock.reset()
+        self.belief = self.prior.copy()
+
+    def emission(self, probs: np.ndarray) -> np.ndarray:
+        """Scaled likelihood p(x|s) up to a constant, tempered by beta."""
+        return (np.maximum(probs, EMISSION_FLOOR) / self.class_prior) ** self.beta
+
+    def propagate(self, belief: np.ndarray, dt: float) -> np.ndarray:
+        if dt > self.max_gap_s:
+            return self.prior.copy()
+        return belief @ self.transitions(dt)
+
+    def update(self, probs: np.ndarray | None, t: float) -> np.ndarray:
+        p = validate_probs(probs)
+        belief = self.propagate(self.belief, self.clock.advance(t))
+        if p is not None:
+            belief = belief * self.emission(p)
+        self.belief = belief / belief.sum()
+        return self.belief.copy()
+
+    def predict(self, t: float) -> np.ndarray:
+        belief = self.propagate(self.belief, self.clock.elapsed(t))
+        return belief / belief.sum()
+
+    def smooth_offline(self, probs: np.ndarray, t: np.ndarray) -> np.ndarray:
+        """Forward-backward with the same time-dependent transitions; a gap over max_gap_s cuts the chain."""
+        n = len(probs)
+        emissions = np.ones((n, NUM_CLASSES))
+        has_face = ~np.isnan(probs).any(axis=1)
+        for i in np.flatnonzero(has_face):
+            emissions[i] = self.emission(validate_probs(probs[i]))
+        dts = np.maximum(np.diff(t, prepend=t[:1] if n else t), 0.0)
+        cuts = dts > self.max_gap_s
+        forward = np.empty((n, NUM_CLASSES))
+        belief = self.prior
+        for i in range(n):
+            belief = self.prior if cuts[i] else belief @ self.transitions(dts[i])
+            belief = belief * emissions[i]
+            belief = forward[i] = belief / belief.sum()
+        posterior = np.empty_like(forward)
+        backward = np.ones(NUM_CLASSES)
+        for i in range(n - 1, -1, -1):
+            joint = forward[i] * backward
+            posterior[i] = joint / joint.sum()
+            message = emissions[i] * backward
+            backward = np.full(NUM_CLASSES, message @ self.prior) if cuts[i] else self.transitions(dts[i]) @ message
+            backward = backward / backward.sum()
+        return posterior

@@ -1,0 +1,72 @@
+"""Smoothers chosen by name from one table, as ultralytics chooses trackers; offline passes dispatch here too."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from smoothing.base import NUM_CLASSES, Smoother
+
+_REGISTRY: dict[str, Callable[..., Smoother]] = {}
+
+
+def register(name: str) -> Callable[[type], type]:
+    """Class decorator: makes the smoother available to create(name)."""
+
+    def add(cls: type) -> type:
+        if name in _REGISTRY:
+            raise ValueError(f"smoother name {name!r} registered twice")
+        _REGISTRY[name] = cls
+        cls.name = name
+        return cls
+
+    return add
+
+
+def available() -> list[str]:
+    """Registered smoother names, in registration order."""
+    return list(_REGISTRY)
+
+
+def create(name: str, **options: Any) -> Smoother:
+    """A fresh smoother; one per tracked face, since each keeps its own belief."""
+    if name not in _REGISTRY:
+        raise ValueError(f"unknown smoother {name!r}; available: {', '.join(available())}")
+    return _REGISTRY[name](**options)
+
+
+def check_sequence(probs: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(T, 7) probabilities with all-NaN rows for frames without a face, and (T,) finite times."""
+    probs = np.asarray(probs, dtype=np.float64)
+    t = np.asarray(t, dtype=np.float64)
+    if probs.ndim != 2 or probs.shape[1] != NUM_CLASSES:
+        raise ValueError(f"probs must have shape (T, {NUM_CLASSES}), got {probs.shape}")
+    if t.shape != (len(probs),):
+        raise ValueError(f"t must have shape ({len(probs)},), got {t.shape}")
+    if not np.all(np.isfinite(t)):
+        raise ValueError("times must be finite")
+    partial = np.isnan(probs).any(axis=1) & ~np.isnan(probs).all(axis=1)
+    if partial.any():
+        raise ValueError(f"row {int(np.argmax(partial))} is partly NaN; a frame without a face is a whole NaN row")
+    return probs, t
+
+
+def run_online(smoother: Smoother, probs: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """Feeds a whole sequence through update(), NaN rows as None; the fallback for smoothers without look-ahead."""
+    smoother.reset()
+    out = np.empty((len(probs), NUM_CLASSES))
+    for i, (row, ti) in enumerate(zip(probs, t, strict=True)):
+        out[i] = smoother.update(None if np.isnan(row[0]) else row, float(ti))
+    return out
+
+
+def smooth_offline(name: str, probs: np.ndarray, t: np.ndarray, **options: Any) -> np.ndarray:
+    """(T, 7) beliefs for a whole recording; smoothers with a smooth_offline method may look ahead."""
+    probs, t = check_sequence(probs, t)
+    smoother = create(name, **options)
+    offline = getattr(smoother, "smooth_offline", None)
+    if offline is not None:
+        return offline(probs, t)
+    return run_online(smoother, probs, t)

@@ -1,0 +1,45 @@
+"""Small synthetic streams for the smoother tests: a semi-Markov emotion path and noisy, time-correlated
+classifier outputs, so the tests need neither the CNN nor FER2013."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from smoothing.base import NOMINAL_FRAME_PERIOD_S, NUM_CLASSES
+from smoothing.sequences import frame_times, sample_path
+
+SIGNAL: float = 1.6  # logit boost of the true class: per-frame accuracy around 50%, as for a FER-level CNN
+FACE_BIAS_STD: float = 0.6  # each segment's face leans its own way, as a real face does
+NOISE_STD: float = 1.0
+NOISE_CORRELATION: float = 0.7  # consecutive frames of one face look alike
+NO_FACE_SHARE: float = 0.05
+
+
+def synthetic_stream(
+    duration_s: float, seed: int, period_s: float = NOMINAL_FRAME_PERIOD_S, class_prior: np.ndarray | None = None
+):
+    """(probs (T, 7) with NaN rows for no face, t, labels) of one stream; with class_prior the outputs lean toward
+    it as those of a classifier trained on that class balance do."""
+    rng = np.random.default_rng(seed)
+    path_labels, starts = sample_path(duration_s, rng)
+    t = frame_times(duration_s, rng, period_s)
+    segment = np.searchsorted(starts, t, side="right") - 1
+    labels = path_labels[segment]
+    bias = rng.normal(0.0, FACE_BIAS_STD, (len(starts), NUM_CLASSES))
+    noise = np.empty((len(t), NUM_CLASSES))
+    noise[0] = rng.normal(0.0, NOISE_STD, NUM_CLASSES)
+    shocks = rng.normal(0.0, NOISE_STD * np.sqrt(1 - NOISE_CORRELATION**2), (len(t), NUM_CLASSES))
+    for i in range(1, len(t)):
+        noise[i] = NOISE_CORRELATION * noise[i - 1] + shocks[i]
+    logits = SIGNAL * np.eye(NUM_CLASSES)[labels] + bias[segment] + noise
+    probs = np.exp(logits - logits.max(axis=1, keepdims=True))
+    if class_prior is not None:
+        probs *= class_prior
+    probs /= probs.sum(axis=1, keepdims=True)
+    probs[rng.random(len(t)) < NO_FACE_SHARE] = np.nan
+    return probs, t, labels
+
+
+def as_updates(probs: np.ndarray):
+    """NaN rows as None, the form update() takes."""
+    return [None if np.isnan(row[0]) else row for row in probs]

@@ -1,0 +1,181 @@
+"""The contract every registered smoother keeps (benchmarks, the app and outside tools rely on it)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import smoothing
+from smoothing.base import NUM_CLASSES, Smoother
+from tests.smoothing.synthetic import as_updates, synthetic_stream
+
+EXPECTED_NAMES = {"none", "ema", "window-mode", "window-mean", "hmm", "rnn", "lstm"}
+CONFIGS = [(name, {}) for name in sorted(EXPECTED_NAMES)] + [
+    ("rnn", {"gap": "recursive"}),
+    ("lstm", {"gap": "recursive"}),
+]
+HUGE_GAP_S = 1e6
+REPO = Path(__file__).resolve().parents[2]
+
+
+def config_id(config) -> str:
+    name, options = config
+    return name + "".join(f"-{v}" for v in options.values())
+
+
+@pytest.fixture(params=CONFIGS, ids=config_id)
+def config(request):
+    return request.param
+
+
+@pytest.fixture(scope="module")
+def stream():
+    probs, t, _ = synthetic_stream(12.0, seed=5)
+    keep = np.random.default_rng(0).random(len(t)) > 0.3
+    return as_updates(probs[keep]), t[keep]
+
+
+def assert_distribution(belief: np.ndarray) -> None:
+    assert belief.shape == (NUM_CLASSES,)
+    assert np.all(np.isfinite(belief)) and np.all(belief >= 0)
+    assert belief.sum() == pytest.approx(1.0, abs=1e-9)
+
+
+def test_registered_names():
+    assert set(smoothing.available()) == EXPECTED_NAMES
+    assert smoothing.CLASSES == ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
+
+
+def test_unknown_name_lists_available():
+    with pytest.raises(ValueError, match="window-mode") as error:
+        smoothing.create("kalman")
+    assert all(name in str(error.value) for name in smoothing.available())
+
+
+def test_outputs_are_distributions(config, stream):
+    name, options = config
+    smoother = smoothing.create(name, **options)
+    assert isinstance(smoother, Smoother)
+    rows, t = stream
+    for row, ti in zip(rows, t, strict=True):
+        assert_distribution(smoother.update(row, ti))
+        assert_distribution(smoother.predict(ti + 0.5))
+
+
+def test_first_frames_without_face_give_the_prior(config):
+    name, options = config
+    smoother = smoothing.create(name, **options)
+    prior = smoother.predict(0.0)
+    assert_distribution(prior)
+    np.testing.assert_allclose(smoother.update(None, 0.0), prior, atol=1e-12)
+    assert_distribution(smoother.update(None, 0.1))
+
+
+def test_no_face_keeps_a_distribution_mid_stream(config, stream):
+    name, options = config
+    smoother = smoothing.create(name, **options)
+    rows, t = stream
+    for row, ti in zip(rows[:30], t[:30], strict=True):
+        smoother.update(row, ti)
+    for k in range(1, 20):
+        assert_distribution(smoother.update(None, t[29] + k * 0.07))
+
+
+def test_no_time_passing_never_crashes(config, stream):
+    name, options = config
+    smoother = smoothing.create(name, **options)
+    rows, t = stream
+    faces = [row for row in rows if row is not None]
+    belief = smoother.update(faces[0], 10.0)
+    np.testing.assert_allclose(smoother.update(None, 10.0), belief, atol=1e-12)  # duplicate, no face: nothing new
+    np.testing.assert_allclose(smoother.predict(9.0), belief, atol=1e-12)  # a time before the last update
+    assert_distribution(smoother.update(faces[1], 10.0))  # duplicate time with a face
+    assert_distribution(smoother.update(faces[2], 4.0))  # the clock jumped back
+    assert_distribution(smoother.update(faces[3], 4.07))  # and runs on from there
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [np.full(NUM_CLASSES, np.nan), np.array([0.5, -0.1, 0.2, 0.2, 0.1, 0.05, 0.05]), np.ones(6) / 6, np.zeros(7)],
+    ids=["nan", "negative", "wrong-shape", "all-zero"],
+)
+def test_invalid_probabilities_raise(config, bad):
+    name, options = config
+    with pytest.raises(ValueError):
+        smoothing.create(name, **options).update(bad, 0.0)
+
+
+def test_invalid_time_raises(config):
+    name, options = config
+    with pytest.raises(ValueError):
+        smoothing.create(name, **options).update(np.full(NUM_CLASSES, 1 / NUM_CLASSES), float("nan"))
+
+
+def test_huge_gap_relaxes_to_prior(config, stream):
+    name, options = config
+    prior = smoothing.create(name, **options).predict(0.0)
+    smoother = smoothing.create(name, **options)
+    rows, t = stream
+    for row, ti in zip(rows, t, strict=True):
+        smoother.update(row, ti)
+    assert not np.allclose(smoother.predict(t[-1]), prior, atol=1e-3)
+    np.testing.assert_allclose(smoother.predict(t[-1] + HUGE_GAP_S), prior, atol=1e-9)
+    np.testing.assert_allclose(smoother.update(None, t[-1] + HUGE_GAP_S), prior, atol=1e-9)
+
+
+def test_predict_changes_no_state(config, stream):
+    name, options = config
+    plain, probed = smoothing.create(name, **options), smoothing.create(name, **options)
+    rows, t = stream
+    for row, ti in zip(rows, t, strict=True):
+        probed.predict(ti + 0.3)
+        probed.predict(ti + 2.0)
+        np.testing.assert_array_equal(plain.update(row, ti), probed.update(row, ti))
+
+
+def test_reset_forgets_everything(config, stream):
+    name, options = config
+    rows, t = stream
+    fresh = smoothing.create(name, **options)
+    reused = smoothing.create(name, **options)
+    for row, ti in zip(rows[:40], t[:40] + 100.0, strict=True):
+        reused.update(row, ti)
+    reused.reset()
+    for row, ti in zip(rows, t, strict=True):
+        np.testing.assert_array_equal(fresh.update(row, ti), reused.update(row, ti))
+
+
+def test_smooth_offline_shapes_and_rows(config):
+    name, options = config
+    probs, t, _ = synthetic_stream(8.0, seed=9)
+    out = smoothing.smooth_offline(name, probs, t, **options)
+    assert out.shape == probs.shape
+    for row in out:
+        assert_distribution(row)
+
+
+def test_smooth_offline_rejects_partial_nan_rows():
+    probs, t, _ = synthetic_stream(3.0, seed=1)
+    probs = probs.copy()
+    probs[3, 2] = np.nan
+    with pytest.raises(ValueError, match="partly NaN"):
+        smoothing.smooth_offline("ema", probs, t)
+
+
+@pytest.mark.parametrize("name", ["none", "ema", "window-mode", "window-mean"])
+def test_offline_without_look_ahead_equals_online(name):
+    probs, t, _ = synthetic_stream(8.0, seed=11)
+    smoother = smoothing.create(name)
+    online = np.array([smoother.update(row, ti) for row, ti in zip(as_updates(probs), t, strict=True)])
+    np.testing.assert_allclose(smoothing.smooth_offline(name, probs, t), online, atol=1e-12)
+
+
+def test_importing_the_package_does_not_import_torch():
+    """The app imports smoothing per face stream; torch would add seconds of start-up for nothing."""
+    code = "import sys, smoothing; smoothing.create('hmm'); smoothing.create('lstm'); print('torch' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO)
+    assert result.stdout.strip() == "False"
