@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
 
 from app.pipeline import FrameResult
+from models.face_detector import Detection
+from models.labels import CLASSES
+
+if TYPE_CHECKING:
+    from app.tracker import TrackedFace
 
 # BGR colours per class, in models.CLASSES order: angry, disgust, fear, happy, sad, surprise, neutral.
 CLASS_COLOURS: tuple[tuple[int, int, int], ...] = (
@@ -29,34 +36,56 @@ TEXT_PADDING = 4
 VIDEO_FOURCC = "mp4v"  # available in every opencv-python build, unlike H.264
 
 
-def draw_result(frame: np.ndarray, result: FrameResult) -> np.ndarray:
-    """Draws each face's box and 'label 0.87' above it, in place; returns the frame for chaining."""
-    zoom = max(frame.shape[0] / REFERENCE_HEIGHT, 0.5)
+def face_caption(probs: np.ndarray, track: int | None = None) -> tuple[int, str]:
+    """(class index, 'happy 0.87' or 'happy 0.87 #2' with the track id) of a distribution."""
+    index = int(np.argmax(probs))
+    text = f"{CLASSES[index]} {probs[index]:.2f}"
+    return index, text if track is None else f"{text} #{track}"
+
+
+def zoom_of(frame: np.ndarray) -> float:
+    """How much larger than REFERENCE_HEIGHT the frame is, so drawings keep their look at any resolution."""
+    return max(frame.shape[0] / REFERENCE_HEIGHT, 0.5)
+
+
+def draw_labelled_box(frame: np.ndarray, box: Detection, colour: tuple[int, int, int], text: str) -> None:
+    """A box with its text on a filled tab above it (inside the top edge when there is no room above)."""
+    zoom = zoom_of(frame)
     thickness = max(1, round(BOX_THICKNESS * zoom))
     font_scale, font_thickness = FONT_SCALE * zoom, max(1, round(FONT_THICKNESS * zoom))
     padding = max(1, round(TEXT_PADDING * zoom))
-    for face in result.faces:
-        box = face.detection
-        colour = CLASS_COLOURS[face.label_index]
-        cv2.rectangle(frame, (box.x, box.y), (box.x + box.w, box.y + box.h), colour, thickness)
-        text = f"{face.label} {face.probs[face.label_index]:.2f}"
-        (text_w, text_h), baseline = cv2.getTextSize(text, FONT, font_scale, font_thickness)
-        top = box.y - text_h - baseline - 2 * padding
-        if top < 0:  # no room above the box: put the label just inside its top edge
-            top = box.y
-        cv2.rectangle(
-            frame, (box.x, top), (box.x + text_w + 2 * padding, top + text_h + baseline + 2 * padding), colour, -1
-        )
-        cv2.putText(
-            frame,
-            text,
-            (box.x + padding, top + padding + text_h),
-            FONT,
-            font_scale,
-            TEXT_COLOUR,
-            font_thickness,
-            cv2.LINE_AA,
-        )
+    cv2.rectangle(frame, (box.x, box.y), (box.x + box.w, box.y + box.h), colour, thickness)
+    (text_w, text_h), baseline = cv2.getTextSize(text, FONT, font_scale, font_thickness)
+    top = box.y - text_h - baseline - 2 * padding
+    if top < 0:
+        top = box.y
+    cv2.rectangle(
+        frame, (box.x, top), (box.x + text_w + 2 * padding, top + text_h + baseline + 2 * padding), colour, -1
+    )
+    cv2.putText(
+        frame,
+        text,
+        (box.x + padding, top + padding + text_h),
+        FONT,
+        font_scale,
+        TEXT_COLOUR,
+        font_thickness,
+        cv2.LINE_AA,
+    )
+
+
+def draw_result(frame: np.ndarray, result: FrameResult, tracked: Sequence[TrackedFace] | None = None) -> np.ndarray:
+    """Draws each face's box and 'label 0.87' above it, in place; returns the frame for chaining.
+
+    With `tracked` (one per face, from app.tracker) the label is the smoothed one, when smoothing, with the track id.
+    """
+    for number, face in enumerate(result.faces):
+        if tracked is None:
+            label_index, text = face_caption(face.probs)
+        else:
+            shown = tracked[number]
+            label_index, text = face_caption(shown.belief if shown.belief is not None else face.probs, shown.track)
+        draw_labelled_box(frame, face.detection, CLASS_COLOURS[label_index], text)
     return frame
 
 

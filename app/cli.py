@@ -1,4 +1,4 @@
-"""Command line: `video` turns a file into a CSV (and optionally an annotated video); `demo` is the main job.
+"""Command line: `video` turns files into CSV, video, timeline and summary; `live` and `demo` show the camera.
 
 Every failure ends in one `error: ...` line on stderr and a non-zero exit code, never a traceback
 (set EMOSMOOTH_DEBUG=1 to get the traceback of an unexpected error).
@@ -10,170 +10,74 @@ import argparse
 import os
 import socket
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
-from app.sources import CameraSource, SourceError, VideoFileSource, camera_may_exist
+from app.batch import check_smoother
+from app.errors import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, AppError
+from app.outputs import prepare_output, shown
+from app.sources import CameraSource, SourceError, VideoFileSource
+from app.weights import load_weights
 
 if TYPE_CHECKING:
     import numpy as np
 
-    from app.pipeline import FrameResult
-    from models.classifier import EmotionClassifier
 
-EXIT_OK = 0
-EXIT_ERROR = 1
-EXIT_PARTIAL = 3  # the video ended early: the rows of every frame read were written, the rest are missing
-EXIT_INTERRUPTED = 130  # Ctrl+C, as shells report SIGINT
 DEBUG_ENV = "EMOSMOOTH_DEBUG"
 
 ASSETS_DIR = Path(__file__).resolve().parent / "assets"
 SAMPLE_CLIP = ASSETS_DIR / "sample_face.mp4"
 DEFAULT_OUT_DIR = Path("out")
 DEFAULT_CAMERA = 0
-WINDOW_NAME = "EmoSmooth (q or Esc to quit)"
-QUIT_KEYS = (ord("q"), ord("Q"), 27)  # 27 is Esc
-KEY_WAIT_MS = 1
+WINDOW_NAME = "EmoSmooth"
+LIVE_CSV = "live.csv"
+LIVE_VIDEO = "live_annotated.mp4"
+DEFAULT_LIVE_SMOOTHER = "hmm"
 X11_SOCKET_DIR = "/tmp/.X11-unix"  # local X servers listen on X<display number> here
 X11_TCP_PORT = 6000  # plus the display number, for forwarded displays such as localhost:10.0
 X11_CONNECT_TIMEOUT_S = 0.5
-# Two torch threads: on an idle 2-core CPU a face costs 3.9 ms with two and 6.4-7.5 ms with one (flip-averaged
-# EmoNet, batch 1). Detection and classification run one after the other, so the threads do not compete with
-# OpenCV's; only outside load on every core makes a second thread a loss.
-CLASSIFIER_THREADS = 2
 
 
-class AppError(Exception):
-    """A failure to report in one line, with its exit code."""
+@dataclass(frozen=True)
+class LiveSource:
+    """Frames for the live loop, their nominal rate, whether they must be paced (a file), and how to close them."""
 
-    def __init__(self, message: str, code: int = EXIT_ERROR) -> None:
-        super().__init__(message)
-        self.code = code
-
-
-class Progress(Protocol):
-    """The part of a tqdm bar that process() uses."""
-
-    def update(self, n: int = 1) -> object: ...
-
-
-def shown(path: Path) -> str:
-    """The path as the user would type it: relative to the current directory when it lies below it."""
-    try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(path)
-
-
-def load_weights(path: str | None) -> EmotionClassifier:
-    """Loads the classifier (torch is imported only here), turning a bad weights file into a one-line AppError."""
-    import torch
-
-    from models.classifier import WeightsError, load_classifier
-
-    torch.set_num_threads(CLASSIFIER_THREADS)
-    try:
-        return load_classifier(path)
-    except WeightsError as error:
-        raise AppError(str(error)) from None
-
-
-def prepare_output(path: Path, source: Path | None = None) -> Path:
-    """Creates the parent folder and refuses to overwrite the input video."""
-    if source is not None and path.resolve() == source.resolve():
-        raise AppError(f"output {path} would overwrite the input video")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise AppError(f"cannot create folder {path.parent}: {error.strerror or error}") from None
-    if path.is_dir():
-        raise AppError(f"cannot write {path}: it is a folder")
-    return path
-
-
-def process(
-    results: Iterable[tuple[FrameResult, np.ndarray]],
-    csv_path: Path,
-    video_path: Path | None,
-    fps: float,
-    size: tuple[int, int],
-    progress: Progress | None = None,
-) -> tuple[int, int]:
-    """Writes each frame's rows (flushed) and drawn frame as it comes; returns (frames, frames with a face)."""
-    from app.annotate import AnnotatedVideoWriter, VideoOutputError, draw_result
-    from app.csv_output import CsvWriter
-
-    video = None
-    try:
-        if video_path is not None:
-            video = AnnotatedVideoWriter(video_path, fps, size)
-        csv_file = CsvWriter(csv_path)
-    except VideoOutputError as error:
-        raise AppError(f"{error} (unwritable path, or an extension OpenCV cannot encode; use .mp4)") from None
-    except OSError as error:
-        if video is not None:
-            video.close()
-        raise AppError(f"cannot write {csv_path}: {error.strerror or error}") from None
-    with_face = 0
-    try:
-        for result, frame in results:
-            csv_file.write_frame(result)
-            with_face += bool(result.faces)
-            if video is not None:
-                video.write(draw_result(frame, result))
-            if progress is not None:
-                progress.update(1)
-    except OSError as error:
-        raise AppError(
-            f"cannot write {csv_path}: {error.strerror or error}; {csv_file.frames_written} frames were written"
-        ) from None
-    except KeyboardInterrupt:
-        raise AppError(
-            f"interrupted; {csv_file.frames_written} frames were written to {csv_path}", EXIT_INTERRUPTED
-        ) from None
-    finally:
-        csv_file.close()
-        if video is not None:
-            video.close()
-    return csv_file.frames_written, with_face
-
-
-def run_file(path: Path, csv_path: Path, video_path: Path | None, weights: str | None) -> tuple[int, int]:
-    """The whole file through the pipeline into the CSV (and video); AppError on any failure."""
-    from tqdm import tqdm
-
-    from app.pipeline import Pipeline
-
-    source = VideoFileSource(path)  # input and output paths are checked before the slow torch import
-    prepare_output(csv_path, path)
-    if video_path is not None:
-        prepare_output(video_path, path)
-    classifier = load_weights(weights)
-    progress = tqdm(total=source.frame_count, unit="frame", desc=path.name, file=sys.stderr, disable=None, leave=False)
-    try:
-        frames, with_face = process(
-            Pipeline(classifier).run(source), csv_path, video_path, source.fps, source.size, progress
-        )
-    finally:
-        progress.close()
-        source.close()
-    if source.ended_early():
-        raise AppError(
-            f"{path} ended after {frames} of {source.frame_count} frames (truncated or damaged); "
-            f"the rows of those {frames} frames are in {csv_path}",
-            EXIT_PARTIAL,
-        )
-    return frames, with_face
+    frames: Iterable[tuple[int, float, np.ndarray]]
+    fps: float
+    paced: bool
+    close: Callable[[], None] | None
 
 
 def cmd_video(args: argparse.Namespace) -> int:
-    """`video PATH --csv FILE [--video FILE]`: batch processing of one file."""
-    frames, with_face = run_file(
-        Path(args.path), Path(args.csv), Path(args.video) if args.video else None, args.weights
+    """`video PATH`: one file into its outputs, or every video of a folder into outputs beside each."""
+    from app.batch import VideoJob, run_file, run_folder
+
+    path = Path(args.path)
+    template = VideoJob(
+        path=path,
+        csv=Path(args.csv) if args.csv else path,
+        video=Path(args.video) if args.video else None,
+        timeline=Path(args.timeline) if args.timeline else None,
+        summary=Path(args.summary) if args.summary else None,
+        smoother=args.smoother,
+        offline=args.offline,
+        drop=args.drop,
+        seed=args.seed,
+        realtime=args.realtime,
     )
-    written = f"{args.csv}" + (f" and {args.video}" if args.video else "")
-    print(f"{frames} frames ({with_face} with a face) written to {written}")
+    if args.offline and args.smoother is None:
+        raise AppError("--offline needs --smoother NAME")
+    if path.is_dir():
+        if args.csv or args.video or args.timeline or args.summary:
+            raise AppError("for a folder, every output is written beside its video; leave out --csv and the rest")
+        return run_folder(path, template, args.weights, args.workers)
+    if not args.csv:
+        raise AppError("--csv FILE is needed for a single video")
+    frames, dropped = run_file(template, args.weights)
+    dropped_note = f" ({dropped} dropped, {100 * dropped / max(frames, 1):.0f}%)" if template.flags_drops else ""
+    print(f"{frames} frames{dropped_note} written to {', '.join(str(p) for p in template.outputs())}")
     return EXIT_OK
 
 
@@ -195,111 +99,116 @@ def has_display() -> bool:
         return False
 
 
+def open_source(spec: str | None, fallback: bool, size: tuple[int, int] | None, loop: bool) -> LiveSource:
+    """A camera index, a stream URL or a file standing in for a camera (paced, looped with `loop`).
+
+    With `fallback` (the demo) a missing default camera is replaced by the bundled clip, played in real time and
+    looped when `loop` is set.
+    """
+    from app.capture import StreamSource
+
+    if spec is None or spec.isdigit():
+        index = DEFAULT_CAMERA if spec is None else int(spec)
+        try:
+            camera = CameraSource(index)
+        except SourceError:
+            if not fallback or spec is not None:
+                raise AppError(f"no camera {index} found; use --source FILE (a video file or stream URL)") from None
+            print(
+                f"no camera found; playing the bundled sample clip {shown(SAMPLE_CLIP)} as a camera "
+                "(use --source FILE for your own)",
+                flush=True,
+            )
+            return open_file(SAMPLE_CLIP, loop)
+        if size is not None:
+            import cv2
+
+            camera.capture.set(cv2.CAP_PROP_FRAME_WIDTH, size[0])
+            camera.capture.set(cv2.CAP_PROP_FRAME_HEIGHT, size[1])
+        return LiveSource(camera, camera.fps, paced=False, close=camera.close)
+    if "://" in spec:
+        stream = StreamSource(spec)
+        return LiveSource(stream, stream.fps, paced=False, close=stream.close)
+    return open_file(Path(spec), loop)
+
+
+def open_file(path: Path, loop: bool) -> LiveSource:
+    """A video file as a camera: paced in real time, and replayed until q with `loop`."""
+    from app.live import looped
+
+    source = VideoFileSource(path)  # checks the file now, so that a bad one fails in one line before torch loads
+    if loop:
+        source.close()
+        return LiveSource(looped(path), source.fps, paced=True, close=None)
+    return LiveSource(source, source.fps, paced=True, close=source.close)
+
+
+def cmd_live(args: argparse.Namespace, fallback: bool = False) -> int:
+    """`live`: the camera (or --source) through the live loop, in a window or, without a display, into files."""
+    from app.capture import LatestFrameCapture
+    from app.live import LiveSession, summary_lines
+    from app.pipeline import Pipeline
+
+    check_smoother(args.smoother)
+    if (args.width is None) != (args.height is None):
+        raise AppError("--width and --height go together")
+    size = (args.width, args.height) if args.width is not None else None
+    out_dir = Path(args.out_dir)
+    window = not args.headless and has_display()
+    source = open_source(args.source, fallback, size, loop=args.loop or (fallback and window))
+    try:
+        classifier = load_weights(args.weights)
+        no_window_reason = "--headless" if args.headless else "no display"
+        if window and not open_window():
+            window, no_window_reason = False, "this OpenCV build cannot open one"
+        csv_path = Path(args.csv) if args.csv else None
+        record_path = Path(args.record) if args.record else None
+        if not window:
+            csv_path = csv_path or out_dir / LIVE_CSV
+            record_path = record_path or out_dir / LIVE_VIDEO
+            print(f"no window ({no_window_reason}); writing {shown(record_path)} and {shown(csv_path)} instead")
+        for path in (csv_path, record_path):
+            if path is not None:
+                prepare_output(path)
+        capture = LatestFrameCapture(source.frames, paced=source.paced, size=size if source.paced else None)
+        session = LiveSession(
+            Pipeline(classifier),
+            capture,
+            args.smoother,
+            source.fps,
+            out_dir,
+            csv_path,
+            record_path,
+            window,
+            args.max_frames,
+        )
+        summary = session.run()
+    finally:
+        if source.close is not None:
+            source.close()
+    for line in summary_lines(summary):
+        print(line)
+    for label, path in (("csv", csv_path), ("video", record_path)):
+        if path is not None:
+            print(f"{label}: {shown(path)}")
+    return EXIT_OK
+
+
 def open_window() -> bool:
-    """Whether a window can be opened: needs a display and an OpenCV build with GUI support."""
+    """Whether OpenCV can open a window here (a build with GUI support): tried once, then closed again."""
     import cv2
 
-    if not has_display():
-        return False
     try:
-        cv2.namedWindow(WINDOW_NAME, cv2.WINDOW_NORMAL)
+        cv2.namedWindow(WINDOW_NAME, cv2.WINDOW_AUTOSIZE)
+        cv2.destroyWindow(WINDOW_NAME)
     except cv2.error:
         return False
     return True
 
 
-def run_camera_window(camera: CameraSource, classifier: EmotionClassifier, max_frames: int | None) -> int:
-    """Live view in the window open_window() opened, until q/Esc, the window is closed, or max_frames."""
-    import cv2
-
-    from app.annotate import draw_result
-    from app.pipeline import Pipeline
-
-    try:
-        for result, frame in Pipeline(classifier).run(camera):
-            cv2.imshow(WINDOW_NAME, draw_result(frame, result))
-            key = cv2.waitKey(KEY_WAIT_MS) & 0xFF
-            if key in QUIT_KEYS or cv2.getWindowProperty(WINDOW_NAME, cv2.WND_PROP_VISIBLE) < 1:
-                break
-            if max_frames is not None and result.index + 1 >= max_frames:
-                break
-    except KeyboardInterrupt:
-        pass
-    finally:
-        camera.close()
-        cv2.destroyAllWindows()
-    return EXIT_OK
-
-
-def run_camera_to_files(
-    camera: CameraSource, classifier: EmotionClassifier, out_dir: Path, max_frames: int | None
-) -> int:
-    """Without a display: the camera's frames go to out/camera.csv and out/camera_annotated.mp4 until Ctrl+C."""
-    from itertools import islice
-
-    from app.pipeline import Pipeline
-
-    csv_path = prepare_output(out_dir / "camera.csv")
-    video_path = prepare_output(out_dir / "camera_annotated.mp4")
-    pipeline = Pipeline(classifier)
-    print(f"no display; writing camera {camera.index} to {shown(csv_path)} and {shown(video_path)} (Ctrl+C to stop)")
-
-    def stop_on_ctrl_c(results: Iterable[tuple[FrameResult, np.ndarray]]) -> Iterable[tuple[FrameResult, np.ndarray]]:
-        try:
-            yield from results
-        except KeyboardInterrupt:
-            return
-
-    results = islice(pipeline.run(camera), max_frames) if max_frames is not None else pipeline.run(camera)
-    try:
-        frames, with_face = process(stop_on_ctrl_c(results), csv_path, video_path, camera.fps, camera.size)
-    finally:
-        camera.close()
-    print(f"{frames} frames ({with_face} with a face) written")
-    print(f"csv:   {shown(csv_path)}")
-    print(f"video: {shown(video_path)}")
-    return EXIT_OK
-
-
 def cmd_demo(args: argparse.Namespace) -> int:
-    """`demo`: the camera when there is one, else the bundled clip, so that it always shows something."""
-    out_dir = Path(args.out_dir)
-    camera = None
-    path = None
-    if args.source is None:
-        if camera_may_exist(DEFAULT_CAMERA):
-            try:
-                camera = CameraSource(DEFAULT_CAMERA)
-            except SourceError:
-                camera = None
-        if camera is None:
-            print(
-                f"no camera found; processing the bundled sample clip {shown(SAMPLE_CLIP)} "
-                "(use --source FILE for your own)"
-            )
-            path = SAMPLE_CLIP
-    elif args.source.isdigit():
-        camera = CameraSource(int(args.source))
-    else:
-        path = Path(args.source)
-
-    if camera is not None:
-        try:
-            classifier = load_weights(args.weights)
-        except AppError:
-            camera.close()
-            raise
-        if open_window():
-            return run_camera_window(camera, classifier, args.max_frames)
-        return run_camera_to_files(camera, classifier, out_dir, args.max_frames)
-
-    assert path is not None
-    csv_path, video_path = out_dir / f"{path.stem}.csv", out_dir / f"{path.stem}_annotated.mp4"
-    frames, with_face = run_file(path, csv_path, video_path, args.weights)
-    print(f"{frames} frames ({with_face} with a face) written")
-    print(f"csv:   {shown(csv_path)}")
-    print(f"video: {shown(video_path)}")
-    return EXIT_OK
+    """`demo`: the live app, the bundled clip standing in for a missing camera so that it always shows something."""
+    return cmd_live(args, fallback=True)
 
 
 def positive_int(text: str) -> int:
@@ -315,19 +224,46 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m app", description="Facial-emotion recognition on video.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    video = commands.add_parser("video", help="emotions of every face in a video file, as CSV")
-    video.add_argument("path", help="the video file")
-    video.add_argument("--csv", required=True, help="CSV to write, one row per frame and face")
+    video = commands.add_parser("video", help="emotions of every face in a video file (or a folder of them)")
+    video.add_argument("path", help="the video file, or a folder: then every output is written beside each video")
+    video.add_argument("--csv", help="CSV to write, one row per frame and face (needed for a single file)")
     video.add_argument("--video", help="also write the frames with boxes and labels to this .mp4")
+    video.add_argument("--timeline", help="also write a timeline PNG: probabilities over time per face")
+    video.add_argument("--summary", help="also write a JSON summary per face: dominant emotion, shares, switches")
     video.add_argument("--weights", help="classifier checkpoint (default: models/weights/emonet.pt)")
+    video.add_argument(
+        "--smoother",
+        help="smooth each face over time and add track, s_* and smoothed_label columns "
+        "(none, ema, window-mode, window-mean, hmm, rnn, lstm)",
+    )
+    video.add_argument(
+        "--offline", action="store_true", help="with --smoother: smooth each face's whole sequence at the end"
+    )
+    video.add_argument("--drop", type=float, default=0.0, help="drop this share of frames at random (0..1)")
+    video.add_argument("--seed", type=int, default=0, help="random seed of --drop")
+    video.add_argument(
+        "--realtime", action="store_true", help="play the file in real time as the live app would, dropping frames"
+    )
+    video.add_argument("--workers", type=positive_int, default=1, help="videos processed at once, for a folder")
     video.set_defaults(func=cmd_video)
 
-    demo = commands.add_parser("demo", help="live camera view, or the bundled sample clip when there is no camera")
-    demo.add_argument("--source", help="a video FILE, or a camera index such as 0 (default: camera 0, else the sample)")
-    demo.add_argument("--weights", help="classifier checkpoint (default: models/weights/emonet.pt)")
-    demo.add_argument("--out-dir", default=str(DEFAULT_OUT_DIR), help="where files are written (default: out)")
-    demo.add_argument("--max-frames", type=positive_int, help="stop a camera run after this many frames")
-    demo.set_defaults(func=cmd_demo)
+    for name, help_text, func in (
+        ("live", "live view of a camera, file or stream, with smoothing, in a window or into files", cmd_live),
+        ("demo", "the live view; plays the bundled sample clip as a camera when there is no camera", cmd_demo),
+    ):
+        live = commands.add_parser(name, help=help_text)
+        live.add_argument("--source", help="camera index (default 0), video FILE or stream URL")
+        live.add_argument("--smoother", default=DEFAULT_LIVE_SMOOTHER, help=f"default: {DEFAULT_LIVE_SMOOTHER}")
+        live.add_argument("--width", type=positive_int, help="frame width to ask the camera for (files are resized)")
+        live.add_argument("--height", type=positive_int, help="frame height, with --width")
+        live.add_argument("--record", help="write the shown frames to this .mp4")
+        live.add_argument("--csv", help="write one row per processed frame and face to this CSV")
+        live.add_argument("--out-dir", default=str(DEFAULT_OUT_DIR), help="screenshots, and files without a display")
+        live.add_argument("--weights", help="classifier checkpoint (default: models/weights/emonet.pt)")
+        live.add_argument("--loop", action="store_true", help="replay a video file until q")
+        live.add_argument("--headless", action="store_true", help="no window even when there is a display")
+        live.add_argument("--max-frames", type=positive_int, help="stop after processing this many frames")
+        live.set_defaults(func=func)
     return parser
 
 

@@ -1,7 +1,8 @@
 """The per-frame, per-face CSV: its columns and row building live here only, so later columns extend one place.
 
-A smoother adds its columns by passing `columns=COLUMNS + (...)` to CsvWriter and filling those keys in the row
-dicts that frame_rows() returns; missing keys are written empty.
+With a smoother, SMOOTHED_COLUMNS appends the track id and the smoothed belief, filled by tracked_rows(); other
+extra columns work the same way (`columns=COLUMNS + (...)` and extra keys in the row dicts); missing keys are
+written empty.
 """
 
 from __future__ import annotations
@@ -9,15 +10,23 @@ from __future__ import annotations
 import csv
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
+
+import numpy as np
 
 from app.pipeline import FrameResult
 from models.labels import CLASSES
+
+if TYPE_CHECKING:
+    from app.tracker import TrackedFace
 
 PROB_COLUMNS: tuple[str, ...] = tuple(f"p_{name}" for name in CLASSES)
 COLUMNS: tuple[str, ...] = ("frame", "t", "face", "x", "y", "w", "h", *PROB_COLUMNS, "label")
 PROB_DECIMALS = 5
 TIME_DECIMALS = 4  # 0.1 ms, finer than any container's timestamps
+SMOOTHED_PROB_COLUMNS: tuple[str, ...] = tuple(f"s_{name}" for name in CLASSES)
+# With a smoother the raw columns come first, unchanged, then the track id and the smoothed belief.
+SMOOTHED_COLUMNS: tuple[str, ...] = (*COLUMNS, "track", *SMOOTHED_PROB_COLUMNS, "smoothed_label")
 
 Row = dict[str, str]
 
@@ -34,6 +43,19 @@ def frame_rows(result: FrameResult) -> list[Row]:
         row.update({column: f"{p:.{PROB_DECIMALS}f}" for column, p in zip(PROB_COLUMNS, face.probs, strict=True)})
         row["label"] = face.label
         rows.append(row)
+    return rows
+
+
+def tracked_rows(result: FrameResult, tracked: Sequence[TrackedFace]) -> list[Row]:
+    """frame_rows() plus each face's track id and smoothed belief (SMOOTHED_COLUMNS); tracked follows result.faces."""
+    rows = frame_rows(result)
+    for row, face in zip(rows if result.faces else [], tracked, strict=True):
+        row["track"] = str(face.track)
+        if face.belief is not None:
+            row.update(
+                {column: f"{p:.{PROB_DECIMALS}f}" for column, p in zip(SMOOTHED_PROB_COLUMNS, face.belief, strict=True)}
+            )
+            row["smoothed_label"] = CLASSES[int(np.argmax(face.belief))]
     return rows
 
 

@@ -11,8 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from app.csv_output import COLUMNS, PROB_COLUMNS
-from app.sources import camera_may_exist
+from app.csv_output import COLUMNS, PROB_COLUMNS, SMOOTHED_COLUMNS, SMOOTHED_PROB_COLUMNS
 from tests.app.mp4_tools import faststart
 from tests.conftest import REPO, SAMPLE_CLIP, count_frames
 
@@ -90,6 +89,41 @@ def test_no_face_clip_gives_rows_with_empty_fields(tmp_path: Path, shared_media:
         assert all(row[c] == "" for c in COLUMNS[2:])
 
 
+SMOOTHED_HEADER = HEADER + ",track,s_angry,s_disgust,s_fear,s_happy,s_sad,s_surprise,s_neutral,smoothed_label"
+
+
+@pytest.mark.parametrize(
+    "smoother_args", [("--smoother", "hmm"), ("--smoother", "ema", "--offline")], ids=["hmm", "ema-offline"]
+)
+def test_smoother_adds_track_and_smoothed_columns_after_the_raw_ones(
+    tmp_path: Path, weights_path: Path, smoother_args: tuple[str, ...]
+) -> None:
+    csv_path, video_path = tmp_path / "s.csv", tmp_path / "s.mp4"
+    result = run_app(
+        "video", SAMPLE_CLIP, "--csv", csv_path, "--video", video_path, "--weights", weights_path, *smoother_args
+    )
+    assert result.returncode == 0, result.stderr
+    header, rows = read_csv(csv_path)
+    assert header == SMOOTHED_HEADER == ",".join(SMOOTHED_COLUMNS)
+    assert len(rows) == count_frames(SAMPLE_CLIP)
+    for row in rows:
+        assert row["track"] == "0"  # one person, never out of the picture
+        smoothed = [float(row[c]) for c in SMOOTHED_PROB_COLUMNS]
+        assert abs(sum(smoothed) - 1.0) < PROB_SUM_TOLERANCE
+        assert row["smoothed_label"] == SMOOTHED_PROB_COLUMNS[smoothed.index(max(smoothed))][2:]
+    assert count_frames(video_path) == count_frames(SAMPLE_CLIP)
+
+
+def test_unknown_smoother_fails_before_any_work(tmp_path: Path) -> None:
+    result = run_app("video", SAMPLE_CLIP, "--csv", tmp_path / "o.csv", "--smoother", "kalman")
+    assert_one_line_error(result, "unknown smoother 'kalman'", "available: none, ema", "hmm")
+    assert not (tmp_path / "o.csv").exists()
+
+
+def test_offline_needs_a_smoother(tmp_path: Path) -> None:
+    assert_one_line_error(run_app("video", SAMPLE_CLIP, "--csv", tmp_path / "o.csv", "--offline"), "--smoother")
+
+
 def test_missing_file(tmp_path: Path) -> None:
     result = run_app("video", tmp_path / "nope.mp4", "--csv", tmp_path / "o.csv")
     assert_one_line_error(result, "no such file")
@@ -135,40 +169,8 @@ def test_truncated_video_keeps_the_rows_already_written(tmp_path: Path, weights_
     assert f"ended after {len(rows)} of 72 frames" in result.stderr
 
 
-@pytest.mark.skipif(camera_may_exist(0) and sys.platform.startswith("linux"), reason="this machine has a camera 0")
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="camera absence is only certain on Linux")
-def test_demo_without_camera_processes_the_sample_clip(tmp_path: Path, weights_path: Path) -> None:
-    result = run_app("demo", "--weights", weights_path, cwd=tmp_path)
-    assert result.returncode == 0, result.stderr
-    lines = result.stdout.splitlines()
-    assert lines[0].startswith("no camera found; processing the bundled sample clip")
-    assert "--source FILE" in lines[0]
-    csv_path, video_path = tmp_path / "out" / "sample_face.csv", tmp_path / "out" / "sample_face_annotated.mp4"
-    assert any(str(Path("out") / "sample_face.csv") in line for line in lines)
-    header, rows = read_csv(csv_path)
-    assert header == HEADER and len(rows) == 72
-    assert count_frames(video_path) == 72
-
-
 def test_demo_with_a_missing_camera_index(tmp_path: Path) -> None:
     assert_one_line_error(run_app("demo", "--source", "97", cwd=tmp_path), "camera 97")
-
-
-def test_camera_without_display_writes_files(tmp_path: Path, weights_path: Path) -> None:
-    """The headless camera path, with the sample clip standing in for camera 0."""
-    from app import cli
-    from app.sources import VideoFileSource
-
-    class ClipAsCamera(VideoFileSource):
-        index = 0
-
-    classifier = cli.load_weights(str(weights_path))
-    code = cli.run_camera_to_files(ClipAsCamera(SAMPLE_CLIP), classifier, tmp_path / "out", max_frames=5)
-    assert code == 0
-    header, rows = read_csv(tmp_path / "out" / "camera.csv")
-    assert header == HEADER
-    assert [r["frame"] for r in rows] == ["0", "1", "2", "3", "4"]
-    assert count_frames(tmp_path / "out" / "camera_annotated.mp4") == 5
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="X display check is Linux only")

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import numpy as np
 
-from app.csv_output import COLUMNS, CsvWriter, frame_rows
+from app.csv_output import COLUMNS, SMOOTHED_COLUMNS, CsvWriter, frame_rows, tracked_rows
 from app.pipeline import FaceResult, FrameResult
+from app.tracker import TrackedFace
 from models.face_detector import Detection
 
 HEADER = "frame,t,face,x,y,w,h,p_angry,p_disgust,p_fear,p_happy,p_sad,p_surprise,p_neutral,label"
@@ -61,3 +62,15 @@ def test_extra_columns_extend_the_schema(tmp_path: Path) -> None:
     with path.open() as file:
         (row,) = list(csv.DictReader(file))
     assert row["s_happy"] == "0.5" and row["label"] == "happy"
+
+
+def test_smoothed_rows_add_track_and_belief_after_the_raw_columns() -> None:
+    assert SMOOTHED_COLUMNS[: len(COLUMNS)] == COLUMNS
+    assert SMOOTHED_COLUMNS[len(COLUMNS)] == "track" and SMOOTHED_COLUMNS[-1] == "smoothed_label"
+    raw = _face(10, 3)  # raw says happy, the smoothed belief still says sad
+    belief = np.full(7, 0.1)
+    belief[4] = 0.4
+    (row,) = tracked_rows(FrameResult(0, 0.0, [raw]), [TrackedFace(5, raw, belief)])
+    assert set(row) == set(SMOOTHED_COLUMNS)
+    assert (row["label"], row["track"], row["s_sad"], row["smoothed_label"]) == ("happy", "5", "0.40000", "sad")
+    assert tracked_rows(FrameResult(1, 0.1, []), []) == [{"frame": "1", "t": "0.1000"}]

@@ -1,0 +1,174 @@
+"""Capture on its own thread: the camera is read at its own rate and the processing loop takes only the newest frame.
+
+Frames that arrive while the loop is busy are dropped and counted, as a live app must, and every frame is stamped
+with the monotonic clock when it was read, so the smoothers see the real times and the real gaps.
+A video file can stand in for a camera: it is then paced in real time (frame t is released at start + t).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from app.sources import SourceError
+
+RATE_WINDOW_S = 2.0  # frame rates are measured over this many recent seconds: steady, yet quick to follow changes
+PACING_SLEEP_MAX_S = 0.05  # a paced file sleeps in slices this short, so stop() is never kept waiting long
+STOP_JOIN_TIMEOUT_S = 2.0
+
+
+@dataclass(frozen=True)
+class CapturedFrame:
+    """A frame as read: its capture number (gaps between taken numbers are drops), monotonic read time, the
+    source's own timestamp (a file's container time), and the pixels."""
+
+    index: int
+    t: float
+    frame: np.ndarray
+    source_t: float = 0.0
+
+
+class RateMeter:
+    """Events per second over the last RATE_WINDOW_S seconds."""
+
+    def __init__(self, window_s: float = RATE_WINDOW_S) -> None:
+        self.window_s = window_s
+        self._times: deque[float] = deque()
+
+    def tick(self, now: float) -> None:
+        self._times.append(now)
+        while self._times and now - self._times[0] > self.window_s:
+            self._times.popleft()
+
+    def rate(self) -> float:
+        if len(self._times) < 2 or self._times[-1] <= self._times[0]:
+            return 0.0
+        return (len(self._times) - 1) / (self._times[-1] - self._times[0])
+
+
+class StreamSource:
+    """A network stream (rtsp://, http://...) read as it comes, like a camera."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.capture = cv2.VideoCapture(url)
+        if not self.capture.isOpened():
+            self.capture.release()
+            raise SourceError(f"cannot open stream {url}")
+        fps = self.capture.get(cv2.CAP_PROP_FPS)
+        self.fps = fps if fps and np.isfinite(fps) and 0 < fps < 1000 else 30.0
+
+    def __iter__(self) -> Iterator[tuple[int, float, np.ndarray]]:
+        index = 0
+        start = time.monotonic()
+        while True:
+            ok, frame = self.capture.read()
+            if not ok or frame is None:
+                return
+            yield index, time.monotonic() - start, frame
+            index += 1
+
+    def close(self) -> None:
+        self.capture.release()
+
+
+class LatestFrameCapture:
+    """Reads `frames` on a thread; latest() returns the newest unread frame and counts the unread older ones as drops.
+
+    With `paced` the source's own timestamps set when each frame is released (a file standing in for a camera);
+    `size` (width, height) resizes frames that differ, for sources that cannot be asked for a resolution;
+    `keep_times` keeps every frame's source timestamp in `source_times`, so dropped frames can still be listed.
+    """
+
+    def __init__(
+        self,
+        frames: Iterable[tuple[int, float, np.ndarray]],
+        paced: bool = False,
+        size: tuple[int, int] | None = None,
+        keep_times: bool = False,
+    ) -> None:
+        self._frames = frames
+        self.paced = paced
+        self.size = size
+        self.keep_times = keep_times
+        self.source_times: list[float] = []
+        self.captured = 0
+        self.dropped = 0
+        self.rate = RateMeter()
+        self._newest: CapturedFrame | None = None
+        self._ended = False
+        self._error: Exception | None = None
+        self._stop = threading.Event()
+        self._ready = threading.Condition()
+        self._start = time.monotonic()
+        self._thread = threading.Thread(target=self._read, name="capture", daemon=True)
+
+    def start(self) -> LatestFrameCapture:
+        self._start = time.monotonic()
+        self._thread.start()
+        return self
+
+    def now(self) -> float:
+        """Seconds since start() on the clock the frames are stamped with."""
+        return time.monotonic() - self._start
+
+    def _read(self) -> None:
+        try:
+            first_t: float | None = None
+            for _, source_t, frame in self._frames:
+                if self._stop.is_set():
+                    break
+                if self.paced:
+                    first_t = source_t if first_t is None else first_t
+                    self._wait_until(source_t - first_t)
+                if self.size is not None and (frame.shape[1], frame.shape[0]) != self.size:
+                    frame = cv2.resize(frame, self.size)
+                stamped = CapturedFrame(self.captured, self.now(), frame, source_t)
+                with self._ready:
+                    if self.keep_times:
+                        self.source_times.append(source_t)
+                    if self._newest is not None:
+                        self.dropped += 1
+                    self._newest = stamped
+                    self.captured += 1
+                    self.rate.tick(stamped.t)
+                    self._ready.notify_all()
+        except Exception as error:  # handed to the processing loop, which reports it in one line
+            self._error = error
+        finally:
+            with self._ready:
+                self._ended = True
+                self._ready.notify_all()
+
+    def _wait_until(self, due: float) -> None:
+        while not self._stop.is_set():
+            left = due - self.now()
+            if left <= 0:
+                return
+            time.sleep(min(left, PACING_SLEEP_MAX_S))
+
+    def latest(self, timeout_s: float | None = None) -> CapturedFrame | None:
+        """The newest frame not yet taken, waiting for one; None once the source has ended (or on timeout)."""
+        with self._ready:
+            self._ready.wait_for(lambda: self._newest is not None or self._ended, timeout_s)
+            newest, self._newest = self._newest, None
+        if newest is None and self._error is not None:
+            error, self._error = self._error, None
+            raise error
+        return newest
+
+    @property
+    def ended(self) -> bool:
+        return self._ended and self._newest is None
+
+    def stop(self) -> None:
+        """Stops reading; the source itself is closed by whoever opened it."""
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(STOP_JOIN_TIMEOUT_S)

@@ -1,0 +1,246 @@
+"""The live loop: newest captured frame -> faces -> tracks with smoothers -> overlay in a window or in files.
+
+Keys in the window: 1-7 switch the smoother, r toggles raw only, space pauses, s saves a screenshot, q or Esc quits.
+Without a window the same loop runs and writes what it would have shown (annotated video and CSV).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+import smoothing
+from app.annotate import AnnotatedVideoWriter
+from app.capture import CapturedFrame, LatestFrameCapture, RateMeter
+from app.csv_output import SMOOTHED_COLUMNS, CsvWriter, tracked_rows
+from app.overlay import EmotionHistory, Status, draw_overlay
+from app.pipeline import FrameResult, Pipeline
+from app.sources import VideoFileSource
+from app.tracker import FaceTracker, TrackedFace
+from smoothing import Smoother
+
+WINDOW_NAME = "EmoSmooth"
+LIVE_COLUMNS = (*SMOOTHED_COLUMNS, "smoother")  # the smoother can change mid-run, so each row names its own
+SMOOTHER_KEYS = {ord(str(number)): name for number, name in enumerate(smoothing.available()[:9], start=1)}
+RAW_KEYS = (ord("r"), ord("R"))
+PAUSE_KEY = ord(" ")
+SCREENSHOT_KEYS = (ord("s"), ord("S"))
+QUIT_KEYS = (ord("q"), ord("Q"), 27)  # 27 is Esc
+KEY_WAIT_MS = 1
+FRAME_WAIT_S = 0.03  # while no new frame has come, the window still answers keys this often
+MS_PER_S = 1000.0
+
+
+def looped(path: Path) -> Iterator[tuple[int, float, np.ndarray]]:
+    """A video file played again and again, its times running on, so that a demo clip lasts until q."""
+    offset = 0.0
+    index = 0
+    while True:
+        source = VideoFileSource(path)
+        last_t = 0.0
+        try:
+            for _, t, frame in source:
+                last_t = t
+                yield index, offset + t, frame
+                index += 1
+        finally:
+            source.close()
+        offset += last_t + 1.0 / source.fps
+
+
+@dataclass
+class LiveSummary:
+    """What the run did, for the closing lines."""
+
+    captured: int
+    processed: int
+    dropped: int
+    elapsed_s: float
+    mean_latency_ms: float
+    screenshots: list[Path]
+
+
+class LiveSession:
+    """One run of the live loop; the window (when there is one) belongs to it."""
+
+    def __init__(
+        self,
+        pipeline: Pipeline,
+        capture: LatestFrameCapture,
+        smoother: str,
+        fps: float,
+        out_dir: Path,
+        csv_path: Path | None = None,
+        record_path: Path | None = None,
+        window: bool = True,
+        max_frames: int | None = None,
+    ) -> None:
+        self.pipeline = pipeline
+        self.capture = capture
+        self.smoother = smoother
+        self.tracker = FaceTracker(self._factory(smoother))
+        self.history = EmotionHistory()
+        self.fps = fps
+        self.out_dir = out_dir
+        self.csv = CsvWriter(csv_path, LIVE_COLUMNS) if csv_path is not None else None
+        self.record_path = record_path
+        self.recorder: AnnotatedVideoWriter | None = None
+        self.window = window
+        self.max_frames = max_frames
+        self.raw_only = False
+        self.paused = False
+        self.processed = 0
+        self.processed_rate = RateMeter()
+        self.latency_total_s = 0.0
+        self.last_latency_s = 0.0
+        self.last_index = -1
+        self.shown: np.ndarray | None = None
+        self.shown_index = 0
+        self._last: tuple[np.ndarray, list[TrackedFace], float] | None = None  # to redraw when paused
+        self.screenshots: list[Path] = []
+
+    @staticmethod
+    def _factory(name: str) -> Callable[[], Smoother]:
+        return lambda: smoothing.create(name)
+
+    def status(self) -> Status:
+        captured = max(self.capture.captured, 1)
+        return Status(
+            camera_fps=self.capture.rate.rate(),
+            processed_fps=self.processed_rate.rate(),
+            latency_ms=self.last_latency_s * MS_PER_S,
+            dropped_share=self.capture.dropped / captured,
+            smoother=self.smoother,
+            raw_only=self.raw_only,
+            paused=self.paused,
+        )
+
+    def step(self, captured: CapturedFrame) -> np.ndarray:
+        """Processes one frame and returns it drawn; writes its CSV rows and video frames."""
+        result: FrameResult = self.pipeline.process(captured.index, captured.t, captured.frame)
+        tracked = self.tracker.update(result)
+        for face in tracked:
+            self.history.add(face.track, captured.t, face.shown_index)
+        now = self.capture.now()
+        self.history.prune(now)
+        self.last_latency_s = now - captured.t
+        self.latency_total_s += self.last_latency_s
+        self.processed += 1
+        self.processed_rate.tick(now)
+        self._last = (captured.frame, tracked, now)
+        drawn = draw_overlay(captured.frame.copy(), tracked, self.history, now, self.status())
+        if self.csv is not None:
+            rows = tracked_rows(result, tracked)
+            for row in rows:
+                row["smoother"] = self.smoother
+            self.csv.write_rows(rows)
+        self._record(drawn, captured.index)
+        self.shown, self.shown_index = drawn, captured.index
+        return drawn
+
+    def _record(self, drawn: np.ndarray, index: int) -> None:
+        """Writes the drawn frame once per captured frame since the last one, so the video keeps real time."""
+        if self.record_path is None:
+            return
+        if self.recorder is None:
+            self.recorder = AnnotatedVideoWriter(self.record_path, self.fps, (drawn.shape[1], drawn.shape[0]))
+        for _ in range(max(1, index - self.last_index)):
+            self.recorder.write(drawn)
+        self.last_index = index
+
+    def handle_key(self, key: int) -> bool:
+        """Acts on one key; False when the key asks to quit."""
+        if key in QUIT_KEYS:
+            return False
+        if key in SMOOTHER_KEYS:
+            self.smoother = SMOOTHER_KEYS[key]
+            self.tracker.set_smoother(self._factory(self.smoother))
+        elif key in RAW_KEYS:
+            self.raw_only = not self.raw_only
+            self.redraw()
+        elif key == PAUSE_KEY:
+            self.paused = not self.paused
+            self.redraw()
+        elif key in SCREENSHOT_KEYS and self.shown is not None:
+            self.save_screenshot()
+        return True
+
+    def redraw(self) -> None:
+        """Draws the last frame again with the current mode, so a paused window shows what a key changed."""
+        if self._last is None:
+            return
+        frame, tracked, now = self._last
+        self.shown = draw_overlay(frame.copy(), tracked, self.history, now, self.status())
+        if self.window:
+            cv2.imshow(WINDOW_NAME, self.shown)
+
+    def save_screenshot(self) -> Path:
+        """The frame on screen as a PNG named after its capture number."""
+        assert self.shown is not None
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        path = self.out_dir / f"screenshot_{self.shown_index:06d}.png"
+        cv2.imwrite(str(path), self.shown)
+        self.screenshots.append(path)
+        return path
+
+    def _window_open(self) -> bool:
+        key = cv2.waitKey(KEY_WAIT_MS) & 0xFF
+        if key != 0xFF and not self.handle_key(key):
+            return False
+        return cv2.getWindowProperty(WINDOW_NAME, cv2.WND_PROP_VISIBLE) >= 1
+
+    def run(self) -> LiveSummary:
+        """Until the source ends, q/Esc, the window closes, max_frames or Ctrl+C; outputs are closed in any case."""
+        if self.window:
+            cv2.namedWindow(WINDOW_NAME, cv2.WINDOW_AUTOSIZE)
+        self.capture.start()
+        try:
+            while self.max_frames is None or self.processed < self.max_frames:
+                captured = self.capture.latest(FRAME_WAIT_S)
+                if captured is None and self.capture.ended:
+                    break
+                if captured is not None and self.paused:
+                    self.last_index = captured.index  # frames skipped while paused are neither drops nor video
+                elif captured is not None:
+                    drawn = self.step(captured)
+                    if self.window:
+                        cv2.imshow(WINDOW_NAME, drawn)
+                if self.window and not self._window_open():
+                    break
+        except KeyboardInterrupt:
+            pass
+        finally:
+            self.capture.stop()
+            self.close()
+        return LiveSummary(
+            captured=self.capture.captured,
+            processed=self.processed,
+            dropped=self.capture.dropped,
+            elapsed_s=self.capture.now(),
+            mean_latency_ms=self.latency_total_s / max(self.processed, 1) * MS_PER_S,
+            screenshots=self.screenshots,
+        )
+
+    def close(self) -> None:
+        if self.csv is not None:
+            self.csv.close()
+        if self.recorder is not None:
+            self.recorder.close()
+        if self.window:
+            cv2.destroyAllWindows()
+
+
+def summary_lines(summary: LiveSummary) -> list[str]:
+    """The closing report: how much was captured, processed and dropped, and how fast."""
+    share = summary.dropped / max(summary.captured, 1)
+    fps = summary.processed / summary.elapsed_s if summary.elapsed_s > 0 else 0.0
+    return [
+        f"{summary.captured} frames captured in {summary.elapsed_s:.1f} s, {summary.processed} processed "
+        f"({fps:.1f} fps), {summary.dropped} dropped ({100 * share:.0f}%), "
+        f"mean latency {summary.mean_latency_ms:.0f} ms",
+        *(f"screenshot: {path}" for path in summary.screenshots),
+    ]

@@ -1,0 +1,144 @@
+"""The live loop without a window: newest frames only, real timestamps, keys, and the files it writes instead."""
+
+from __future__ import annotations
+
+import csv
+import re
+import sys
+from collections.abc import Sequence
+from itertools import islice, pairwise
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+import smoothing
+from app.capture import CapturedFrame, LatestFrameCapture
+from app.csv_output import SMOOTHED_PROB_COLUMNS
+from app.live import LIVE_COLUMNS, SMOOTHER_KEYS, LiveSession, looped
+from app.pipeline import Pipeline
+from app.sources import VideoFileSource, camera_may_exist
+from models.labels import CLASSES
+from tests.app.test_cli import assert_one_line_error, run_app
+from tests.conftest import SAMPLE_CLIP, count_frames
+
+CLIP_FRAMES = 72
+PROB_SUM_TOLERANCE = 1e-4
+
+
+class HappyClassifier:
+    """Stands in for the CNN: instant, so that the loop keeps up with a paced clip."""
+
+    def predict(self, faces: Sequence[np.ndarray]) -> np.ndarray:
+        probs = np.full((len(faces), len(CLASSES)), 0.01)
+        probs[:, CLASSES.index("happy")] = 0.94
+        return probs
+
+
+def session(tmp_path: Path, paced: bool, csv_path: Path | None = None, record_path: Path | None = None) -> LiveSession:
+    capture = LatestFrameCapture(VideoFileSource(SAMPLE_CLIP), paced=paced)
+    return LiveSession(Pipeline(HappyClassifier()), capture, "ema", 30.0, tmp_path, csv_path, record_path, window=False)
+
+
+def test_headless_run_writes_rows_of_processed_frames_and_a_real_time_video(tmp_path: Path) -> None:
+    live = session(tmp_path, paced=True, csv_path=tmp_path / "l.csv", record_path=tmp_path / "l.mp4")
+    summary = live.run()
+    assert summary.captured == CLIP_FRAMES
+    assert summary.processed + summary.dropped == CLIP_FRAMES
+    with (tmp_path / "l.csv").open(newline="") as file:
+        rows = list(csv.DictReader(file))
+    assert tuple(rows[0]) == LIVE_COLUMNS
+    frames = [int(row["frame"]) for row in rows]
+    assert len(frames) == summary.processed and frames == sorted(set(frames))
+    times = [float(row["t"]) for row in rows]
+    assert times[-1] == pytest.approx((CLIP_FRAMES - 1) / 30, abs=0.25)  # capture clock, in real time
+    for row in rows:
+        assert row["track"] == "0" and row["smoother"] == "ema" and row["smoothed_label"] == "happy"
+        assert abs(sum(float(row[c]) for c in SMOOTHED_PROB_COLUMNS) - 1) < PROB_SUM_TOLERANCE
+    # a dropped frame repeats the last shown one, so the video lasts as long as the capture did
+    assert count_frames(tmp_path / "l.mp4") == frames[-1] + 1
+
+
+def test_a_loop_too_slow_for_the_source_drops_frames_and_says_how_many(tmp_path: Path) -> None:
+    live = session(tmp_path, paced=False)  # unpaced: the file is read far faster than frames are processed
+    summary = live.run()
+    assert summary.captured == CLIP_FRAMES
+    assert summary.dropped > 0 and summary.processed + summary.dropped == CLIP_FRAMES
+
+
+def test_keys_switch_smoother_raw_only_pause_screenshot_and_quit(
+    tmp_path: Path, sample_frames: list[np.ndarray]
+) -> None:
+    live = session(tmp_path, paced=False)
+    live.step(CapturedFrame(41, 1.37, sample_frames[41]))
+    assert SMOOTHER_KEYS[ord("1")] == smoothing.available()[0]
+    assert live.handle_key(ord("5"))
+    assert live.smoother == smoothing.available()[4]
+    assert all(type(track.smoother).name == live.smoother for track in live.tracker.tracks)
+    live.handle_key(ord("r"))
+    assert live.raw_only and live.status().raw_only
+    live.handle_key(ord(" "))
+    assert live.paused and live.status().paused
+    live.handle_key(ord("s"))
+    (shot,) = live.screenshots
+    assert shot == tmp_path / "screenshot_000041.png"
+    assert cv2.imread(str(shot)).shape == sample_frames[41].shape
+    assert not live.handle_key(ord("q"))
+    assert not live.handle_key(27)
+    live.capture.stop()
+
+
+def test_several_faces_get_their_own_tracks_and_strips(tmp_path: Path, sample_frames: list[np.ndarray]) -> None:
+    live = session(tmp_path, paced=False)
+    for index in (10, 11, 12):
+        frame = sample_frames[index]
+        live.step(CapturedFrame(index, index / 30, np.hstack([frame, frame])))
+    assert sorted(track.id for track in live.tracker.tracks) == [0, 1]
+    assert sorted(live.history.tracks) == [0, 1]
+    live.capture.stop()
+
+
+def test_a_looped_file_runs_on_with_rising_times() -> None:
+    times = [t for _, t, _ in islice(looped(SAMPLE_CLIP), CLIP_FRAMES + 5)]
+    assert all(b > a for a, b in pairwise(times))
+    assert times[CLIP_FRAMES] == pytest.approx(CLIP_FRAMES / 30, abs=1e-3)
+
+
+@pytest.mark.skipif(camera_may_exist(0) and sys.platform.startswith("linux"), reason="this machine has a camera 0")
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="camera absence is only certain on Linux")
+def test_demo_without_camera_or_display_plays_the_sample_as_a_camera_into_files(
+    tmp_path: Path, weights_path: Path
+) -> None:
+    result = run_app("demo", "--headless", "--weights", weights_path, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("no camera found; playing the bundled sample clip") and "--source FILE" in lines[0]
+    video, table = Path("out", "live_annotated.mp4"), Path("out", "live.csv")
+    assert lines[1] == f"no window (--headless); writing {video} and {table} instead"
+    match = re.match(r"(\d+) frames captured in [\d.]+ s, (\d+) processed \([\d.]+ fps\), (\d+) dropped", lines[2])
+    assert match, lines[2]
+    captured, processed, dropped = map(int, match.groups())
+    assert captured == CLIP_FRAMES and processed + dropped == captured
+    with (tmp_path / "out" / "live.csv").open(newline="") as file:
+        assert len(list(csv.DictReader(file))) == processed
+    assert count_frames(tmp_path / "out" / "live_annotated.mp4") >= processed
+
+
+@pytest.mark.skipif(camera_may_exist(0) and sys.platform.startswith("linux"), reason="this machine has a camera 0")
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="camera absence is only certain on Linux")
+def test_live_without_camera_says_so_and_suggests_a_file(tmp_path: Path) -> None:
+    assert_one_line_error(run_app("live", "--headless", cwd=tmp_path), "no camera 0", "--source FILE")
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (("--source", "missing.mp4"), ("no such file",)),
+        (("--source", str(SAMPLE_CLIP), "--smoother", "kalman"), ("unknown smoother 'kalman'", "available:")),
+        (("--source", str(SAMPLE_CLIP), "--width", "320"), ("--width and --height",)),
+    ],
+    ids=["missing-file", "unknown-smoother", "width-alone"],
+)
+def test_live_bad_input_is_one_line(tmp_path: Path, args: tuple[str, ...], words: tuple[str, ...]) -> None:
+    assert_one_line_error(run_app("live", "--headless", *args, cwd=tmp_path), *words)
