@@ -12,6 +12,7 @@ import torch
 from torch import nn
 from torch.nn.utils.fusion import fuse_conv_bn_eval
 
+from models.image import to_grey
 from models.labels import FACE_SIZE, NUM_CLASSES
 from models.network import EmoNet
 
@@ -67,16 +68,9 @@ def to_face_batch(faces: np.ndarray | Sequence[np.ndarray]) -> np.ndarray:
     batch = np.empty((len(faces), FACE_SIZE, FACE_SIZE), dtype=np.uint8)
     for i, crop in enumerate(faces):
         crop = np.asarray(crop)
-        if crop.ndim == 3 and crop.shape[2] == 4:
-            crop = cv2.cvtColor(crop, cv2.COLOR_BGRA2GRAY)
-        elif crop.ndim == 3 and crop.shape[2] == 3:
-            crop = cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY)
-        elif crop.ndim == 3 and crop.shape[2] == 1:
-            crop = crop[:, :, 0]
-        if crop.ndim != 2 or crop.size == 0:
+        if crop.size == 0 or crop.ndim not in (2, 3):
             raise ValueError(f"face crop {i} has shape {crop.shape}; expected (H, W) grey or (H, W, 3) BGR")
-        if crop.dtype != np.uint8:
-            crop = np.clip(crop, 0, 255).astype(np.uint8)
+        crop = to_grey(crop)
         shrinking = crop.shape[0] > FACE_SIZE or crop.shape[1] > FACE_SIZE
         batch[i] = cv2.resize(
             crop, (FACE_SIZE, FACE_SIZE), interpolation=cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR

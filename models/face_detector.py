@@ -9,6 +9,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from models.image import to_grey
+
 CASCADE_FILE = "haarcascade_frontalface_default.xml"
 
 WORK_WIDTH = 320  # px; frames wider than this are downscaled before any search (never upscaled)
@@ -48,22 +50,6 @@ def level_weight_to_score(level_weight: float) -> float:
     """Maps the cascade's last-stage sum to (0, 1); see LEVEL_WEIGHT_MIDPOINT for the measured ranges."""
     z = (level_weight - LEVEL_WEIGHT_MIDPOINT) / LEVEL_WEIGHT_SCALE
     return 1.0 / (1.0 + math.exp(-max(min(z, 50.0), -50.0)))
-
-
-def to_grey(frame: np.ndarray) -> np.ndarray:
-    """Grey uint8 view of a grey, BGR or BGRA frame of any numeric dtype."""
-    frame = np.asarray(frame)
-    if frame.ndim == 3 and frame.shape[2] == 1:
-        frame = frame[:, :, 0]
-    if frame.dtype != np.uint8:
-        frame = np.clip(frame, 0, 255).astype(np.uint8)
-    if frame.ndim == 2:
-        return frame
-    if frame.ndim == 3 and frame.shape[2] == 3:
-        return cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
-    if frame.ndim == 3 and frame.shape[2] == 4:
-        return cv2.cvtColor(frame, cv2.COLOR_BGRA2GRAY)
-    raise ValueError(f"frame has shape {frame.shape}; expected (H, W) grey, (H, W, 3) BGR or (H, W, 4) BGRA")
 
 
 def _iou(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
