@@ -16,11 +16,12 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from app.sources import SourceError
+from app.sources import DEFAULT_FPS, SourceError, reported_fps
 
 RATE_WINDOW_S = 2.0  # frame rates are measured over this many recent seconds: steady, yet quick to follow changes
 PACING_SLEEP_MAX_S = 0.05  # a paced file sleeps in slices this short, so stop() is never kept waiting long
 STOP_JOIN_TIMEOUT_S = 2.0
+MAX_STREAM_FPS = 1000.0  # some streams report their timebase as a rate; no real stream is this fast
 
 
 @dataclass(frozen=True)
@@ -61,8 +62,8 @@ class StreamSource:
         if not self.capture.isOpened():
             self.capture.release()
             raise SourceError(f"cannot open stream {url}")
-        fps = self.capture.get(cv2.CAP_PROP_FPS)
-        self.fps = fps if fps and np.isfinite(fps) and 0 < fps < 1000 else 30.0
+        fps = reported_fps(self.capture)
+        self.fps = fps if fps < MAX_STREAM_FPS else DEFAULT_FPS
 
     def __iter__(self) -> Iterator[tuple[int, float, np.ndarray]]:
         index = 0

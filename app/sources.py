@@ -79,8 +79,7 @@ class VideoFileSource:
             raise SourceError(f"cannot read {self.path}: no decodable frame (not a video file, or corrupt)")
         self._first: np.ndarray | None = first
         self._first_t = self.capture.get(cv2.CAP_PROP_POS_MSEC) / MS_PER_S
-        fps = self.capture.get(cv2.CAP_PROP_FPS)
-        self.fps = fps if fps and np.isfinite(fps) and fps > 0 else DEFAULT_FPS
+        self.fps = reported_fps(self.capture)
         count = self.capture.get(cv2.CAP_PROP_FRAME_COUNT)
         self.frame_count: int | None = int(count) if count and np.isfinite(count) and count > 0 else None
         self.size = (first.shape[1], first.shape[0])  # (width, height)
@@ -114,6 +113,12 @@ class VideoFileSource:
         self.capture.release()
 
 
+def reported_fps(capture: cv2.VideoCapture) -> float:
+    """The frame rate a capture reports, or DEFAULT_FPS where it reports none or nonsense (0, NaN, negative)."""
+    fps = capture.get(cv2.CAP_PROP_FPS)
+    return fps if fps and np.isfinite(fps) and fps > 0 else DEFAULT_FPS
+
+
 def camera_may_exist(index: int) -> bool:
     """A quick check that avoids probing (slow, noisy) camera backends on Linux machines without /dev/videoN."""
     if sys.platform.startswith("linux"):
@@ -138,8 +143,7 @@ class CameraSource:
             self.capture.release()
             raise SourceError(f"camera {index} opened but gave no frame")
         self._first: np.ndarray | None = first
-        fps = self.capture.get(cv2.CAP_PROP_FPS)
-        self.fps = fps if fps and np.isfinite(fps) and fps > 0 else DEFAULT_FPS
+        self.fps = reported_fps(self.capture)
         self.frame_count: int | None = None
         self.size = (first.shape[1], first.shape[0])
         self.frames_read = 0
