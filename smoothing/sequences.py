@@ -263,8 +263,17 @@ def classify_in_batches(frames: np.ndarray, classify: Callable[[np.ndarray], np.
     )
 
 
-def drop_mask(t: np.ndarray, rate: float, rng: np.random.Generator) -> np.ndarray:
-    """Which frames arrive: exactly round(rate * T) dropped, as long stalls, short bursts and independent drops."""
+def drop_mask(
+    t: np.ndarray,
+    rate: float,
+    rng: np.random.Generator,
+    stall_share: float = STALL_SHARE,
+    burst_share: float = BURST_SHARE,
+) -> np.ndarray:
+    """Which frames arrive: exactly round(rate * T) dropped, as long stalls, short bursts and independent drops
+    (the shares say how much of the dropped total each kind of run takes; the rest are independent)."""
+    if not (stall_share >= 0.0 and burst_share >= 0.0 and stall_share + burst_share <= 1.0):
+        raise ValueError(f"stall and burst shares must be >= 0 and sum to at most 1, got {stall_share}, {burst_share}")
     n = len(t)
     target = round(rate * n)
     keep = np.ones(n, dtype=bool)
@@ -279,9 +288,9 @@ def drop_mask(t: np.ndarray, rate: float, rng: np.random.Generator) -> np.ndarra
             start = int(rng.integers(1, n))
             keep[start : start + length] = False
 
-    drop_runs(int(STALL_SHARE * target), lambda: int(rng.uniform(*STALL_S) / np.median(np.diff(t))))
+    drop_runs(int(stall_share * target), lambda: int(rng.uniform(*STALL_S) / np.median(np.diff(t))))
     low, high = BURST_FRAMES
-    drop_runs(int((STALL_SHARE + BURST_SHARE) * target), lambda: int(rng.integers(low, high + 1)))
+    drop_runs(int((stall_share + burst_share) * target), lambda: int(rng.integers(low, high + 1)))
     kept = np.flatnonzero(keep[1:]) + 1  # the first frame always arrives, so every sequence starts at its start
     extra = target - int((~keep).sum())
     if extra > 0:

@@ -11,7 +11,7 @@ from smoothing.base import MAX_GAP_S, NUM_CLASSES
 from smoothing.bidirectional import BidirectionalModel, chunks, offline_features, offline_params_path
 from smoothing.recurrent_train import TorchBidirectional, offline_batch
 from smoothing.sequences import Sequences
-from tests.smoothing.synthetic import synthetic_stream
+from smoothing.synthetic import synthetic_stream
 
 KINDS = ["rnn", "lstm"]
 

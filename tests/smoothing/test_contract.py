@@ -11,7 +11,7 @@ import pytest
 
 import smoothing
 from smoothing.base import NUM_CLASSES, Smoother
-from tests.smoothing.synthetic import as_updates, synthetic_stream
+from smoothing.synthetic import as_updates, synthetic_stream
 
 EXPECTED_NAMES = {"none", "ema", "window-mode", "window-mean", "hmm", "rnn", "lstm"}
 CONFIGS = [(name, {}) for name in sorted(EXPECTED_NAMES)] + [

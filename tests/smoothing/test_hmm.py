@@ -11,7 +11,7 @@ from smoothing.base import NOMINAL_FRAME_PERIOD_S, NUM_CLASSES
 from smoothing.hmm import DEFAULT_HMM_PARAMS, HMMSmoother, TransitionMatrices, load_hmm_params, stationary_distribution
 from smoothing.hmm_fit import BETA_GRID, RATE_SCALE_GRID, estimate_generator, filtered_scores, fit_emission
 from smoothing.sequences import jump_matrix, mean_dwells
-from tests.smoothing.synthetic import as_updates, synthetic_stream
+from smoothing.synthetic import as_updates, synthetic_stream
 
 CLASS_PRIOR = np.array([0.14, 0.015, 0.14, 0.25, 0.17, 0.11, 0.175])  # FER2013-like, for the Bayes-rule check
 UNBIASED = np.full(NUM_CLASSES, 1 / NUM_CLASSES)  # the synthetic classifier favours no class

@@ -18,7 +18,7 @@ from smoothing.recurrent import (
 )
 from smoothing.recurrent_train import EpochSelection, TorchSmoother, make_batch, switch_counts, total_variation
 from smoothing.sequences import Sequences, drop_mask
-from tests.smoothing.synthetic import as_updates, synthetic_stream
+from smoothing.synthetic import as_updates, synthetic_stream
 
 KINDS = ["rnn", "lstm"]
 SMOOTHERS = {"rnn": RNNSmoother, "lstm": LSTMSmoother}

@@ -133,3 +133,17 @@ def test_drop_mask_mixes_stalls_bursts_and_single_drops():
     assert np.any(runs >= stall_frames)
     assert np.any(runs == 1)
     assert np.any((runs >= 2) & (runs < stall_frames))
+
+
+def test_drop_mask_can_put_every_drop_in_stalls_and_bursts():
+    t = frame_times(120.0, np.random.default_rng(8))
+    keep = drop_mask(t, 0.3, np.random.default_rng(9), stall_share=0.8, burst_share=0.2)
+    edges = np.flatnonzero(np.diff(np.concatenate([[1], keep.astype(int), [1]])))
+    runs = edges[1::2] - edges[::2]
+    assert (~keep).sum() == round(0.3 * len(t))
+    assert np.sum(runs[runs >= STALL_S[0] / NOMINAL_FRAME_PERIOD_S]) >= 0.7 * (~keep).sum()
+
+
+def test_drop_mask_rejects_shares_over_one():
+    with pytest.raises(ValueError, match="shares"):
+        drop_mask(np.arange(10.0), 0.3, np.random.default_rng(0), stall_share=0.8, burst_share=0.5)

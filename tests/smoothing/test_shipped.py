@@ -8,7 +8,7 @@ import pytest
 import smoothing
 from smoothing.base import NOMINAL_FRAME_PERIOD_S, NUM_CLASSES
 from smoothing.hmm import load_hmm_params
-from tests.smoothing.synthetic import as_updates, synthetic_stream
+from smoothing.synthetic import as_updates, synthetic_stream
 
 LEARNED = [("hmm", {}), ("rnn", {}), ("rnn", {"gap": "recursive"}), ("lstm", {}), ("lstm", {"gap": "recursive"})]
 MAX_FOLLOW_S: float = 2.0  # a clear, lasting change of expression must show within this

@@ -1,12 +1,12 @@
-"""Small synthetic streams for the smoother tests: a semi-Markov emotion path and noisy, time-correlated
-classifier outputs, so the tests need neither the CNN nor FER2013."""
+"""Small synthetic streams for the smoother tests and the quick benchmark: a semi-Markov emotion path and noisy,
+time-correlated classifier outputs, so neither needs the CNN nor FER2013."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from smoothing.base import NOMINAL_FRAME_PERIOD_S, NUM_CLASSES
-from smoothing.sequences import frame_times, sample_path
+from smoothing.sequences import Sequences, frame_times, sample_path
 
 SIGNAL: float = 1.6  # logit boost of the true class: per-frame accuracy around 50%, as for a FER-level CNN
 FACE_BIAS_STD: float = 0.6  # each segment's face leans its own way, as a real face does
@@ -43,3 +43,16 @@ def synthetic_stream(
 def as_updates(probs: np.ndarray):
     """NaN rows as None, the form update() takes."""
     return [None if np.isnan(row[0]) else row for row in probs]
+
+
+def synthetic_sequences(count: int, duration_s: float, seed: int) -> Sequences:
+    """count synthetic streams in the Sequences form of the cached CNN sequences (segments from label changes)."""
+    parts = [synthetic_stream(duration_s, seed + i) for i in range(count)]
+    segments = [np.concatenate([[0], np.cumsum(labels[1:] != labels[:-1])]) for _, _, labels in parts]
+    return Sequences(
+        np.concatenate([p for p, _, _ in parts]).astype(np.float32),
+        np.concatenate([t for _, t, _ in parts]),
+        np.concatenate([labels for _, _, labels in parts]),
+        np.concatenate(segments),
+        np.concatenate([[0], np.cumsum([len(t) for _, t, _ in parts])]),
+    )

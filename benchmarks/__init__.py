@@ -1,0 +1,1 @@
+"""Latency and smoothing-quality benchmarks: `python -m benchmarks [latency|quality] [--quick]`."""

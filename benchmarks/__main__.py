@@ -1,0 +1,45 @@
+"""`python -m benchmarks [latency|quality] [--quick] [--out DIR]`: runs the benchmarks and writes their reports."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from benchmarks.report import DEFAULT_RESULTS_DIR, Report, run_metadata, write_report
+
+
+def runners() -> dict[str, Callable[[bool], Report]]:
+    """Benchmark name -> run(quick); imported lazily so one benchmark's imports never slow the other."""
+    from benchmarks import latency, quality
+
+    return {"latency": latency.run, "quality": quality.run}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+    parser.add_argument("which", nargs="?", choices=["latency", "quality", "all"], default="all")
+    parser.add_argument("--quick", action="store_true", help="a smoke run under a minute: few repeats, few sequences")
+    parser.add_argument("--out", type=Path, default=DEFAULT_RESULTS_DIR, help="results folder")
+    args = parser.parse_args(argv)
+    table = runners()
+    names = list(table) if args.which == "all" else [args.which]
+    for name in names:
+        start = time.perf_counter()
+        meta = run_metadata(args.quick)
+        try:
+            report = table[name](args.quick)
+        except (FileNotFoundError, ValueError, RuntimeError) as error:
+            print(f"error: {name} benchmark: {error}", file=sys.stderr)
+            return 2
+        meta["seconds"] = round(time.perf_counter() - start, 1)
+        paths = write_report(report, meta, args.out)
+        print(report.markdown)
+        print(f"{name}: {meta['seconds']:.0f} s, wrote {', '.join(str(p) for p in paths)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

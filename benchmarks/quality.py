@@ -1,0 +1,291 @@
+"""Smoothing quality: every smoother, online and offline, on labelled evaluation sequences (PublicTest faces through
+the shipped CNN) under four drop patterns, with the oracle as the causal ceiling and a label-free real-video check.
+
+Scored frames are the frames that arrived with a face, as in `python -m smoothing.evaluate`.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+import smoothing
+from benchmarks import quality_plots, real_video
+from benchmarks.lag import Changes, change_lags, lag_summary, true_changes
+from benchmarks.oracle import ORACLE_BETA, filter_sequence
+from benchmarks.report import Report, markdown_table
+from smoothing.base import NUM_CLASSES
+from smoothing.evaluate import DROP_SEED, WINDOWS, Arrived, score
+from smoothing.recurrent import GAP_MODES
+from smoothing.sequences import BURST_SHARE, STALL_SHARE, Sequences, cache_path, drop_mask, load, load_or_build
+
+CANDIDATES: tuple[str, ...] = ("hmm", "rnn", "lstm")  # ours; none, ema and the windows are baselines
+ORACLE = "oracle"
+MAX_POINTS_BELOW_ORACLE = 3.0  # target: the best online smoother's accuracy within 3 points of the oracle
+QUICK_SEQUENCES = 6  # quick mode: this many evaluation sequences
+QUICK_SYNTHETIC_S = 30.0  # quick mode without FER2013 or the cache: synthetic streams this long
+QUICK_BUILD_SEED = 7  # quick mode with FER2013 but no cache: a few fresh sequences from PublicTest faces
+POINTS = 100.0
+
+
+@dataclass(frozen=True)
+class DropPattern:
+    """How frames go missing: the share dropped, and how much of it comes as long stalls and short bursts."""
+
+    rate: float
+    stall_share: float = STALL_SHARE
+    burst_share: float = BURST_SHARE
+
+
+SETTINGS: dict[str, DropPattern] = {
+    "0% drops": DropPattern(0.0),
+    "30% drops": DropPattern(0.3),
+    "60% drops": DropPattern(0.6),
+    # A busy machine: the same 30% lost, but nearly all of it in 0.5-3 s stalls and 2-6 frame bursts.
+    "30% in stalls": DropPattern(0.3, stall_share=0.8, burst_share=0.2),
+}
+
+
+@dataclass(frozen=True)
+class Config:
+    """One row of the tables: a smoother, its options, and whether it runs online or over the whole recording."""
+
+    label: str
+    name: str
+    options: dict[str, Any] = field(default_factory=dict)
+    offline: bool = False
+
+
+@dataclass
+class Case(Arrived):
+    """One sequence as a smoother sees it, with the true changes from all its frames, dropped ones included."""
+
+    changes: Changes = field(default_factory=lambda: Changes(np.empty(0), np.empty(0, int), np.empty(0)))
+
+
+def configurations() -> list[Config]:
+    """Every registered smoother online (rnn and lstm in both gap modes), every offline pass, and the oracle."""
+    configs = []
+    for name in smoothing.available():
+        if name in ("rnn", "lstm"):
+            configs += [Config(f"{name} ({gap})", name, {"gap": gap}) for gap in GAP_MODES]
+        else:
+            configs.append(Config(name, name))
+    configs += [
+        Config(f"{name} offline", name, offline=True)
+        for name in smoothing.available()
+        if hasattr(smoothing.create(name), "smooth_offline")
+    ]
+    configs.append(Config(ORACLE, ORACLE))
+    return configs
+
+
+def make_cases(sequences: Sequences, pattern: DropPattern, seed: int = DROP_SEED) -> list[Case]:
+    cases = []
+    for i in range(len(sequences)):
+        probs, t, labels, segment = sequences.sequence(i)
+        rng = np.random.default_rng(seed + i)
+        keep = drop_mask(t, pattern.rate, rng, pattern.stall_share, pattern.burst_share)
+        changes = true_changes(labels, t)
+        cases.append(Case(probs[keep], t[keep], labels[keep], segment[keep], float(t[-1] - t[0]), changes))
+    return cases
+
+
+def beliefs(config: Config, case: Case) -> np.ndarray:
+    """(T, 7) beliefs at the arrived frames."""
+    if config.name == ORACLE:
+        return filter_sequence(case.probs, case.t)
+    if config.offline:
+        return smoothing.smooth_offline(config.name, case.probs, case.t, **config.options)
+    smoother = smoothing.create(config.name, **config.options)
+    out = np.empty((len(case.t), NUM_CLASSES))
+    for i, (row, ti) in enumerate(zip(case.probs, case.t.tolist(), strict=True)):
+        out[i] = smoother.update(None if np.isnan(row[0]) else row, ti)
+    return out
+
+
+def evaluate_config(config: Config, cases: list[Case]) -> dict[str, float]:
+    """Accuracy, macro-F1, NLL, switches, lag and microseconds per arrived frame of one configuration."""
+    start = time.perf_counter()
+    all_beliefs = [beliefs(config, case) for case in cases]
+    seconds = time.perf_counter() - start
+    lags, missed = [], 0
+    for belief, case in zip(all_beliefs, cases, strict=True):
+        case_lags, case_missed = change_lags(case.changes, case.t, belief.argmax(axis=1), case.has_face)
+        lags.append(case_lags)
+        missed += case_missed
+    frames = sum(len(case.t) for case in cases)
+    return (
+        score(all_beliefs, cases)
+        | lag_summary(np.concatenate(lags), missed)
+        | {"us_per_frame": 1e6 * seconds / max(frames, 1)}
+    )
+
+
+def evaluate_setting(cases: list[Case], configs: list[Config]) -> dict[str, dict[str, float]]:
+    results = {config.label: evaluate_config(config, cases) for config in configs}
+    if ORACLE in results:
+        for row in results.values():
+            row["points_below_oracle"] = POINTS * (results[ORACLE]["accuracy"] - row["accuracy"])
+    return results
+
+
+def check_targets(results: dict[str, dict[str, dict[str, float]]], configs: list[Config]) -> list[dict[str, Any]]:
+    """Per setting: does our most accurate online smoother beat the most accurate window baseline at no more median
+    lag, and come within MAX_POINTS_BELOW_ORACLE of the oracle?"""
+    ours = [c.label for c in configs if c.name in CANDIDATES and not c.offline]
+    windows = [c.label for c in configs if c.name in WINDOWS]
+    rows = []
+    for setting, table in results.items():
+        best = max(ours, key=lambda label: table[label]["accuracy"])
+        window = max(windows, key=lambda label: table[label]["accuracy"])
+        # Among ours, the most accurate one that is no slower than the best window (the target's trade-off).
+        fast_enough = [label for label in ours if table[label]["median_lag_s"] <= table[window]["median_lag_s"]]
+        fast_best = max(fast_enough, key=lambda label: table[label]["accuracy"]) if fast_enough else None
+        b, w = table[best], table[window]
+        rows.append(
+            {
+                "setting": setting,
+                "best_online": best,
+                "best_online_accuracy": b["accuracy"],
+                "best_online_median_lag_s": b["median_lag_s"],
+                "best_window": window,
+                "best_window_accuracy": w["accuracy"],
+                "best_window_median_lag_s": w["median_lag_s"],
+                "beats_window_at_no_more_lag": b["accuracy"] > w["accuracy"] and b["median_lag_s"] <= w["median_lag_s"],
+                "best_no_slower_than_window": fast_best,
+                "best_no_slower_accuracy": table[fast_best]["accuracy"] if fast_best else float("nan"),
+                "oracle_accuracy": table[ORACLE]["accuracy"] if ORACLE in table else float("nan"),
+                "points_below_oracle": b.get("points_below_oracle", float("nan")),
+                "within_oracle": b.get("points_below_oracle", float("inf")) <= MAX_POINTS_BELOW_ORACLE,
+            }
+        )
+    return rows
+
+
+def load_sequences(quick: bool) -> tuple[Sequences, str]:
+    """The evaluation sequences and where they came from; quick mode takes a few, building them only if it must."""
+    path = cache_path("publictest")
+    if not quick:
+        sequences = load_or_build("publictest")
+        return sequences, f"{len(sequences)} PublicTest sequences ({path.name})"
+    if path.is_file():
+        sequences = load(path)
+        picked = np.linspace(0, len(sequences) - 1, QUICK_SEQUENCES).round().astype(int)
+        return sequences.subset(picked), f"{QUICK_SEQUENCES} of the cached PublicTest sequences ({path.name})"
+    from models.data import DEFAULT_DATA
+
+    if Path(DEFAULT_DATA).is_file():
+        import models
+        from models.data import load_split
+        from smoothing.sequences import build_sequences
+
+        faces, labels = load_split(DEFAULT_DATA, "publictest")
+        classifier = models.load_classifier()
+        sequences = build_sequences(faces, labels, QUICK_SEQUENCES // 2, classifier.predict, QUICK_BUILD_SEED)
+        return sequences, f"{len(sequences)} PublicTest sequences built now (no cache)"
+    from smoothing.synthetic import synthetic_sequences
+
+    sequences = synthetic_sequences(QUICK_SEQUENCES, QUICK_SYNTHETIC_S, QUICK_BUILD_SEED)
+    return sequences, f"{len(sequences)} synthetic streams (no FER2013 at {DEFAULT_DATA}): a smoke test only"
+
+
+def fmt(value: float, spec: str) -> str:
+    return "-" if value is None or not np.isfinite(value) else format(value, spec)
+
+
+def setting_table(table: dict[str, dict[str, float]]) -> str:
+    columns = [
+        "smoother", "accuracy", "macro-F1", "NLL", "switches/min (truth)", "median lag s", "p90 lag s",
+        "never followed", "points below oracle", "us/frame",
+    ]  # fmt: skip
+    rows = [
+        [
+            label,
+            fmt(r["accuracy"], ".3f"),
+            fmt(r["macro_f1"], ".3f"),
+            fmt(r["nll"], ".3f"),
+            f"{fmt(r['switches_per_min'], '.1f')} ({fmt(r['truth_switches_per_min'], '.1f')})",
+            fmt(r["median_lag_s"], ".2f"),
+            fmt(r["p90_lag_s"], ".2f"),
+            f"{fmt(POINTS * r['missed_changes'], '.0f')}%",
+            fmt(r.get("points_below_oracle", float("nan")), ".1f"),
+            fmt(r["us_per_frame"], ".0f"),
+        ]
+        for label, r in table.items()
+    ]
+    return markdown_table(columns, rows)
+
+
+def targets_table(rows: list[dict[str, Any]]) -> str:
+    columns = [
+        "setting", "best online (ours)", "its accuracy / median lag", "best window", "its accuracy / median lag",
+        "beats window at <= lag", "most accurate of ours at <= window lag", "oracle", "points below oracle",
+        "within 3 points",
+    ]  # fmt: skip
+    yes = {True: "yes", False: "MISS"}
+    return markdown_table(
+        columns,
+        [
+            [
+                r["setting"],
+                r["best_online"],
+                f"{r['best_online_accuracy']:.3f} / {fmt(r['best_online_median_lag_s'], '.2f')} s",
+                r["best_window"],
+                f"{r['best_window_accuracy']:.3f} / {fmt(r['best_window_median_lag_s'], '.2f')} s",
+                yes[r["beats_window_at_no_more_lag"]],
+                f"{r['best_no_slower_than_window']} ({fmt(r['best_no_slower_accuracy'], '.3f')})"
+                if r["best_no_slower_than_window"]
+                else "none",
+                fmt(r["oracle_accuracy"], ".3f"),
+                fmt(r["points_below_oracle"], ".1f"),
+                yes[r["within_oracle"]],
+            ]
+            for r in rows
+        ],
+    )
+
+
+def run(quick: bool) -> Report:
+    sequences, source = load_sequences(quick)
+    configs = configurations()
+    results: dict[str, dict[str, dict[str, float]]] = {}
+    scored = {}
+    for setting, pattern in SETTINGS.items():
+        cases = make_cases(sequences, pattern)
+        scored[setting] = sum(int(case.has_face.sum()) for case in cases)
+        results[setting] = evaluate_setting(cases, configs)
+    targets = check_targets(results, configs)
+    video = real_video.run(quick)
+    minutes = float(sum(sequences.t[sequences.offsets[i + 1] - 1] for i in range(len(sequences)))) / 60.0
+    data = {
+        "source": source,
+        "sequences": len(sequences),
+        "minutes": minutes,
+        "drop_seed": DROP_SEED,
+        "oracle_beta": ORACLE_BETA,
+        "settings": {name: vars(pattern) for name, pattern in SETTINGS.items()},
+        "scored_frames": scored,
+        "results": results,
+        "targets": targets,
+        "real_video": video,
+    }
+    parts = [
+        f"Source: {source}, {minutes:.1f} min. Scored: arrived frames with a face. Drops: seed {DROP_SEED}.",
+        "",
+        "### Targets",
+        "",
+        targets_table(targets),
+    ]
+    for setting, table in results.items():
+        parts += ["", f"### {setting} ({scored[setting]} scored frames)", "", setting_table(table)]
+    parts += ["", "### Real video (no labels)", "", real_video.markdown(video)]
+    figures = {
+        "accuracy-vs-lag": quality_plots.accuracy_vs_lag(results),
+        "accuracy-vs-drop-rate": quality_plots.accuracy_vs_drop_rate(results, SETTINGS),
+    }
+    return Report("quality", data, "\n".join(parts), figures)
