@@ -45,11 +45,11 @@ def validate_probs(probs: np.ndarray | None) -> np.ndarray | None:
     p = np.asarray(probs, dtype=np.float64)
     if p.shape != (NUM_CLASSES,):
         raise ValueError(f"probs must have shape ({NUM_CLASSES},), got {p.shape}")
-    if not np.all(np.isfinite(p)):
+    total = p.sum()  # NaN or infinity anywhere makes the sum non-finite: one reduction checks them all, per frame
+    if not np.isfinite(total) and not np.all(np.isfinite(p)):
         raise ValueError("probs contain NaN or infinity")
-    if np.any(p < 0):
+    if p.min() < 0:
         raise ValueError("probs contain negative values")
-    total = p.sum()
     if total <= 0:
         raise ValueError("probs sum to zero")
     return p / total

@@ -1,0 +1,138 @@
+"""Times each stage of the live app's per-frame work on a video file, by calling the app's own components in the
+order app.live.LiveSession.step does: decode, detect, preprocess, classify, smooth, overlay."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+import smoothing
+from app.overlay import EmotionHistory, Status, draw_overlay
+from app.pipeline import FaceResult, FrameResult
+from app.tracker import FaceTracker
+from benchmarks.timing import summarize_ms
+from models.classifier import EmotionClassifier, to_face_batch
+from models.face_detector import FaceDetector, crop_face
+from models.labels import NUM_CLASSES
+
+STAGES = ("decode", "detect", "preprocess", "classify", "smooth", "overlay")
+END_TO_END = "end_to_end"
+MS_PER_S = 1000.0
+# What the status line shows; its text is drawn whatever the figures, so any plausible values cost the same.
+STATUS_CAMERA_FPS = 30.0
+STATUS_LATENCY_MS = 20.0
+
+
+@dataclass
+class ClipTiming:
+    """Nanoseconds per measured frame for each stage and end to end, and the faces found in each of those frames."""
+
+    spans_ns: dict[str, list[int]] = field(default_factory=lambda: {name: [] for name in (*STAGES, END_TO_END)})
+    faces: list[int] = field(default_factory=list)
+    full_search: list[bool] = field(default_factory=list)  # whether the detector searched the whole frame
+
+    def summary(self) -> dict[str, Any]:
+        """Per stage p50/p95/p99 (ms) and fps; the faces found per frame; detection split into full and region
+        searches, whose costs differ several-fold."""
+        full = np.array(self.full_search, dtype=bool)
+        detect = np.array(self.spans_ns["detect"], dtype=np.int64)
+        return {
+            "frames_measured": len(self.faces),
+            "mean_faces_found": float(np.mean(self.faces)) if self.faces else 0.0,
+            "full_search_share": float(full.mean()) if full.size else 0.0,
+            "detect_full_search": summarize_ms(detect[full]),
+            "detect_region_search": summarize_ms(detect[~full]),
+            "stages": {name: summarize_ms(spans) for name, spans in self.spans_ns.items()},
+        }
+
+
+class FrameStages:
+    """The app's per-frame components for one stream: a detector, a tracker with one smoother per face, a history."""
+
+    def __init__(self, classifier: EmotionClassifier, smoother: str) -> None:
+        self.classifier = classifier
+        self.smoother = smoother
+        self.detector = FaceDetector()
+        self.reset()
+
+    def reset(self) -> None:
+        """A new stream: fresh detector state, tracks, smoothers and history."""
+        self.detector.reset()
+        self.tracker = FaceTracker(lambda: smoothing.create(self.smoother))
+        self.history = EmotionHistory()
+        self.status = Status(STATUS_CAMERA_FPS, STATUS_CAMERA_FPS, STATUS_LATENCY_MS, 0.0, self.smoother)
+
+    def run_frame(self, capture: cv2.VideoCapture, index: int) -> tuple[list[int], int] | None:
+        """Reads and processes one frame; the boundaries between stages (ns) and the faces found, None at the end."""
+        marks = [time.perf_counter_ns()]
+        ok, frame = capture.read()  # decode: the calls app.sources.VideoFileSource makes per frame
+        if not ok or frame is None:
+            return None
+        t = capture.get(cv2.CAP_PROP_POS_MSEC) / MS_PER_S
+        marks.append(time.perf_counter_ns())
+        detections = self.detector.detect(frame)
+        marks.append(time.perf_counter_ns())
+        batch = to_face_batch([crop_face(frame, d) for d in detections])  # what predict() does first
+        marks.append(time.perf_counter_ns())
+        probs = self.classifier.predict(batch) if len(batch) else np.zeros((0, NUM_CLASSES), np.float32)
+        marks.append(time.perf_counter_ns())
+        result = FrameResult(index, t, [FaceResult(d, p) for d, p in zip(detections, probs, strict=True)])
+        tracked = self.tracker.update(result)  # box matching plus one smoother update per track
+        marks.append(time.perf_counter_ns())
+        for face in tracked:
+            self.history.add(face.track, t, face.shown_index)
+        self.history.prune(t)
+        draw_overlay(frame.copy(), tracked, self.history, t, self.status)
+        marks.append(time.perf_counter_ns())
+        return marks, len(detections)
+
+
+def time_pass(stages: FrameStages, path: Path, timing: ClipTiming | None, max_frames: int | None = None) -> None:
+    """One pass over the clip as a fresh stream, every frame's spans added to `timing` (None: a warm-up, not kept)."""
+    stages.reset()
+    capture = cv2.VideoCapture(str(path))
+    if not capture.isOpened():
+        raise FileNotFoundError(f"cannot open {path}")
+    index = 0
+    try:
+        while max_frames is None or index < max_frames:
+            step = stages.run_frame(capture, index)
+            if step is None:
+                break
+            index += 1
+            if timing is None:
+                continue
+            marks, faces = step
+            for name, start, end in zip(STAGES, marks[:-1], marks[1:], strict=True):
+                timing.spans_ns[name].append(end - start)
+            timing.spans_ns[END_TO_END].append(marks[-1] - marks[0])
+            timing.faces.append(faces)
+            timing.full_search.append(stages.detector.last_was_full)
+    finally:
+        capture.release()
+
+
+def time_clips(
+    stages: FrameStages,
+    paths: list[Path],
+    passes: int,
+    warmup_frames: int,
+    alongside: Callable[[], None] | None = None,
+) -> list[ClipTiming]:
+    """`warmup_frames` of each clip discarded, then `passes` passes taken in turn over the clips (a burst of
+    outside load then falls on every clip alike, not on one); `alongside` runs after each round, for the peer."""
+    for path in paths:
+        time_pass(stages, path, None, warmup_frames)
+    timings = [ClipTiming() for _ in paths]
+    for _ in range(passes):
+        for path, timing in zip(paths, timings, strict=True):
+            time_pass(stages, path, timing)
+        if alongside is not None:
+            alongside()
+    return timings

@@ -1,0 +1,60 @@
+"""`python -m benchmarks --quick`: the smoke run writes every report, well-formed, stamped with commit and date."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from benchmarks.report import REPO
+
+QUICK_TIMEOUT_S = 600  # generous: a smoke test of the files, not of speed (the benchmark reports speed)
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("results")
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks", "--quick", "--out", str(out)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=QUICK_TIMEOUT_S,
+    )
+    assert done.returncode == 0, done.stderr
+    return out
+
+
+@pytest.mark.parametrize("name", ["latency", "quality"])
+def test_each_benchmark_writes_json_markdown_and_plots(results: Path, name: str) -> None:
+    data = json.loads((results / f"{name}.json").read_text())
+    assert data["meta"]["quick"] is True
+    assert len(data["meta"]["commit"].split("-")[0]) == 40
+    assert data["meta"]["date"].startswith("20")
+    assert data["meta"]["cpu_count"] >= 1
+    markdown = (results / f"{name}.md").read_text()
+    assert "|---|" in markdown
+    plots = sorted(results.glob(f"{name}-*.png"))
+    assert plots
+    for plot in plots:
+        assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_quality_json_has_every_setting_target_and_the_real_video_row(results: Path) -> None:
+    data = json.loads((results / "quality.json").read_text())
+    assert list(data["results"]) == ["0% drops", "30% drops", "60% drops", "30% in stalls"]
+    assert len(data["targets"]) == 4
+    assert "sample_face.mp4" in data["real_video"]
+    for table in data["results"].values():
+        assert "oracle" in table and "hmm offline" in table
+
+
+def test_an_unknown_benchmark_is_a_one_line_error() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks", "speed"], cwd=REPO, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 2
+    assert "invalid choice" in done.stderr
