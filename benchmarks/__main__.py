@@ -8,7 +8,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from benchmarks.report import DEFAULT_RESULTS_DIR, Report, run_metadata, write_report
+from benchmarks.report import DEFAULT_RESULTS_DIR, REPO, Report, run_metadata, write_report
+
+QUICK_RESULTS_DIR = REPO / "out" / "benchmarks-quick"  # smoke results never overwrite the committed ones
 
 
 def runners() -> dict[str, Callable[[bool], Report]]:
@@ -22,8 +24,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     parser.add_argument("which", nargs="?", choices=["latency", "quality", "all"], default="all")
     parser.add_argument("--quick", action="store_true", help="a smoke run under a minute: few repeats, few sequences")
-    parser.add_argument("--out", type=Path, default=DEFAULT_RESULTS_DIR, help="results folder")
+    parser.add_argument(
+        "--out", type=Path, help=f"results folder (default {DEFAULT_RESULTS_DIR}; with --quick {QUICK_RESULTS_DIR})"
+    )
     args = parser.parse_args(argv)
+    out = args.out or (QUICK_RESULTS_DIR if args.quick else DEFAULT_RESULTS_DIR)
     table = runners()
     names = list(table) if args.which == "all" else [args.which]
     for name in names:
@@ -35,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"error: {name} benchmark: {error}", file=sys.stderr)
             return 2
         meta["seconds"] = round(time.perf_counter() - start, 1)
-        paths = write_report(report, meta, args.out)
+        paths = write_report(report, meta, out)
         print(report.markdown)
         print(f"{name}: {meta['seconds']:.0f} s, wrote {', '.join(str(p) for p in paths)}")
     return 0
