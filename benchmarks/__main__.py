@@ -29,6 +29,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     out = args.out or (QUICK_RESULTS_DIR if args.quick else DEFAULT_RESULTS_DIR)
+    try:
+        out.mkdir(parents=True, exist_ok=True)  # fail before minutes of measuring, not after
+    except OSError as error:
+        print(f"error: cannot write results to {out}: {error.strerror or error}", file=sys.stderr)
+        return 2
     table = runners()
     names = list(table) if args.which == "all" else [args.which]
     for name in names:
@@ -36,11 +41,11 @@ def main(argv: list[str] | None = None) -> int:
         meta = run_metadata(args.quick)
         try:
             report = table[name](args.quick)
-        except (FileNotFoundError, ValueError, RuntimeError) as error:
+            meta["seconds"] = round(time.perf_counter() - start, 1)
+            paths = write_report(report, meta, out)
+        except (OSError, ValueError, RuntimeError) as error:  # missing data, unwritable folder, a peer gone wrong
             print(f"error: {name} benchmark: {error}", file=sys.stderr)
             return 2
-        meta["seconds"] = round(time.perf_counter() - start, 1)
-        paths = write_report(report, meta, out)
         print(report.markdown)
         print(f"{name}: {meta['seconds']:.0f} s, wrote {', '.join(str(p) for p in paths)}")
     return 0

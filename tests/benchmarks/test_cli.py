@@ -58,3 +58,18 @@ def test_an_unknown_benchmark_is_a_one_line_error() -> None:
     )
     assert done.returncode == 2
     assert "invalid choice" in done.stderr
+
+
+def test_an_unwritable_results_folder_is_a_one_line_error_before_any_measuring(tmp_path: Path) -> None:
+    blocker = tmp_path / "results"
+    blocker.write_text("a file where the folder should be")
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks", "--out", str(blocker)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert done.stderr.strip().count("\n") == 0
+    assert "cannot write results" in done.stderr
