@@ -50,7 +50,7 @@ def accuracy_vs_drop_rate(results: dict[str, dict[str, dict[str, float]]], setti
     colours = _colours(labels)
     rates = [100 * settings[name].rate for name in rated]
     for label in labels:
-        style = "--" if "offline" in label else (":" if label == "oracle" else "-")
+        style = "--" if "offline" in label else (":" if label.startswith("oracle") else "-")
         values = [results[name][label]["accuracy"] for name in rated]
         axes.plot(rates, values, style, marker="o", color=colours[label], label=label)
     axes.set_xlabel("frames dropped (%)")
