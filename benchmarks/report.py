@@ -18,6 +18,7 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_RESULTS_DIR = REPO / "benchmarks" / "results"
+RESULTS_PATHSPEC = "benchmarks/results"
 
 
 @dataclass
@@ -31,13 +32,16 @@ class Report:
 
 
 def git_commit() -> str:
-    """The checked-out commit, with '-dirty' when tracked files differ from it; 'unknown' outside a git checkout."""
+    """The checked-out commit, with '-dirty' when tracked code differs from it; 'unknown' outside a git checkout."""
     try:
         commit = subprocess.run(
             ["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True, check=True
         ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"], cwd=REPO, capture_output=True, text=True
+        dirty = subprocess.run(  # the committed results themselves do not make the code dirty
+            ["git", "status", "--porcelain", "--untracked-files=no", "--", ".", f":!{RESULTS_PATHSPEC}"],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
         ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
