@@ -15,15 +15,16 @@ import numpy as np
 
 import smoothing
 from benchmarks import changepoint_oracle, oracle, quality_plots, real_video
-from benchmarks.changepoint_oracle import EmissionLaw, fit_emission_law
+from benchmarks.changepoint_oracle import oracle_emission_law
 from benchmarks.lag import Changes, change_lags, lag_summary, true_changes
 from benchmarks.report import Report, markdown_table
 from smoothing.base import NUM_CLASSES
+from smoothing.changepoint import EmissionLaw
 from smoothing.evaluate import DROP_SEED, WINDOWS, Arrived, score
 from smoothing.recurrent import GAP_MODES
 from smoothing.sequences import BURST_SHARE, STALL_SHARE, Sequences, cache_path, drop_mask, load, load_or_build
 
-CANDIDATES: tuple[str, ...] = ("hmm", "rnn", "lstm")  # ours; none, ema and the windows are baselines
+CANDIDATES: tuple[str, ...] = ("hmm", "rnn", "lstm", "changepoint")  # ours; none, ema, the windows: baselines
 MARKOV_ORACLE = "oracle (Markov)"  # true transition law, independent frames: benchmarks/oracle.py
 CHANGEPOINT_ORACLE = "oracle (change-point)"  # true semi-Markov law and a per-face emission law: changepoint_oracle.py
 ORACLES: tuple[str, ...] = (MARKOV_ORACLE, CHANGEPOINT_ORACLE)
@@ -275,7 +276,7 @@ def targets_table(rows: list[dict[str, Any]]) -> str:
 def run(quick: bool) -> Report:
     sequences, source = load_sequences(quick)
     configs = configurations()
-    law = fit_emission_law(sequences)  # from all frames, before any drop: the oracle knows the data
+    law = oracle_emission_law(sequences)  # from all frames, before any drop: the oracle knows the data
     results: dict[str, dict[str, dict[str, float]]] = {}
     scored = {}
     for setting, pattern in SETTINGS.items():

@@ -4,7 +4,10 @@ create(name) gives one smoother per tracked face; smooth_offline(name, probs, t)
 Importing this package does not import torch.
 """
 
-from smoothing import baselines, hmm, recurrent  # noqa: F401  (importing registers the smoothers)
+# isort: off
+# Importing registers the smoothers; this order is the order of available() and of the live app's keys 1-8.
+from smoothing import baselines, hmm, recurrent, changepoint  # noqa: F401
+# isort: on
 from smoothing.base import CLASSES, Smoother
 from smoothing.registry import available, create, smooth_offline
 

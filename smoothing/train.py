@@ -1,6 +1,7 @@
-"""Fits the HMM and trains the RNN and LSTM (online and offline) on the training sequences; writes smoothing/params/*.
+"""Fits the HMM and the change-point smoother and trains the RNN and LSTM (online and offline) on the training
+sequences; writes smoothing/params/*.
 
-Usage: python -m smoothing.train [--only hmm rnn lstm] [--epochs 30] [--online-only]
+Usage: python -m smoothing.train [--only hmm changepoint rnn lstm] [--epochs 30] [--online-only]
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ import numpy as np
 
 from smoothing.base import NOMINAL_FRAME_PERIOD_S, NUM_CLASSES
 from smoothing.bidirectional import offline_params_path
+from smoothing.changepoint import DEFAULT_CHANGEPOINT_PARAMS, save_changepoint_params
+from smoothing.changepoint_fit import SHARE_GRID, fit_changepoint
 from smoothing.hmm import DEFAULT_HMM_PARAMS, save_hmm_params
 from smoothing.hmm_fit import BETA_GRID, RATE_SCALE_GRID, estimate_generator, fit_emission
 from smoothing.recurrent import params_path
@@ -86,15 +89,34 @@ def train_cells(sequences: Sequences, kinds: list[str], epochs: int, offline: bo
         print(f"{path.name}: best epoch {summary['epoch'] + 1}, {summary} ({time.perf_counter() - start:.0f} s)")
 
 
+def fit_changepoint_smoother(sequences: Sequences) -> None:
+    start = time.perf_counter()
+    emission, segments, table = fit_changepoint(sequences)
+    save_changepoint_params(
+        DEFAULT_CHANGEPOINT_PARAMS,
+        emission,
+        segments,
+        share_grid=np.array(SHARE_GRID),
+        share_log_score=np.array([table[share][0] for share in SHARE_GRID]),
+        share_accuracy=np.array([table[share][1] for share in SHARE_GRID]),
+    )
+    print(f"change-point: information share {emission.information_share} ({time.perf_counter() - start:.0f} s)")
+    for share, (score, accuracy) in table.items():
+        print(f"  share {share}: mean log-score {score:.4f}, accuracy {accuracy:.4f}")
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser(description="Fit the HMM and train the RNN/LSTM smoothers")
-    parser.add_argument("--only", nargs="+", choices=["hmm", "rnn", "lstm"], default=["hmm", "rnn", "lstm"])
+    parser = argparse.ArgumentParser(description="Fit the HMM and the change-point smoother, train the RNN/LSTM")
+    choices = ["hmm", "changepoint", "rnn", "lstm"]
+    parser.add_argument("--only", nargs="+", choices=choices, default=choices)
     parser.add_argument("--epochs", type=int, default=EPOCHS)
     parser.add_argument("--online-only", action="store_true", help="skip the bidirectional offline models")
     args = parser.parse_args()
     sequences = load_or_build("training")
     if "hmm" in args.only:
         fit_hmm(sequences)
+    if "changepoint" in args.only:
+        fit_changepoint_smoother(sequences)
     kinds = [kind for kind in ("rnn", "lstm") if kind in args.only]
     if kinds:
         train_cells(sequences, kinds, args.epochs, offline=not args.online_only)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import smoothing
-from benchmarks.changepoint_oracle import fit_emission_law
+from benchmarks.changepoint_oracle import oracle_emission_law
 from benchmarks.quality import (
     CHANGEPOINT_ORACLE,
     MARKOV_ORACLE,
@@ -54,7 +54,7 @@ def test_cases_drop_the_asked_share_but_keep_every_true_change(sequences) -> Non
 def test_rows_carry_every_metric_and_the_distance_to_the_better_oracle(sequences) -> None:
     configs = [Config("none", "none"), Config("hmm", "hmm"), Config("hmm offline", "hmm", offline=True)]
     configs += [Config(label, label) for label in ORACLES]
-    table = evaluate_setting(make_cases(sequences, DropPattern(0.3)), configs, fit_emission_law(sequences))
+    table = evaluate_setting(make_cases(sequences, DropPattern(0.3)), configs, oracle_emission_law(sequences))
     for row in table.values():
         assert 0.0 <= row["accuracy"] <= 1.0
         assert 0.0 <= row["median_lag_s"] <= row["p90_lag_s"]

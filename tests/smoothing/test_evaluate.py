@@ -59,7 +59,7 @@ def test_shipped_smoothers_meet_the_bar_on_real_sequences():
     arrived = arrived_sequences(sequences.subset(np.arange(25)), 0.3, seed=4242)
     results = evaluate(arrived)
     for name in CANDIDATES:
-        row = results[name if name == "hmm" else f"{name} (time-aware)"]
+        row = results[name if name in ("hmm", "changepoint") else f"{name} (time-aware)"]
         assert row["gap_closed"] >= MIN_GAP_CLOSED - 0.1
         assert row["switch_ratio"] <= MAX_SWITCH_RATIO
     assert results["hmm offline"]["accuracy"] >= results["hmm"]["accuracy"] - 0.01
