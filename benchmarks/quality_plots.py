@@ -17,6 +17,17 @@ def _colours(labels: list[str]) -> dict[str, Any]:
     return {label: palette(i % palette.N) for i, label in enumerate(labels)}
 
 
+def _finish(figure: Figure, xlabel: str, title: str) -> Figure:
+    """Labels, grid and a legend beside the axes: ~15 series would hide the points inside them."""
+    axes = figure.axes[0]
+    axes.set_xlabel(xlabel)
+    axes.set_ylabel("frame accuracy")
+    axes.set_title(title)
+    axes.grid(alpha=0.3)
+    axes.legend(fontsize=7, ncol=2, loc="center left", bbox_to_anchor=(1.01, 0.5))
+    return figure
+
+
 def accuracy_vs_lag(results: dict[str, dict[str, dict[str, float]]]) -> Figure:
     """One point per smoother and setting: up and to the left is better."""
     figure = Figure(figsize=FIGURE_SIZE)
@@ -29,13 +40,10 @@ def accuracy_vs_lag(results: dict[str, dict[str, dict[str, float]]]) -> Figure:
     for label in labels:
         axes.scatter([], [], color=colours[label], marker="o", label=label)
     for marker, setting in zip(MARKERS, results, strict=False):
-        axes.scatter([], [], color="grey", marker=marker, label=setting)
-    axes.set_xlabel("median lag after a true change (s)")
-    axes.set_ylabel("frame accuracy")
-    axes.set_title("Accuracy against lag (one point per smoother and drop setting)")
-    axes.grid(alpha=0.3)
-    axes.legend(fontsize=7, ncol=2, loc="center left", bbox_to_anchor=(1.01, 0.5))
-    return figure
+        axes.scatter([], [], color="black", marker=marker, label=setting)
+    return _finish(
+        figure, "median lag after a true change (s)", "Accuracy against lag (one point per smoother and setting)"
+    )
 
 
 def accuracy_vs_drop_rate(results: dict[str, dict[str, dict[str, float]]], settings: dict[str, Any]) -> Figure:
@@ -53,9 +61,4 @@ def accuracy_vs_drop_rate(results: dict[str, dict[str, dict[str, float]]], setti
         style = "--" if "offline" in label else (":" if label.startswith("oracle") else "-")
         values = [results[name][label]["accuracy"] for name in rated]
         axes.plot(rates, values, style, marker="o", color=colours[label], label=label)
-    axes.set_xlabel("frames dropped (%)")
-    axes.set_ylabel("frame accuracy")
-    axes.set_title("Accuracy against drop rate (dashed: offline, dotted: oracle)")
-    axes.grid(alpha=0.3)
-    axes.legend(fontsize=7, ncol=2, loc="center left", bbox_to_anchor=(1.01, 0.5))
-    return figure
+    return _finish(figure, "frames dropped (%)", "Accuracy against drop rate (dashed: offline, dotted: oracles)")
