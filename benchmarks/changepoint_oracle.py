@@ -17,6 +17,7 @@ import numpy as np
 from smoothing.changepoint import ChangePointSmoother, EmissionLaw, SegmentLaw
 from smoothing.changepoint_fit import fit_emission_law
 from smoothing.evaluate import NLL_FLOOR
+from smoothing.registry import run_online
 from smoothing.sequences import DWELL_SHAPE, Sequences, jump_matrix, load_or_build, mean_dwells, occupancy
 
 # `python -m benchmarks.changepoint_oracle` on the 100 PublicTest sequences, no drops (accuracy / NLL):
@@ -41,8 +42,7 @@ def oracle_emission_law(sequences: Sequences, information_share: float = INFORMA
 
 def filter_sequence(probs: np.ndarray, t: np.ndarray, law: EmissionLaw) -> np.ndarray:
     """(T, 7) oracle beliefs for one sequence (NaN rows: no face)."""
-    oracle = ChangePointSmoother(emission=law, segments=true_segment_law())
-    return np.array([oracle.update(None if np.isnan(row[0]) else row, ti) for row, ti in zip(probs, t, strict=True)])
+    return run_online(ChangePointSmoother(emission=law, segments=true_segment_law()), probs, t)
 
 
 def share_scores(

@@ -19,6 +19,7 @@ import numpy as np
 
 from smoothing.base import NUM_CLASSES, Clock, validate_probs
 from smoothing.hmm import EMISSION_FLOOR, load_hmm_params
+from smoothing.registry import run_online
 from smoothing.sequences import DWELL_SHAPE, jump_matrix, load_or_build, mean_dwells, occupancy
 
 PHASES = int(DWELL_SHAPE)  # an Erlang-k dwell is k exponential phases
@@ -99,8 +100,7 @@ class OracleFilter:
 
 def filter_sequence(probs: np.ndarray, t: np.ndarray, beta: float = ORACLE_BETA) -> np.ndarray:
     """(T, 7) oracle beliefs for one sequence (NaN rows: no face)."""
-    oracle = OracleFilter(beta)
-    return np.array([oracle.update(None if np.isnan(row[0]) else row, ti) for row, ti in zip(probs, t, strict=True)])
+    return run_online(OracleFilter(beta), probs, t)
 
 
 def fit_beta(betas: tuple[float, ...] = BETA_GRID) -> dict[float, float]:

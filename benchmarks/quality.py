@@ -18,10 +18,10 @@ from benchmarks import changepoint_oracle, oracle, quality_plots, real_video
 from benchmarks.changepoint_oracle import oracle_emission_law
 from benchmarks.lag import Changes, change_lags, lag_summary, true_changes
 from benchmarks.report import Report, markdown_table
-from smoothing.base import NUM_CLASSES
 from smoothing.changepoint import EmissionLaw
 from smoothing.evaluate import DROP_SEED, WINDOWS, Arrived, score
 from smoothing.recurrent import GAP_MODES
+from smoothing.registry import run_online
 from smoothing.sequences import BURST_SHARE, STALL_SHARE, Sequences, cache_path, drop_mask, load, load_or_build
 
 CANDIDATES: tuple[str, ...] = ("hmm", "rnn", "lstm", "changepoint")  # ours; none, ema, the windows: baselines
@@ -108,11 +108,7 @@ def beliefs(config: Config, case: Case, law: EmissionLaw | None = None) -> np.nd
         return changepoint_oracle.filter_sequence(case.probs, case.t, law)
     if config.offline:
         return smoothing.smooth_offline(config.name, case.probs, case.t, **config.options)
-    smoother = smoothing.create(config.name, **config.options)
-    out = np.empty((len(case.t), NUM_CLASSES))
-    for i, (row, ti) in enumerate(zip(case.probs, case.t.tolist(), strict=True)):
-        out[i] = smoother.update(None if np.isnan(row[0]) else row, ti)
-    return out
+    return run_online(smoothing.create(config.name, **config.options), case.probs, case.t)
 
 
 def evaluate_config(config: Config, cases: list[Case], law: EmissionLaw | None = None) -> dict[str, float]:

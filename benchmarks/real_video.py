@@ -14,6 +14,7 @@ from benchmarks.peer import FER_VERSION
 from benchmarks.peer_compare import load_peer
 from benchmarks.report import REPO, markdown_table
 from smoothing.base import NUM_CLASSES
+from smoothing.registry import run_online
 from smoothing.sequences import drop_mask
 
 SAMPLE_CLIP = REPO / "app" / "assets" / "sample_face.mp4"
@@ -49,10 +50,7 @@ def labels_of(name: str, options: dict[str, Any], offline: bool, probs: np.ndarr
     """One configuration's shown label per frame (its argmax; frames without a face carry its held answer)."""
     if offline:
         return smoothing.smooth_offline(name, probs, t, **options).argmax(axis=1)
-    smoother = smoothing.create(name, **options)
-    return np.array(
-        [smoother.update(None if np.isnan(row[0]) else row, ti).argmax() for row, ti in zip(probs, t, strict=True)]
-    )
+    return run_online(smoothing.create(name, **options), probs, t).argmax(axis=1)
 
 
 def switches_per_minute(labels: np.ndarray, face: np.ndarray, duration_s: float) -> float:

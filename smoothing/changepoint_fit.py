@@ -14,17 +14,13 @@ LOG_SCORE_FLOOR = 1e-4
 
 
 def segments_of(sequences):
-    """(emotion, first time, last time, whether it is whole, face features) of every true segment, in order."""
+    """(emotion, face-frame features) of every true segment, in order."""
     for i in range(len(sequences)):
-        probs, t, labels, segment = sequences.sequence(i)
+        probs, _, labels, segment = sequences.sequence(i)
         face = ~np.isnan(probs[:, 0])
-        ids = np.unique(segment)
-        for k in ids:
+        for k in np.unique(segment):
             members = segment == k
-            whole = k != ids[0] and k != ids[-1]  # the first and last are cut by the sequence's ends
-            yield int(labels[members][0]), float(t[members][0]), float(t[members][-1]), whole, features(
-                probs[members & face]
-            )
+            yield int(labels[members][0]), features(probs[members & face])
 
 
 def fit_segment_law(sequences) -> SegmentLaw:
@@ -58,7 +54,7 @@ def fit_segment_law(sequences) -> SegmentLaw:
 def fit_emission_law(sequences, information_share: float) -> EmissionLaw:
     """Class centres and spreads of per-segment mean features, and the pooled within-segment frame variance."""
     centres, labels, counts, residuals = [], [], [], []
-    for label, _, _, _, x in segments_of(sequences):
+    for label, x in segments_of(sequences):
         if len(x) < 2:
             continue
         centres.append(x.mean(axis=0))
