@@ -1,6 +1,6 @@
 """The live loop: newest captured frame -> faces -> tracks with smoothers -> overlay in a window or in files.
 
-Keys in the window: 1-8 switch the smoother, r toggles raw only, space pauses, s saves a screenshot, q or Esc quits.
+Keys in the window: 1-7 switch the smoother, r toggles raw only, space pauses, s saves a screenshot, q or Esc quits.
 Without a window the same loop runs and writes what it would have shown (annotated video and CSV).
 """
 

@@ -1,4 +1,5 @@
-"""`python -m benchmarks [latency|quality] [--quick] [--out DIR]`: runs the benchmarks and writes their reports."""
+"""`python -m benchmarks [latency|quality|real] [--quick] [--out DIR] [--data DIR]`: runs the benchmarks and writes
+their reports."""
 
 from __future__ import annotations
 
@@ -9,24 +10,32 @@ from collections.abc import Callable
 from pathlib import Path
 
 from benchmarks.report import DEFAULT_RESULTS_DIR, REPO, Report, run_metadata, write_report
+from smoothing.real_sequences import DEFAULT_REAL_DIR
 
 QUICK_RESULTS_DIR = REPO / "out" / "benchmarks-quick"  # smoke results never overwrite the committed ones
 
 
-def runners() -> dict[str, Callable[[bool], Report]]:
+def runners(data: Path | None = None) -> dict[str, Callable[[bool], Report]]:
     """Benchmark name -> run(quick); imported lazily so one benchmark's imports never slow the other."""
-    from benchmarks import latency, quality
+    from functools import partial
 
-    return {"latency": latency.run, "quality": quality.run}
+    from benchmarks import latency, quality, real
+
+    return {
+        "real": partial(real.run, data_dir=data) if data else real.run,
+        "latency": latency.run,
+        "quality": quality.run,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
-    parser.add_argument("which", nargs="?", choices=["latency", "quality", "all"], default="all")
+    parser.add_argument("which", nargs="?", choices=["real", "latency", "quality", "all"], default="all")
     parser.add_argument("--quick", action="store_true", help="a smoke run under a minute: few repeats, few sequences")
     parser.add_argument(
         "--out", type=Path, help=f"results folder (default {DEFAULT_RESULTS_DIR}; with --quick {QUICK_RESULTS_DIR})"
     )
+    parser.add_argument("--data", type=Path, help="real clips folder for `real` (default ../shared/data/real)")
     args = parser.parse_args(argv)
     out = args.out or (QUICK_RESULTS_DIR if args.quick else DEFAULT_RESULTS_DIR)
     try:
@@ -34,9 +43,12 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as error:
         print(f"error: cannot write results to {out}: {error.strerror or error}", file=sys.stderr)
         return 2
-    table = runners()
+    table = runners(args.data)
     names = list(table) if args.which == "all" else [args.which]
     for name in names:
+        if name == "real" and args.which == "all" and args.data is None and not DEFAULT_REAL_DIR.is_dir():
+            print(f"real: skipped, no real clips at {DEFAULT_REAL_DIR} (--data DIR names another folder)")
+            continue
         start = time.perf_counter()
         meta = run_metadata(args.quick)
         try:

@@ -17,8 +17,9 @@ import argparse
 
 import numpy as np
 
+from models.labels import FER2013_TRAINING_COUNTS
 from smoothing.base import NUM_CLASSES, Clock, validate_probs
-from smoothing.hmm import EMISSION_FLOOR, load_hmm_params
+from smoothing.hmm import EMISSION_FLOOR
 from smoothing.registry import run_online
 from smoothing.sequences import DWELL_SHAPE, jump_matrix, load_or_build, mean_dwells, occupancy
 
@@ -57,6 +58,12 @@ def initial_belief() -> np.ndarray:
     return belief
 
 
+def fer_class_prior() -> np.ndarray:
+    """The classifier's class prior (FER2013 Training shares): the oracle's emission divides it out."""
+    counts = np.array(FER2013_TRAINING_COUNTS, dtype=np.float64)
+    return counts / counts.sum()
+
+
 class OracleFilter:
     """Online forward filter on the phase chain; update() and predict() return (7,) emotion beliefs."""
 
@@ -65,7 +72,7 @@ class OracleFilter:
         eigenvalues, vectors = np.linalg.eig(self.generator)  # well conditioned (cond ~10): no expm per gap needed
         self.eigenvalues, self.vectors, self.inverse = eigenvalues, vectors, np.linalg.inv(vectors)
         self.start = initial_belief()
-        self.class_prior = load_hmm_params()["class_prior"] if class_prior is None else class_prior
+        self.class_prior = fer_class_prior() if class_prior is None else class_prior
         self.beta = beta
         self.cache: dict[int, np.ndarray] = {}
         self.clock = Clock()

@@ -24,7 +24,7 @@ from smoothing.recurrent import GAP_MODES
 from smoothing.registry import run_online
 from smoothing.sequences import BURST_SHARE, STALL_SHARE, Sequences, cache_path, drop_mask, load, load_or_build
 
-CANDIDATES: tuple[str, ...] = ("hmm", "rnn", "lstm", "changepoint")  # ours; none, ema, the windows: baselines
+CANDIDATES: tuple[str, ...] = ("hmm", "rnn", "lstm")  # ours; none, ema, the windows: baselines
 MARKOV_ORACLE = "oracle (Markov)"  # true transition law, independent frames: benchmarks/oracle.py
 CHANGEPOINT_ORACLE = "oracle (change-point)"  # true semi-Markov law and a per-face emission law: changepoint_oracle.py
 ORACLES: tuple[str, ...] = (MARKOV_ORACLE, CHANGEPOINT_ORACLE)

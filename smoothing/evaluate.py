@@ -22,7 +22,7 @@ DROP_SEED: int = 4242
 MIN_GAP_CLOSED: float = 0.6
 MAX_SWITCH_RATIO: float = 1.5
 NLL_FLOOR: float = 1e-4  # one-hot outputs would otherwise score infinity on every miss
-CANDIDATES: tuple[str, ...] = ("hmm", "rnn", "lstm", "changepoint")
+CANDIDATES: tuple[str, ...] = ("hmm", "rnn", "lstm")
 WINDOWS: tuple[str, ...] = ("window-mode", "window-mean")
 SECONDS_PER_MINUTE = 60.0
 
@@ -123,7 +123,6 @@ def configurations() -> list[tuple[str, str, dict, bool]]:
     rows = [(name, name, {}, False) for name in ("none", "ema", *WINDOWS, "hmm")]
     for name in ("rnn", "lstm"):
         rows += [(f"{name} ({gap})", name, {"gap": gap}, False) for gap in ("time-aware", "recursive")]
-    rows.append(("changepoint", "changepoint", {}, False))
     rows += [(f"{name} offline", name, {}, True) for name in ("hmm", "rnn", "lstm")]
     return rows
 

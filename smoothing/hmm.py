@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +13,7 @@ from smoothing.registry import register
 
 PARAMS_DIR = Path(__file__).resolve().parent / "params"
 DEFAULT_HMM_PARAMS = PARAMS_DIR / "hmm.npz"
+DEFAULT_HMM_OFFLINE_PARAMS = PARAMS_DIR / "hmm-offline.npz"  # fitted for forward-backward, which looks ahead
 EMISSION_FLOOR: float = 1e-6  # keeps one overconfident zero from ruling a state out for good
 TRANSITION_CACHE_SIZE: int = 1024  # distinct gaps remembered; real streams repeat a few dozen
 EIGEN_CONDITION_LIMIT: float = 1e8  # beyond this the eigenvector route loses digits and expm is used instead
@@ -75,27 +77,39 @@ class TransitionMatrices:
         return matrix
 
 
-def load_hmm_params(path: str | Path = DEFAULT_HMM_PARAMS) -> dict[str, np.ndarray | float]:
-    """The shipped generator, classifier class prior and emission exponent."""
+def load_hmm_params(path: str | Path = DEFAULT_HMM_PARAMS) -> dict[str, np.ndarray | float | None]:
+    """The shipped generator, emission prior, emission exponent and correlation time (None: per-frame exponent)."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"HMM parameters not found: {path}; train them with `python -m smoothing.train`")
     with np.load(path) as data:
-        return {"generator": data["generator"], "class_prior": data["class_prior"], "beta": float(data["beta"])}
+        correlation = float(data["correlation_s"]) if "correlation_s" in data.files else None
+        return {
+            "generator": data["generator"],
+            "class_prior": data["class_prior"],
+            "beta": float(data["beta"]),
+            "correlation_s": correlation,
+        }
 
 
-def save_hmm_params(path: str | Path, generator: np.ndarray, class_prior: np.ndarray, beta: float, **meta) -> None:
+def save_hmm_params(
+    path: str | Path, generator: np.ndarray, class_prior: np.ndarray, beta: float, correlation_s: float, **meta
+) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    np.savez(path, generator=check_generator(generator), class_prior=class_prior, beta=np.float64(beta), **meta)
+    np.savez(path, generator=check_generator(generator), class_prior=class_prior, beta=np.float64(beta),
+             correlation_s=np.float64(correlation_s), **meta)  # fmt: skip
 
 
 @register("hmm")
 class HMMSmoother:
-    """Forward filter: belief <- normalise((belief @ expm(Q dt)) * (p / class_prior) ** beta).
+    """Forward filter: belief <- normalise((belief @ expm(Q dt)) * (p / class_prior) ** (beta * worth)).
 
-    The emission is the classifier's scaled likelihood; beta < 1 discounts evidence because consecutive frames of
-    one face are correlated, not independent. The prior is Q's stationary distribution.
+    The emission is the classifier's scaled likelihood, tempered twice: beta is what one independent frame is worth,
+    and worth = 1 - exp(-gap / correlation_s) is the share of an independent frame that a frame `gap` seconds after
+    the previous face frame brings, since frames of one face repeat each other's errors for a while. So evidence
+    accrues per second, not per frame: 15 and 30 fps cameras, and dropped frames, move the belief alike. Without
+    correlation_s every frame is worth beta. The prior is Q's stationary distribution.
     """
 
     def __init__(
@@ -105,29 +119,47 @@ class HMMSmoother:
         class_prior: np.ndarray | None = None,
         beta: float | None = None,
         max_gap_s: float = MAX_GAP_S,
+        correlation_s: float | None = None,
+        offline_params: str | Path | None = None,
     ) -> None:
         if generator is None:
+            if params is None and offline_params is None and DEFAULT_HMM_OFFLINE_PARAMS.is_file():
+                offline_params = DEFAULT_HMM_OFFLINE_PARAMS  # the shipped filter goes with the shipped offline fit
             loaded = load_hmm_params(params if params is not None else DEFAULT_HMM_PARAMS)
             generator = loaded["generator"]
             class_prior = loaded["class_prior"] if class_prior is None else class_prior
             beta = loaded["beta"] if beta is None else beta
+            correlation_s = loaded["correlation_s"] if correlation_s is None else correlation_s
         self.transitions = TransitionMatrices(generator)
         self.prior = stationary_distribution(generator)
         self.class_prior = validate_probs(np.full(NUM_CLASSES, 1.0) if class_prior is None else class_prior)
         self.beta = 1.0 if beta is None else float(beta)
         if self.beta <= 0:
             raise ValueError("beta must be positive")
+        if correlation_s is not None and correlation_s <= 0:
+            raise ValueError("correlation_s must be positive")
+        self.correlation_s = None if correlation_s is None else float(correlation_s)
         self.max_gap_s = float(max_gap_s)
+        self.offline_params = offline_params
         self.clock = Clock()
         self.reset()
 
     def reset(self) -> None:
         self.clock.reset()
         self.belief = self.prior.copy()
+        self.since_face_s: float | None = None  # seconds since the last face frame; None before the first
 
-    def emission(self, probs: np.ndarray) -> np.ndarray:
-        """Scaled likelihood p(x|s) up to a constant, tempered by beta."""
-        return (np.maximum(probs, EMISSION_FLOOR) / self.class_prior) ** self.beta
+    def worth(self, since_face_s: float | None) -> float:
+        """The share of an independent frame that a face frame brings, `since_face_s` after the previous one."""
+        if self.correlation_s is None or since_face_s is None:
+            return 1.0
+        return -math.expm1(-since_face_s / self.correlation_s)  # math, not numpy: a scalar per frame
+
+    def emission(self, probs: np.ndarray, worth: float = 1.0) -> np.ndarray:
+        """Scaled likelihood p(x|s) up to a constant, tempered by beta and the frame's worth."""
+        scaled = np.maximum(probs, EMISSION_FLOOR)
+        scaled /= self.class_prior
+        return scaled ** (self.beta * worth)
 
     def propagate(self, belief: np.ndarray, dt: float) -> np.ndarray:
         if dt > self.max_gap_s:
@@ -136,9 +168,13 @@ class HMMSmoother:
 
     def update(self, probs: np.ndarray | None, t: float) -> np.ndarray:
         p = validate_probs(probs)
-        belief = self.propagate(self.belief, self.clock.advance(t))
+        dt = self.clock.advance(t)
+        belief = self.propagate(self.belief, dt)
+        if self.since_face_s is not None:
+            self.since_face_s = None if dt > self.max_gap_s else self.since_face_s + dt
         if p is not None:
-            belief = belief * self.emission(p)
+            belief = belief * self.emission(p, self.worth(self.since_face_s))
+            self.since_face_s = 0.0
         self.belief = belief / belief.sum()
         return self.belief.copy()
 
@@ -147,14 +183,26 @@ class HMMSmoother:
         return belief / belief.sum()
 
     def smooth_offline(self, probs: np.ndarray, t: np.ndarray) -> np.ndarray:
-        """Forward-backward with the same time-dependent transitions; a gap over max_gap_s cuts the chain."""
+        """Forward-backward with the offline fit (offline_params; the shipped smoother has hmm-offline.npz) or, without
+        one, this filter's own parameters; a gap over max_gap_s cuts the chain."""
+        if self.offline_params is not None:
+            return HMMSmoother(params=self.offline_params, max_gap_s=self.max_gap_s).forward_backward(probs, t)
+        return self.forward_backward(probs, t)
+
+    def forward_backward(self, probs: np.ndarray, t: np.ndarray) -> np.ndarray:
+        """Posterior of every frame given the whole recording, with this smoother's parameters."""
         n = len(probs)
         emissions = np.ones((n, NUM_CLASSES))
         has_face = ~np.isnan(probs).any(axis=1)
-        for i in np.flatnonzero(has_face):
-            emissions[i] = self.emission(validate_probs(probs[i]))
         dts = np.maximum(np.diff(t, prepend=t[:1] if n else t), 0.0)
         cuts = dts > self.max_gap_s
+        since_face_s = None
+        for i in range(n):
+            if since_face_s is not None:
+                since_face_s = None if cuts[i] else since_face_s + dts[i]
+            if has_face[i]:
+                emissions[i] = self.emission(validate_probs(probs[i]), self.worth(since_face_s))
+                since_face_s = 0.0
         forward = np.empty((n, NUM_CLASSES))
         belief = self.prior
         for i in range(n):

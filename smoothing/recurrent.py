@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from smoothing.base import MAX_GAP_S, NOMINAL_FRAME_PERIOD_S, NUM_CLASSES, Clock, validate_probs
+from smoothing.base import MAX_GAP_S, NOMINAL_FRAME_PERIOD_S, NUM_CLASSES, Clock, relax_to_prior, validate_probs
 from smoothing.registry import register
 
 PARAMS_DIR = Path(__file__).resolve().parent / "params"
@@ -192,6 +192,7 @@ class RecurrentSmoother:
         self.clock.reset()
         self.state = self.cell.initial_state()
         self.belief = self.prior.copy()
+        self.silence_s = 0.0  # seconds since the last face frame
 
     def advance(self, state: np.ndarray, belief: np.ndarray, probs: np.ndarray | None, dt: float):
         """Runs the steps that bring (state, belief) to a frame dt later; returns the new pair, touching nothing."""
@@ -212,15 +213,21 @@ class RecurrentSmoother:
             dt = 0.0
         if p is not None or dt > 0:  # a repeated frame without a face brings neither time nor evidence
             self.state, self.belief = self.advance(self.state, self.belief, p, dt)
-        return self.belief.copy()
+        self.silence_s = 0.0 if p is not None else self.silence_s + dt
+        return self.shown(self.belief, self.silence_s)
 
     def predict(self, t: float) -> np.ndarray:
         dt = self.clock.elapsed(t)
         if dt > self.max_gap_s:
             return self.prior.copy()
         if dt == 0:
-            return self.belief.copy()
-        return self.advance(self.state, self.belief, None, dt)[1]
+            return self.shown(self.belief, self.silence_s)
+        return self.shown(self.advance(self.state, self.belief, None, dt)[1], self.silence_s + dt)
+
+    def shown(self, belief: np.ndarray, silence_s: float) -> np.ndarray:
+        """Without a face the net's belief is mixed toward the prior, as every smoother's is (base.relax_to_prior):
+        fed its own belief for seconds, the fine-tuned nets drift to a confident neutral that no frame supports."""
+        return relax_to_prior(belief, self.prior, silence_s, self.max_gap_s) if silence_s > 0 else belief.copy()
 
     def smooth_offline(self, probs: np.ndarray, t: np.ndarray) -> np.ndarray:
         """A whole recording through the bidirectional twin of this model (smoothing.bidirectional)."""

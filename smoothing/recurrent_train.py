@@ -25,6 +25,7 @@ MAX_TRAIN_DROP_RATE: float = 0.5  # train on 0-50% drops so that 30% sits inside
 VALIDATION_DROP_RATE: float = 0.3
 BATCH_SIZE: int = 16
 LEARNING_RATE: float = 3e-3
+FINE_TUNE_LEARNING_RATE: float = 1e-3  # starting from trained weights: a third of the rate keeps what they know
 GRADIENT_CLIP: float = 1.0
 # Weight of the flicker penalty (mean L1 change of the belief per step) against the cross-entropy: cross-entropy
 # alone gives honest but flickering beliefs (2-3x the truth's switches).
@@ -115,9 +116,9 @@ class TorchSmoother(nn.Module):
             outputs.append(logits)
         return torch.stack(outputs, dim=1)
 
-    def export(self) -> dict[str, np.ndarray]:
-        """Weights named as smoothing.recurrent.load_cell reads them."""
-        arrays = {
+    def exported_parameters(self) -> dict[str, nn.Parameter]:
+        """The parameters under the names smoothing.recurrent.load_cell reads."""
+        return {
             "weight_ih": self.cell.weight_ih,
             "weight_hh": self.cell.weight_hh,
             "bias_ih": self.cell.bias_ih,
@@ -125,7 +126,18 @@ class TorchSmoother(nn.Module):
             "head_weight": self.head.weight,
             "head_bias": self.head.bias,
         }
-        return {name: value.detach().numpy().astype(np.float32) for name, value in arrays.items()}
+
+    def export(self) -> dict[str, np.ndarray]:
+        return {name: value.detach().numpy().astype(np.float32) for name, value in self.exported_parameters().items()}
+
+
+def load_exported(model: TorchSmoother | TorchBidirectional, weights: dict[str, np.ndarray]) -> None:
+    """Copies exported weights (the names export() writes) back into a torch twin, to fine-tune it."""
+    with torch.no_grad():
+        for name, parameter in model.exported_parameters().items():
+            if name not in weights:
+                raise ValueError(f"initial weights lack {name}")
+            parameter.copy_(torch.from_numpy(np.asarray(weights[name], dtype=np.float32)))
 
 
 def total_variation(logits: torch.Tensor, linked: torch.Tensor) -> torch.Tensor:
@@ -187,13 +199,16 @@ class EpochSelection:
 
 
 def train_recurrent(
-    kind: str, train: Sequences, validation: Sequences, epochs: int, seed: int, log=print
+    kind: str, train: Sequences, validation: Sequences, epochs: int, seed: int, log=print, init=None
 ) -> tuple[dict[str, np.ndarray], dict]:
-    """Trains one cell with both gap modes mixed; returns the exported weights of the selected epoch and a summary."""
+    """Trains one cell with both gap modes mixed (fine-tunes `init`, exported weights, when given); returns the
+    exported weights of the selected epoch and a summary."""
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     model = TorchSmoother(kind)
-    optimizer = torch.optim.Adam(model.parameters(), lr=LEARNING_RATE)
+    if init is not None:
+        load_exported(model, init)
+    optimizer = torch.optim.Adam(model.parameters(), lr=LEARNING_RATE if init is None else FINE_TUNE_LEARNING_RATE)
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs)
     selection = EpochSelection()
     start = time.perf_counter()
@@ -236,13 +251,16 @@ class TorchBidirectional(nn.Module):
         hidden, _ = nn.utils.rnn.pad_packed_sequence(hidden, batch_first=True, total_length=x.shape[1])
         return self.head(hidden)
 
-    def export(self) -> dict[str, np.ndarray]:
-        """Weights named as smoothing.bidirectional.BidirectionalModel.load reads them."""
+    def exported_parameters(self) -> dict[str, nn.Parameter]:
+        """The parameters under the names smoothing.bidirectional.BidirectionalModel.load reads."""
         arrays = {"head_weight": self.head.weight, "head_bias": self.head.bias}
         for direction, suffix in zip(DIRECTIONS, ("", "_reverse"), strict=True):
             for name in CELL_ARRAYS:
                 arrays[f"{direction}_{name}"] = getattr(self.layer, f"{name}_l0{suffix}")
-        return {name: value.detach().numpy().astype(np.float32) for name, value in arrays.items()}
+        return arrays
+
+    def export(self) -> dict[str, np.ndarray]:
+        return {name: value.detach().numpy().astype(np.float32) for name, value in self.exported_parameters().items()}
 
 
 def offline_batch(sequences: Sequences, indices, drop_rates, rng: np.random.Generator):
@@ -273,13 +291,16 @@ def offline_loss(
 
 
 def train_bidirectional(
-    kind: str, train: Sequences, validation: Sequences, epochs: int, seed: int, log=print
+    kind: str, train: Sequences, validation: Sequences, epochs: int, seed: int, log=print, init=None
 ) -> tuple[dict[str, np.ndarray], dict]:
-    """Trains the offline twin; returns the exported weights of the selected epoch and a summary."""
+    """Trains the offline twin (fine-tunes `init` when given); returns the exported weights of the selected epoch
+    and a summary."""
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     model = TorchBidirectional(kind)
-    optimizer = torch.optim.Adam(model.parameters(), lr=LEARNING_RATE)
+    if init is not None:
+        load_exported(model, init)
+    optimizer = torch.optim.Adam(model.parameters(), lr=LEARNING_RATE if init is None else FINE_TUNE_LEARNING_RATE)
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs)
     fixed = np.arange(len(validation))
     validation_batch = offline_batch(

@@ -56,3 +56,39 @@ def synthetic_sequences(count: int, duration_s: float, seed: int) -> Sequences:
         np.concatenate(segments),
         np.concatenate([[0], np.cumsum([len(t) for _, t, _ in parts])]),
     )
+
+
+# A face holding one expression, seen by an unsure classifier: the held label wins 95% of frames, by a little.
+STEADY_SHARE: float = 0.95
+STEADY_HELD_PROB: float = 0.5
+STEADY_ODD_PROB: float = 0.45  # the other 5% of frames: another label wins, by a little less
+STEADY_SPREAD: float = 0.1  # probability mass spread at random over all classes, as real outputs have
+
+
+CLEAR_PROB: float = 0.85  # a broad smile or a wide-eyed surprise: the classifier is sure
+
+
+def steady_stream(
+    held: int, duration_s: float, seed: int, fps: float = 30.0, held_prob: float = STEADY_HELD_PROB
+) -> tuple[np.ndarray, np.ndarray]:
+    """(probs (T, 7), t) of a steady expression `held`: the crying face whose raw label is `sad` on 95% of frames,
+    which every learned smoother must show within a second (tests/smoothing/test_steady_label.py)."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(int(duration_s * fps)) / fps
+    probs = rng.dirichlet(np.ones(NUM_CLASSES), len(t)) * STEADY_SPREAD
+    others = [c for c in range(NUM_CLASSES) if c != held]
+    for row in probs:
+        winner = held if rng.random() < STEADY_SHARE else int(rng.choice(others))
+        top = held_prob if winner == held else min(STEADY_ODD_PROB, held_prob)
+        row += (1.0 - STEADY_SPREAD - top) / (NUM_CLASSES - 1)
+        row[winner] += top - (1.0 - STEADY_SPREAD - top) / (NUM_CLASSES - 1)
+    return probs / probs.sum(axis=1, keepdims=True), t
+
+
+def onset_stream(before: int, after: int, before_s: float, after_s: float, seed: int, fps: float = 30.0):
+    """(probs, t, onset time): a clear expression `before` held, then a clear `after` from one frame to the next, as
+    a face breaking into a broad smile; how soon a smoother follows is its lag on a sudden change."""
+    first, t_first = steady_stream(before, before_s, seed, fps, CLEAR_PROB)
+    second, t_second = steady_stream(after, after_s, seed + 1, fps, CLEAR_PROB)
+    onset = len(t_first) / fps
+    return np.vstack([first, second]), np.concatenate([t_first, t_second + onset]), onset

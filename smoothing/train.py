@@ -1,70 +1,46 @@
-"""Fits the HMM and the change-point smoother and trains the RNN and LSTM (online and offline) on the training
-sequences; writes smoothing/params/*.
+"""Fits the smoothers to real faces; writes smoothing/params/*.
 
-Usage: python -m smoothing.train [--only hmm changepoint rnn lstm] [--epochs 30] [--online-only]
+The HMM is fitted on the real clips (smoothing.hmm_real_fit); the RNN and LSTM (online and offline) are fine-tuned
+on augmented real clips from their synthetic pre-training (`--synthetic` redoes that pre-training on the synthetic
+sequences). `--loso` also writes, for each source of real clips, the fits made without it (smoothing.loso), which
+the real benchmark scores that source with.
+
+Usage: python -m smoothing.train [--only hmm rnn lstm] [--epochs 20] [--online-only] [--loso] [--synthetic]
+       [--data ../shared/data/real]
 """
 
 from __future__ import annotations
 
 import argparse
 import time
+from functools import partial
+from pathlib import Path
 
 import numpy as np
 
-from smoothing.base import NOMINAL_FRAME_PERIOD_S, NUM_CLASSES
+from smoothing.base import NOMINAL_FRAME_PERIOD_S
 from smoothing.bidirectional import offline_params_path
-from smoothing.changepoint import DEFAULT_CHANGEPOINT_PARAMS, save_changepoint_params
-from smoothing.changepoint_fit import SHARE_GRID, fit_changepoint
-from smoothing.hmm import DEFAULT_HMM_PARAMS, save_hmm_params
-from smoothing.hmm_fit import BETA_GRID, RATE_SCALE_GRID, estimate_generator, fit_emission
-from smoothing.recurrent import params_path
-from smoothing.sequences import Sequences, drop_mask, load_or_build
+from smoothing.hmm import DEFAULT_HMM_OFFLINE_PARAMS, DEFAULT_HMM_PARAMS, save_hmm_params
+from smoothing.loso import fold_params
+from smoothing.real_sequences import (
+    DEFAULT_REAL_DIR,
+    STEADY_SEQUENCES,
+    RealClip,
+    concatenated,
+    load_real_clips,
+    steady_sequences,
+    training_sequences,
+)
+from smoothing.recurrent import PARAMS_DIR, params_path
+from smoothing.sequences import Sequences, load_or_build
 
 VALIDATION_SHARE: float = 0.1  # of the training sequences, held out to pick the recurrent models' best epoch
 HMM_FIT_SEQUENCES: int = 120  # beta and the rate scale are two numbers; a subset of sequences pins them down
 MAX_FIT_DROP_RATE: float = 0.5
-EPOCHS: int = 30
+EPOCHS: int = 30  # synthetic pre-training
+FINE_TUNE_EPOCHS: int = 20  # real clips: few sequences, so fewer passes before validation stops improving
 SEED: int = 7
 TRAINING_THREADS: int = 1  # a step is a few tiny matmuls: a second thread only adds hand-off cost (100x under load)
-
-
-def classifier_class_prior() -> np.ndarray:
-    """P(s) the classifier learned under: FER2013 Training class frequencies (temperature scaling keeps them)."""
-    from models.data import DEFAULT_DATA, TRAIN_SPLIT, load_split
-
-    _, labels = load_split(DEFAULT_DATA, TRAIN_SPLIT)
-    counts = np.bincount(labels, minlength=NUM_CLASSES).astype(np.float64)
-    return counts / counts.sum()
-
-
-def fit_hmm(sequences: Sequences) -> None:
-    start = time.perf_counter()
-    generator = estimate_generator((sequences.sequence(i)[2], sequences.sequence(i)[1]) for i in range(len(sequences)))
-    class_prior = classifier_class_prior()
-    rng = np.random.default_rng(SEED)
-    fit_set = []
-    for i in rng.choice(len(sequences), size=min(HMM_FIT_SEQUENCES, len(sequences)), replace=False):
-        probs, t, labels, _ = sequences.sequence(int(i))
-        keep = drop_mask(t, rng.uniform(0.0, MAX_FIT_DROP_RATE), rng)
-        fit_set.append((probs[keep], t[keep], labels[keep]))
-    beta, rate_scale, tables = fit_emission(fit_set, generator, class_prior)
-    save_hmm_params(
-        DEFAULT_HMM_PARAMS,
-        rate_scale * generator,
-        class_prior,
-        beta,
-        mle_generator=generator,
-        rate_scale=np.float64(rate_scale),
-        **{f"fit_{name}": table for name, table in tables.items()},
-    )
-    np.set_printoptions(precision=3, suppress=True, linewidth=120)
-    print(f"HMM: beta {beta}, rate scale {rate_scale} ({time.perf_counter() - start:.0f} s)")
-    for name, table in tables.items():
-        print(f"{name} (rows: rate scales {RATE_SCALE_GRID}; columns: beta {BETA_GRID})")
-        print(table)
-    print("generator (1/s):")
-    print(rate_scale * generator)
-    print(f"wrote {DEFAULT_HMM_PARAMS}")
 
 
 def train_cells(sequences: Sequences, kinds: list[str], epochs: int, offline: bool = True) -> None:
@@ -77,9 +53,9 @@ def train_cells(sequences: Sequences, kinds: list[str], epochs: int, offline: bo
     order = np.random.default_rng(SEED).permutation(len(sequences))
     held_out = max(1, int(VALIDATION_SHARE * len(sequences)))
     validation, train = sequences.subset(order[:held_out]), sequences.subset(order[held_out:])
-    jobs = [(kind, train_recurrent, params_path(kind)) for kind in kinds]
+    jobs = [(kind, train_recurrent, synthetic_params_path(kind, False)) for kind in kinds]
     if offline:
-        jobs += [(kind, train_bidirectional, offline_params_path(kind)) for kind in kinds]
+        jobs += [(kind, train_bidirectional, synthetic_params_path(kind, True)) for kind in kinds]
     for kind, trainer, path in jobs:
         start = time.perf_counter()
         weights, summary = trainer(kind, train, validation, epochs, SEED)
@@ -89,37 +65,95 @@ def train_cells(sequences: Sequences, kinds: list[str], epochs: int, offline: bo
         print(f"{path.name}: best epoch {summary['epoch'] + 1}, {summary} ({time.perf_counter() - start:.0f} s)")
 
 
-def fit_changepoint_smoother(sequences: Sequences) -> None:
+def synthetic_params_path(kind: str, offline: bool) -> Path:
+    """Where the synthetic pre-training of a cell is kept: the start of every fine-tune on real clips."""
+    return PARAMS_DIR / f"{kind}{'-offline' if offline else ''}-synthetic.npz"
+
+
+def fit_hmm_real(clips: list[RealClip], loso: bool) -> None:
+    """The HMM fitted on all clips, online and (for forward-backward) offline, and with --loso once without each
+    source."""
+    from tqdm import tqdm
+
+    from smoothing.hmm_real_fit import best_setting, grid_tallies
+
     start = time.perf_counter()
-    emission, segments, table = fit_changepoint(sequences)
-    save_changepoint_params(
-        DEFAULT_CHANGEPOINT_PARAMS,
-        emission,
-        segments,
-        share_grid=np.array(SHARE_GRID),
-        share_log_score=np.array([table[share][0] for share in SHARE_GRID]),
-        share_accuracy=np.array([table[share][1] for share in SHARE_GRID]),
-    )
-    print(f"change-point: information share {emission.information_share} ({time.perf_counter() - start:.0f} s)")
-    for share, (score, accuracy) in table.items():
-        print(f"  share {share}: mean log-score {score:.4f}, accuracy {accuracy:.4f}")
+    sources = sorted({clip.source for clip in clips}) if loso else []
+    for offline in (False, True):
+        tallies = grid_tallies(clips, partial(tqdm, desc=f"HMM grid, offline {offline}"), offline)
+        folds = {None: DEFAULT_HMM_OFFLINE_PARAMS if offline else DEFAULT_HMM_PARAMS}
+        folds |= {source: fold_params("hmm", source, offline) for source in sources}
+        for source, path in folds.items():
+            setting, summary = best_setting(tallies, lambda clip, source=source: clip.source != source)
+            save_hmm_params(path, setting.generator(), setting.class_prior(), setting.beta, setting.correlation_s,
+                            fitted_without=str(source), offline=offline,
+                            **{f"setting_{k}": np.float64(v) for k, v in vars(setting).items()})  # fmt: skip
+            print(f"HMM (offline {offline}) without {source}: {setting}; fit: {summary.get('all labelled')} -> {path}")
+    print(f"HMM fits: {time.perf_counter() - start:.0f} s")
+
+
+def fine_tune_cells(clips: list[RealClip], kinds: list[str], epochs: int, offline: bool, loso: bool) -> None:
+    """Fine-tunes each cell (and its offline twin) on augmented real clips; with --loso once without each source.
+
+    Validation (for the epoch choice) is a tenth of the clips of the sources being fitted, never the held-out one;
+    held-expression sequences (real_sequences.steady_sequences) are mixed into training."""
+    import torch
+
+    from smoothing.recurrent_train import HIDDEN_SIZE, train_bidirectional, train_recurrent
+
+    torch.set_num_threads(TRAINING_THREADS)
+    folds: list[str | None] = [None]
+    if loso:
+        folds += sorted({clip.source for clip in clips})
+    for source in folds:
+        fitted = [clip for clip in clips if clip.source != source]
+        order = np.random.default_rng(SEED).permutation(len(fitted))
+        held = max(1, int(VALIDATION_SHARE * len(fitted)))
+        rng = np.random.default_rng(SEED)
+        validation = training_sequences([fitted[i] for i in order[:held]], rng)
+        train = concatenated(training_sequences([fitted[i] for i in order[held:]], rng),
+                             steady_sequences(STEADY_SEQUENCES, rng))  # fmt: skip
+        jobs = [(kind, False) for kind in kinds] + ([(kind, True) for kind in kinds] if offline else [])
+        for kind, is_offline in jobs:
+            start = time.perf_counter()
+            trainer = train_bidirectional if is_offline else train_recurrent
+            init = dict(np.load(synthetic_params_path(kind, is_offline)))
+            weights, summary = trainer(kind, train, validation, epochs, SEED, log=lambda _: None, init=init)
+            if source is None:
+                path = offline_params_path(kind) if is_offline else params_path(kind)
+            else:
+                path = fold_params(kind, source, is_offline)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            meta = {"frame_period_s": np.float64(NOMINAL_FRAME_PERIOD_S), "hidden": np.int64(HIDDEN_SIZE)}
+            np.savez(path, kind=np.array(kind), best_epoch=np.int64(summary["epoch"]), fitted_without=str(source),
+                     **meta, **weights)  # fmt: skip
+            print(f"{path}: best epoch {summary['epoch'] + 1}, {summary} ({time.perf_counter() - start:.0f} s)")
+
+
+def pretrain_synthetic(kinds: list[str], epochs: int, offline: bool) -> None:
+    """The synthetic pre-training of the cells (slow: builds the synthetic sequences first)."""
+    sequences = load_or_build("training")
+    train_cells(sequences, kinds, epochs, offline=offline)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description="Fit the HMM and the change-point smoother, train the RNN/LSTM")
-    choices = ["hmm", "changepoint", "rnn", "lstm"]
+    parser = argparse.ArgumentParser(description="Fit the HMM and fine-tune the RNN/LSTM on real clips")
+    choices = ["hmm", "rnn", "lstm"]
     parser.add_argument("--only", nargs="+", choices=choices, default=choices)
-    parser.add_argument("--epochs", type=int, default=EPOCHS)
+    parser.add_argument("--epochs", type=int, default=FINE_TUNE_EPOCHS)
     parser.add_argument("--online-only", action="store_true", help="skip the bidirectional offline models")
+    parser.add_argument("--loso", action="store_true", help="also fit once without each source (smoothing/params/loso)")
+    parser.add_argument("--synthetic", action="store_true", help="redo the cells' synthetic pre-training")
+    parser.add_argument("--data", type=Path, default=DEFAULT_REAL_DIR, help="real clips folder (labels.json layout)")
     args = parser.parse_args()
-    sequences = load_or_build("training")
-    if "hmm" in args.only:
-        fit_hmm(sequences)
-    if "changepoint" in args.only:
-        fit_changepoint_smoother(sequences)
     kinds = [kind for kind in ("rnn", "lstm") if kind in args.only]
+    if args.synthetic and kinds:
+        pretrain_synthetic(kinds, EPOCHS, offline=not args.online_only)
+    clips = load_real_clips(args.data)
+    if "hmm" in args.only:
+        fit_hmm_real(clips, args.loso)
     if kinds:
-        train_cells(sequences, kinds, args.epochs, offline=not args.online_only)
+        fine_tune_cells(clips, kinds, args.epochs, offline=not args.online_only, loso=args.loso)
 
 
 if __name__ == "__main__":

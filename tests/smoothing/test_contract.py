@@ -13,7 +13,7 @@ import smoothing
 from smoothing.base import NUM_CLASSES, Smoother
 from smoothing.synthetic import as_updates, synthetic_stream
 
-EXPECTED_NAMES = {"none", "ema", "window-mode", "window-mean", "hmm", "rnn", "lstm", "changepoint"}
+EXPECTED_NAMES = {"none", "ema", "window-mode", "window-mean", "hmm", "rnn", "lstm"}
 CONFIGS = [(name, {}) for name in sorted(EXPECTED_NAMES)] + [
     ("rnn", {"gap": "recursive"}),
     ("lstm", {"gap": "recursive"}),

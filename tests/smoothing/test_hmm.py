@@ -8,7 +8,14 @@ import scipy.linalg
 
 import smoothing
 from smoothing.base import NOMINAL_FRAME_PERIOD_S, NUM_CLASSES
-from smoothing.hmm import DEFAULT_HMM_PARAMS, HMMSmoother, TransitionMatrices, load_hmm_params, stationary_distribution
+from smoothing.hmm import (
+    DEFAULT_HMM_OFFLINE_PARAMS,
+    DEFAULT_HMM_PARAMS,
+    HMMSmoother,
+    TransitionMatrices,
+    load_hmm_params,
+    stationary_distribution,
+)
 from smoothing.hmm_fit import BETA_GRID, RATE_SCALE_GRID, estimate_generator, filtered_scores, fit_emission
 from smoothing.sequences import jump_matrix, mean_dwells
 from smoothing.synthetic import as_updates, synthetic_stream
@@ -110,11 +117,10 @@ def test_offline_last_frame_equals_the_filter_and_long_gaps_cut_the_chain():
     np.testing.assert_allclose(offline[half - 1], hmm.smooth_offline(probs[:half], t[:half])[-1], atol=1e-10)
 
 
-def test_offline_through_the_registry_uses_forward_backward():
+def test_offline_through_the_registry_uses_forward_backward_with_the_offline_fit():
     probs, t, _ = synthetic_stream(10.0, seed=8)
-    params = load_hmm_params()
-    hmm = HMMSmoother(generator=params["generator"], class_prior=params["class_prior"], beta=params["beta"])
-    np.testing.assert_allclose(smoothing.smooth_offline("hmm", probs, t), hmm.smooth_offline(probs, t))
+    offline_fit = HMMSmoother(params=DEFAULT_HMM_OFFLINE_PARAMS)
+    np.testing.assert_allclose(smoothing.smooth_offline("hmm", probs, t), offline_fit.forward_backward(probs, t))
 
 
 def simulate_chain(q: np.ndarray, duration_s: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:

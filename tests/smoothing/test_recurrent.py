@@ -79,7 +79,8 @@ def test_training_replays_the_online_smoother(kind, gap):
     assert program.reset.sum() == 1
     replayed = torch.softmax(logits[: len(frames)], dim=1).numpy()
     real_steps = frames >= 0
-    np.testing.assert_allclose(replayed[real_steps], np.array(online)[frames[real_steps]], atol=1e-5)
+    face_steps = real_steps & program.has_face  # without a face the smoother shows its belief relaxed to the prior
+    np.testing.assert_allclose(replayed[face_steps], np.array(online)[frames[face_steps]], atol=1e-5)
     if gap == "recursive":
         assert (~real_steps).sum() > 0  # the drops did create filled-in frames
 

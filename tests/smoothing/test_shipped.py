@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 import smoothing
+from models.labels import FER2013_TRAINING_COUNTS
 from smoothing.base import NOMINAL_FRAME_PERIOD_S, NUM_CLASSES
-from smoothing.hmm import load_hmm_params
 from smoothing.synthetic import as_updates, synthetic_stream
 
 LEARNED = [("hmm", {}), ("rnn", {}), ("rnn", {"gap": "recursive"}), ("lstm", {}), ("lstm", {"gap": "recursive"})]
@@ -30,7 +30,7 @@ def confident(label: int, p: float = 0.9) -> np.ndarray:
 def test_beats_the_raw_classifier_on_a_noisy_stream(config):
     """Streams shaped like the CNN's outputs (correlated noise, FER class balance) with 30% of frames dropped."""
     name, options = config
-    class_prior = load_hmm_params()["class_prior"]
+    class_prior = np.array(FER2013_TRAINING_COUNTS) / sum(FER2013_TRAINING_COUNTS)
     raw_hits = smooth_hits = 0
     for seed in range(3):
         probs, t, labels = synthetic_stream(30.0, seed=300 + seed, class_prior=class_prior)

@@ -1,0 +1,259 @@
+"""Real labelled clips (`../shared/data/real` layout) run once through the product's per-frame path, cached.
+
+The raw per-frame output of the biggest face is cached under `.cache/real/`, keyed by the clip's bytes and by the
+files that decide the output (classifier weights, detector code and model, crop code), so smoother work re-runs in
+seconds and a new classifier or detector is never scored with stale outputs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from models.labels import CLASSES, NUM_CLASSES
+
+REPO = Path(__file__).resolve().parents[1]
+
+DEFAULT_REAL_DIR = REPO.parent / "shared" / "data" / "real"
+LABELS_FILE = "labels.json"
+CACHE_DIR = REPO / ".cache" / "real"
+CACHE_VERSION = 1
+UNSCORED = -1  # label of a frame outside every labelled segment (transitions, ambiguity, flicker clips)
+SEGMENT_EDGE_S = 1e-6  # container times are rounded to the microsecond; a frame on a segment's edge belongs to it
+KINDS: tuple[str, ...] = ("onset", "acted", "by-eye", "flicker")
+# Files whose content decides what the pipeline outputs for a frame; a change to any of them re-runs the clips.
+PIPELINE_FILES: tuple[str, ...] = (
+    "models/weights/emonet.pt",
+    "models/face_detector.py",
+    "models/classifier.py",
+    "models/image.py",
+    "app/pipeline.py",
+)
+
+
+@dataclass(frozen=True)
+class RealClip:
+    """One clip as the product saw it: raw (T, 7) probabilities of the biggest face (NaN rows without one),
+    container times, and the per-frame label index (UNSCORED outside the labelled segments)."""
+
+    name: str
+    kind: str
+    source: str  # the data set it comes from, e.g. "CK+", "MEAD": the unit of leave-one-source-out fits
+    probs: np.ndarray
+    t: np.ndarray
+    labels: np.ndarray
+    segments: tuple[tuple[float, float, int], ...]
+
+    @property
+    def has_face(self) -> np.ndarray:
+        return ~np.isnan(self.probs[:, 0])
+
+    @property
+    def duration_s(self) -> float:
+        return float(self.t[-1] - self.t[0]) if len(self.t) > 1 else 0.0
+
+
+class RealDataError(ValueError):
+    """The real-clip folder is missing or not in the expected layout; the message is one line."""
+
+
+def read_index(data_dir: Path) -> dict[str, dict]:
+    """labels.json's clips, checked: every clip has a known kind and its video file exists."""
+    index_path = data_dir / LABELS_FILE
+    if not index_path.is_file():
+        raise RealDataError(f"no {LABELS_FILE} in {data_dir} (see ../shared/data/README.md for the layout)")
+    try:
+        clips = json.loads(index_path.read_text())["clips"]
+    except (json.JSONDecodeError, KeyError, TypeError) as error:
+        raise RealDataError(f"{index_path} is not a clip index: {error}") from None
+    for name, entry in clips.items():
+        if entry.get("kind") not in KINDS:
+            raise RealDataError(f"{index_path}: clip {name} has kind {entry.get('kind')!r}, not one of {KINDS}")
+        if not (data_dir / name).is_file():
+            raise RealDataError(f"{index_path} names {name}, which is not in {data_dir}")
+        for segment in entry.get("segments", []):
+            if len(segment) != 3 or segment[2] not in CLASSES:
+                raise RealDataError(f"{index_path}: clip {name} has a bad segment {segment!r}")
+    return clips
+
+
+def short_source(source: str) -> str:
+    """'CK+ (research use)' -> 'CK+': the licence note is not part of the name."""
+    return source.split(" (")[0].strip()
+
+
+def frame_labels(t: np.ndarray, segments: tuple[tuple[float, float, int], ...]) -> np.ndarray:
+    """The label index of each frame whose time lies inside a segment, UNSCORED elsewhere."""
+    labels = np.full(len(t), UNSCORED, dtype=np.int64)
+    for start, end, label in segments:
+        labels[(t >= start - SEGMENT_EDGE_S) & (t <= end + SEGMENT_EDGE_S)] = label
+    return labels
+
+
+def _digest(paths: list[Path]) -> str:
+    h = hashlib.sha256()
+    for path in paths:
+        h.update(path.name.encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+def pipeline_fingerprint() -> str:
+    """A hash of everything that decides the per-frame output, including the detector's model files."""
+    import cv2
+
+    from models.face_detector import CASCADE_FILE
+
+    files = [REPO / name for name in PIPELINE_FILES] + [Path(cv2.data.haarcascades) / CASCADE_FILE]
+    return _digest([path for path in files if path.is_file()])[:16]
+
+
+def biggest_face_stream(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """(T, 7) raw probabilities of the biggest face in each frame (NaN rows without a face) and container times,
+    from the product's own per-frame path."""
+    from app.pipeline import Pipeline
+    from app.sources import VideoFileSource
+    from app.weights import load_weights
+
+    pipeline = Pipeline(load_weights(None))
+    rows, times = [], []
+    for result, _ in pipeline.run(VideoFileSource(path)):
+        times.append(result.t)
+        if result.faces:
+            main = max(result.faces, key=lambda face: face.detection.w * face.detection.h)
+            rows.append(main.probs)
+        else:
+            rows.append(np.full(NUM_CLASSES, np.nan))
+    return np.array(rows, dtype=np.float64).reshape(-1, NUM_CLASSES), np.array(times, dtype=np.float64)
+
+
+def cached_stream(path: Path, fingerprint: str, cache_dir: Path = CACHE_DIR) -> tuple[np.ndarray, np.ndarray]:
+    """biggest_face_stream, read from the cache when the clip and the pipeline files are unchanged."""
+    key = f"{path.stem}-{_digest([path])[:12]}-{fingerprint}-v{CACHE_VERSION}.npz"
+    cached = cache_dir / key
+    if cached.is_file():
+        with np.load(cached) as data:
+            return data["probs"], data["t"]
+    probs, t = biggest_face_stream(path)
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    partial = cached.with_suffix(".tmp.npz")
+    np.savez(partial, probs=probs, t=t)
+    partial.replace(cached)  # a run cut short never leaves a half-written cache entry
+    return probs, t
+
+
+def load_real_clips(
+    data_dir: Path = DEFAULT_REAL_DIR, names: list[str] | None = None, cache_dir: Path = CACHE_DIR, progress=None
+) -> list[RealClip]:
+    """Every clip of the folder (or the named ones), in index order, with cached raw outputs."""
+    clips = read_index(Path(data_dir))
+    if names is not None:
+        missing = [name for name in names if name not in clips]
+        if missing:
+            raise RealDataError(f"not in {data_dir / LABELS_FILE}: {', '.join(missing)}")
+        clips = {name: clips[name] for name in names}
+    fingerprint = pipeline_fingerprint()
+    out = []
+    items = list(clips.items())
+    for name, entry in progress(items) if progress else items:
+        probs, t = cached_stream(Path(data_dir) / name, fingerprint, cache_dir)
+        segments = tuple((float(a), float(b), CLASSES.index(label)) for a, b, label in entry.get("segments", []))
+        out.append(
+            RealClip(name, entry["kind"], short_source(entry["source"]), probs, t, frame_labels(t, segments), segments)
+        )
+    return out
+
+
+# --- training sequences from real clips ---------------------------------------------------------------------------
+CHUNK_S = 20.0  # long clips are cut into pieces this long: a training step loop over minutes of frames is slow
+SPEED_RANGE = (0.8, 1.25)  # people act faster and slower than these actors; time is stretched by this factor
+SPLICE_CLIPS = (2, 4)  # a spliced sequence plays this many labelled clips one after another
+SPLICE_SEQUENCES_PER_CLIP = 2  # spliced sequences made per labelled clip
+
+
+def _stretched(clip: RealClip, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    speed = rng.uniform(*SPEED_RANGE)
+    return clip.probs, (clip.t - clip.t[0]) * speed, clip.labels
+
+
+def training_sequences(clips: list[RealClip], rng: np.random.Generator):
+    """Real clips as smoothing.sequences.Sequences for the recurrent trainers: every clip once (long ones in
+    CHUNK_S pieces), time-stretched, plus splices of labelled clips of different emotions, so that the nets see real
+    changes between real expressions, not only the single change of a CK+ onset. Unlabelled frames carry UNSCORED."""
+    from smoothing.sequences import Sequences
+
+    parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    for clip in clips:
+        probs, t, labels = _stretched(clip, rng)
+        for start in np.arange(0.0, max(t[-1], 1e-9), CHUNK_S):
+            piece = (t >= start) & (t < start + CHUNK_S)
+            if piece.sum() > 1:
+                parts.append((probs[piece], t[piece] - t[piece][0], labels[piece]))
+    labelled = [clip for clip in clips if (clip.labels != UNSCORED).any()]
+    for _ in range(SPLICE_SEQUENCES_PER_CLIP * len(labelled) if len(labelled) > 1 else 0):
+        count = min(int(rng.integers(SPLICE_CLIPS[0], SPLICE_CLIPS[1] + 1)), len(labelled))
+        chosen = rng.choice(len(labelled), size=count, replace=False)
+        pieces, offset = [], 0.0
+        for index in chosen:
+            probs, t, labels = _stretched(labelled[int(index)], rng)
+            period = float(np.median(np.diff(t))) if len(t) > 1 else 0.0
+            pieces.append((probs, t + offset, labels))
+            offset += t[-1] + period
+        parts.append(tuple(np.concatenate([piece[k] for piece in pieces]) for k in range(3)))
+    lengths = [len(part[1]) for part in parts]
+    return Sequences(
+        np.concatenate([part[0] for part in parts]).astype(np.float32),
+        np.concatenate([part[1] for part in parts]),
+        np.concatenate([part[2] for part in parts]),
+        np.concatenate([np.zeros(n, dtype=np.int64) for n in lengths]),
+        np.concatenate([[0], np.cumsum(lengths)]),
+    )
+
+
+STEADY_SEQUENCES = 40  # beside the ~130 real ones: enough that a net cannot learn to distrust a held label
+STEADY_SEGMENTS = (3, 6)
+STEADY_SEGMENT_S = (1.5, 5.0)
+STEADY_FPS = (15.0, 30.0)
+
+
+def steady_sequences(count: int, rng: np.random.Generator):
+    """Synthetic sequences of held expressions (smoothing.synthetic.steady_stream, one emotion after another), so the
+    fine-tuned nets keep showing a label the classifier holds: the real clips alone taught them to overrule it."""
+    from smoothing.sequences import Sequences
+    from smoothing.synthetic import steady_stream
+
+    parts = []
+    for _ in range(count):
+        fps = float(rng.choice(STEADY_FPS))
+        pieces, offset = [], 0.0
+        for _ in range(int(rng.integers(STEADY_SEGMENTS[0], STEADY_SEGMENTS[1] + 1))):
+            held = int(rng.integers(NUM_CLASSES))
+            probs, t = steady_stream(held, rng.uniform(*STEADY_SEGMENT_S), int(rng.integers(2**31)), fps)
+            pieces.append((probs, t + offset, np.full(len(t), held, dtype=np.int64)))
+            offset += t[-1] + 1.0 / fps
+        parts.append(tuple(np.concatenate([piece[k] for piece in pieces]) for k in range(3)))
+    lengths = [len(part[1]) for part in parts]
+    return Sequences(
+        np.concatenate([part[0] for part in parts]).astype(np.float32),
+        np.concatenate([part[1] for part in parts]),
+        np.concatenate([part[2] for part in parts]),
+        np.concatenate([np.zeros(n, dtype=np.int64) for n in lengths]),
+        np.concatenate([[0], np.cumsum(lengths)]),
+    )
+
+
+def concatenated(first, second):
+    """Two Sequences as one."""
+    from smoothing.sequences import Sequences
+
+    return Sequences(
+        np.concatenate([first.probs, second.probs]),
+        np.concatenate([first.t, second.t]),
+        np.concatenate([first.labels, second.labels]),
+        np.concatenate([first.segment, second.segment]),
+        np.concatenate([first.offsets, second.offsets[1:] + first.offsets[-1]]),
+    )

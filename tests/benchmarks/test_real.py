@@ -1,0 +1,54 @@
+"""`python -m benchmarks real`: every smoother on real labelled clips (two of them here), per kind of clip."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import smoothing
+from benchmarks import real
+from benchmarks.report import REPO
+from smoothing.real_score import ALL_LABELLED
+from smoothing.real_sequences import DEFAULT_REAL_DIR
+
+
+@pytest.fixture(scope="module")
+def report():
+    if not (DEFAULT_REAL_DIR / "labels.json").is_file():
+        pytest.skip(f"real clips {DEFAULT_REAL_DIR} not present (only on the development machines)")
+    return real.run(quick=True)
+
+
+def test_every_smoother_online_and_offline_and_the_reference_are_scored(report) -> None:
+    table = report.data["results"][real.TARGET_SETTING]
+    assert real.SEGMENT_VOTE in table and real.RAW in table
+    for name in smoothing.available():
+        assert any(label.split(" (")[0] == name for label in table), name
+    assert {"hmm offline", "rnn offline", "lstm offline"} <= set(table)
+    for groups in table.values():
+        assert 0.0 <= groups[ALL_LABELLED]["accuracy"] <= 1.0
+        assert groups["onset"]["onset_lag_p50_s"] >= 0
+        assert groups[ALL_LABELLED]["face_found"] == 1.0  # both clips show one frontal face throughout
+
+
+def test_the_report_has_a_table_targets_and_a_plot(report) -> None:
+    assert "| method |" in report.markdown and "### Targets" in report.markdown
+    assert {row["target"].split(":")[0] for row in report.data["targets"]} >= {"default hmm"}
+    assert set(report.figures) == {"accuracy-vs-switches"}
+    assert set(report.data["clips"]) == set(real.QUICK_CLIPS)
+
+
+def test_a_folder_without_clips_is_a_one_line_error(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks", "real", "--data", str(tmp_path), "--out", str(tmp_path / "out")],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2
+    assert done.stderr.strip().count("\n") == 0
+    assert "no labels.json" in done.stderr
