@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt 2>&1 | grep -v "is ignored: it is neither a file nor a directory" || true
-	$(PY) -c "import torch, torchvision, cv2, scipy, hmmlearn"
+	$(PY) -c "import torch, torchvision, cv2, scipy"
 	touch $(STAMP)
 
 demo: $(STAMP)

@@ -19,9 +19,9 @@ within SUDDEN_DELAY_S, at 15 and 30 fps: a neutral bias strong enough to hide a 
 is ruled out, whatever it buys on the development clips. (CK+ onsets ramp up before their apex starts, so their lag
 alone let such settings through.)
 
-hmmlearn is not used: it fits discrete-time chains with one fixed step, while our frames arrive at irregular times
-and the filter needs expm(Q dt) for any dt; with labelled clips the objective above is what we want maximised, not
-the likelihood of unlabelled ones.
+hmmlearn was pinned for this and is dropped: it fits discrete-time chains with one fixed step, while our frames
+arrive at irregular times and the filter needs expm(Q dt) for any dt; and with labelled clips the objective above
+is what we want maximised, not the likelihood of unlabelled ones (EM on the talking clips would fit their flicker).
 """
 
 from __future__ import annotations
