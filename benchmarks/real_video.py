@@ -13,7 +13,7 @@ import smoothing
 from benchmarks.peer import FER_VERSION
 from benchmarks.peer_compare import load_peer
 from benchmarks.report import REPO, markdown_table
-from smoothing.base import NUM_CLASSES
+from smoothing.real_sequences import biggest_face_stream
 from smoothing.registry import run_online
 from smoothing.sequences import drop_mask
 
@@ -26,24 +26,6 @@ SECONDS_PER_MINUTE = 60.0
 PEER_ROW = f"fer {FER_VERSION} (peer, raw)"
 NO_FACE = -1  # peer label of a frame where fer finds no face (never scored: switches count only face frames)
 MISSING = "-"  # markdown cell for a figure that does not exist (NaN, or a row a clip lacks)
-
-
-def clip_stream(path: Path) -> tuple[np.ndarray, np.ndarray]:
-    """(T, 7) raw probabilities of the largest face in each frame (NaN rows without a face) and container times."""
-    from app.pipeline import Pipeline
-    from app.sources import VideoFileSource
-    from app.weights import load_weights
-
-    pipeline = Pipeline(load_weights(None))
-    rows, times = [], []
-    for result, _ in pipeline.run(VideoFileSource(path)):
-        times.append(result.t)
-        if result.faces:
-            main = max(result.faces, key=lambda face: face.detection.w * face.detection.h)
-            rows.append(main.probs)
-        else:
-            rows.append(np.full(NUM_CLASSES, np.nan))
-    return np.array(rows, dtype=np.float64), np.array(times)
 
 
 def labels_of(name: str, options: dict[str, Any], offline: bool, probs: np.ndarray, t: np.ndarray) -> np.ndarray:
@@ -139,7 +121,7 @@ def run(quick: bool) -> dict[str, Any]:
     status = {"available": True, "pipeline": about} if runner is not None else {"available": False, "reason": about}
     out = {}
     for path in clips(quick):
-        probs, t = clip_stream(path)
+        probs, t = biggest_face_stream(path)
         face = ~np.isnan(probs[:, 0])
         seconds = float(t[-1] - t[0]) if len(t) > 1 else 0.0
         rows = clip_rows(probs, t, configs)

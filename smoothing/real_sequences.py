@@ -180,12 +180,24 @@ def _stretched(clip: RealClip, rng: np.random.Generator) -> tuple[np.ndarray, np
     return clip.probs, (clip.t - clip.t[0]) * speed, clip.labels
 
 
+def as_sequences(parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]]):
+    """(probs, t, labels) parts as one smoothing.sequences.Sequences, one segment per part."""
+    from smoothing.sequences import Sequences
+
+    lengths = [len(part[1]) for part in parts]
+    return Sequences(
+        np.concatenate([part[0] for part in parts]).astype(np.float32),
+        np.concatenate([part[1] for part in parts]),
+        np.concatenate([part[2] for part in parts]),
+        np.concatenate([np.zeros(n, dtype=np.int64) for n in lengths]),
+        np.concatenate([[0], np.cumsum(lengths)]),
+    )
+
+
 def training_sequences(clips: list[RealClip], rng: np.random.Generator):
     """Real clips as smoothing.sequences.Sequences for the recurrent trainers: every clip once (long ones in
     CHUNK_S pieces), time-stretched, plus splices of labelled clips of different emotions, so that the nets see real
     changes between real expressions, not only the single change of a CK+ onset. Unlabelled frames carry UNSCORED."""
-    from smoothing.sequences import Sequences
-
     parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
     for clip in clips:
         probs, t, labels = _stretched(clip, rng)
@@ -204,14 +216,7 @@ def training_sequences(clips: list[RealClip], rng: np.random.Generator):
             pieces.append((probs, t + offset, labels))
             offset += t[-1] + period
         parts.append(tuple(np.concatenate([piece[k] for piece in pieces]) for k in range(3)))
-    lengths = [len(part[1]) for part in parts]
-    return Sequences(
-        np.concatenate([part[0] for part in parts]).astype(np.float32),
-        np.concatenate([part[1] for part in parts]),
-        np.concatenate([part[2] for part in parts]),
-        np.concatenate([np.zeros(n, dtype=np.int64) for n in lengths]),
-        np.concatenate([[0], np.cumsum(lengths)]),
-    )
+    return as_sequences(parts)
 
 
 STEADY_SEQUENCES = 40  # beside the ~130 real ones: enough that a net cannot learn to distrust a held label
@@ -223,7 +228,6 @@ STEADY_FPS = (15.0, 30.0)
 def steady_sequences(count: int, rng: np.random.Generator):
     """Synthetic sequences of held expressions (smoothing.synthetic.steady_stream, one emotion after another), so the
     fine-tuned nets keep showing a label the classifier holds: the real clips alone taught them to overrule it."""
-    from smoothing.sequences import Sequences
     from smoothing.synthetic import steady_stream
 
     parts = []
@@ -236,14 +240,7 @@ def steady_sequences(count: int, rng: np.random.Generator):
             pieces.append((probs, t + offset, np.full(len(t), held, dtype=np.int64)))
             offset += t[-1] + 1.0 / fps
         parts.append(tuple(np.concatenate([piece[k] for piece in pieces]) for k in range(3)))
-    lengths = [len(part[1]) for part in parts]
-    return Sequences(
-        np.concatenate([part[0] for part in parts]).astype(np.float32),
-        np.concatenate([part[1] for part in parts]),
-        np.concatenate([part[2] for part in parts]),
-        np.concatenate([np.zeros(n, dtype=np.int64) for n in lengths]),
-        np.concatenate([[0], np.cumsum(lengths)]),
-    )
+    return as_sequences(parts)
 
 
 def concatenated(first, second):
