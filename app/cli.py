@@ -234,7 +234,7 @@ def build_parser() -> argparse.ArgumentParser:
     video.add_argument(
         "--smoother",
         help="smooth each face over time and add track, s_* and smoothed_label columns "
-        "(none, ema, window-mode, window-mean, hmm, rnn, lstm)",
+        f"(none, ema, window-mode, window-mean, hmm, rnn, lstm; {DEFAULT_LIVE_SMOOTHER} is the best on real clips)",
     )
     video.add_argument(
         "--offline", action="store_true", help="with --smoother: smooth each face's whole sequence at the end"
