@@ -14,7 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.quality import SETTINGS, Config, DropPattern, configurations
+from benchmarks.quality import ORACLES, SETTINGS, Config, DropPattern, configurations
+from benchmarks.real_video import labels_of
 from benchmarks.report import Report, markdown_table
 from smoothing.real_score import (
     ALL_LABELLED,
@@ -37,27 +38,27 @@ QUICK_CLIPS = ("ckplus_S052_001.mp4", "mead_W009_front_sad_level3_001.mp4")  # o
 POINTS = 100.0
 
 
-def shown_labels(config: Config, probs: np.ndarray, t: np.ndarray) -> np.ndarray:
-    import smoothing
-    from smoothing.registry import run_online
-
-    if config.offline:
-        return smoothing.smooth_offline(config.name, probs, t, **config.options).argmax(axis=1)
-    return run_online(smoothing.create(config.name, **config.options), probs, t).argmax(axis=1)
-
-
 def clip_arrivals(clip: RealClip, pattern: DropPattern, seeds: int) -> list[np.ndarray]:
     return arrivals(clip, pattern.rate, pattern.stall_share, pattern.burst_share, seeds)
 
 
 def evaluate(
-    clips: list[RealClip], config: Config | None, pattern: DropPattern, seeds: int = DROP_SEEDS
+    clips: list[RealClip], config: Config | None, pattern: DropPattern, seeds: int = DROP_SEEDS, loso: bool = False
 ) -> dict[str, dict[str, float]]:
-    """Per kind and over all labelled frames; config None is the segment-vote reference."""
+    """Per kind and over all labelled frames; config None is the segment-vote reference. With loso, each source's
+    clips are scored by the fit made without that source (smoothing.loso)."""
+    from smoothing.loso import fold_options
+
     tallies: list[tuple[RealClip, Tally]] = []
     for clip in clips:
+        options = config.options if config is not None else {}
+        if loso:
+            options = options | fold_options(config.name, clip.source, offline=config.offline)
         for keep in clip_arrivals(clip, pattern, seeds):
-            shown = segment_vote(clip, keep) if config is None else shown_labels(config, clip.probs[keep], clip.t[keep])
+            if config is None:
+                shown = segment_vote(clip, keep)
+            else:
+                shown = labels_of(config.name, options, config.offline, clip.probs[keep], clip.t[keep])
             tallies.append((clip, tally_clip(clip, keep, shown)))
     return summarise(pooled(tallies))
 
@@ -69,27 +70,12 @@ def loso_configs(configs: list[Config]) -> list[Config]:
     return [config for config in configs if has_fold_params(config.name, config.offline)]
 
 
-def evaluate_loso(
-    clips: list[RealClip], config: Config, pattern: DropPattern, seeds: int = DROP_SEEDS
-) -> dict[str, dict[str, float]]:
-    """Each source's clips scored by the fit made without that source, pooled."""
-    from smoothing.loso import fold_options
-
-    tallies: list[tuple[RealClip, Tally]] = []
-    for clip in clips:
-        options = config.options | fold_options(config.name, clip.source, offline=config.offline)
-        fold = Config(config.label, config.name, options, config.offline)
-        for keep in clip_arrivals(clip, pattern, seeds):
-            tallies.append((clip, tally_clip(clip, keep, shown_labels(fold, clip.probs[keep], clip.t[keep]))))
-    return summarise(pooled(tallies))
-
-
 def run(quick: bool, data_dir: Path = DEFAULT_REAL_DIR) -> Report:
     """Every smoother on the clips of data_dir; quick: two clips, one drop pattern, 30% drops only."""
     from tqdm import tqdm
 
     clips = load_real_clips(data_dir, list(QUICK_CLIPS) if quick else None, progress=tqdm)
-    configs = [c for c in configurations() if c.name not in ("oracle (Markov)", "oracle (change-point)")]
+    configs = [c for c in configurations() if c.name not in ORACLES]  # the oracles know only the generator
     settings = {TARGET_SETTING: SETTINGS[TARGET_SETTING]} if quick else SETTINGS
     seeds = 1 if quick else DROP_SEEDS
     results: dict[str, dict[str, dict[str, dict[str, float]]]] = {}
@@ -101,14 +87,14 @@ def run(quick: bool, data_dir: Path = DEFAULT_REAL_DIR) -> Report:
             table[config.label] = evaluate(clips, config, pattern, seeds)
         results[setting] = table
         if not quick:
-            loso[setting] = {c.label: evaluate_loso(clips, c, pattern, seeds) for c in loso_configs(configs)}
+            loso[setting] = {c.label: evaluate(clips, c, pattern, seeds, loso=True) for c in loso_configs(configs)}
     data = {
         "data_dir": str(data_dir),
         "clips": {c.name: {"kind": c.kind, "source": c.source, "frames": len(c.t)} for c in clips},
         "drop_seeds": seeds,
         "results": results,
         "leave_one_source_out": loso,
-        "targets": check_targets(results, loso),
+        "targets": check_targets(results),
         "seconds": time.perf_counter() - start,
     }
     from benchmarks.real_plots import accuracy_vs_switches
@@ -133,7 +119,7 @@ def _talking_switches(table: dict, label: str) -> float:
     return table[label].get(TALKING, {}).get("switches_per_min", float("nan"))
 
 
-def check_targets(results: dict, loso: dict) -> list[dict[str, Any]]:
+def check_targets(results: dict) -> list[dict[str, Any]]:
     """The issue's targets at TARGET_SETTING, each with the figures it compares (rows that are absent are skipped)."""
     from app.cli import DEFAULT_LIVE_SMOOTHER
 

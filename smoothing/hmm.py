@@ -149,6 +149,12 @@ class HMMSmoother:
         self.belief = self.prior.copy()
         self.since_face_s: float | None = None  # seconds since the last face frame; None before the first
 
+    def later(self, since_face_s: float | None, dt: float) -> float | None:
+        """Seconds since the last face frame, dt later; None again once a gap over max_gap_s cut the chain."""
+        if since_face_s is None or dt > self.max_gap_s:
+            return None
+        return since_face_s + dt
+
     def worth(self, since_face_s: float | None) -> float:
         """The share of an independent frame that a face frame brings, `since_face_s` after the previous one."""
         if self.correlation_s is None or since_face_s is None:
@@ -170,8 +176,7 @@ class HMMSmoother:
         p = validate_probs(probs)
         dt = self.clock.advance(t)
         belief = self.propagate(self.belief, dt)
-        if self.since_face_s is not None:
-            self.since_face_s = None if dt > self.max_gap_s else self.since_face_s + dt
+        self.since_face_s = self.later(self.since_face_s, dt)
         if p is not None:
             belief = belief * self.emission(p, self.worth(self.since_face_s))
             self.since_face_s = 0.0
@@ -198,8 +203,7 @@ class HMMSmoother:
         cuts = dts > self.max_gap_s
         since_face_s = None
         for i in range(n):
-            if since_face_s is not None:
-                since_face_s = None if cuts[i] else since_face_s + dts[i]
+            since_face_s = self.later(since_face_s, dts[i])
             if has_face[i]:
                 emissions[i] = self.emission(validate_probs(probs[i]), self.worth(since_face_s))
                 since_face_s = 0.0

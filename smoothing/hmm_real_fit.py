@@ -29,13 +29,14 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import partial
 
 import numpy as np
 
 from models.labels import CLASSES, NUM_CLASSES
+from smoothing.hmm import HMMSmoother
 from smoothing.real_score import ALL_LABELLED, ONSET_KIND, TALKING, Tally, arrivals, pooled, summarise, tally_clip
 from smoothing.real_sequences import RealClip
+from smoothing.registry import run_online
 from smoothing.sequences import BURST_SHARE, STALL_SHARE
 
 NEUTRAL = CLASSES.index("neutral")
@@ -88,6 +89,16 @@ class HubSetting:
         prior[NEUTRAL] = np.exp(-self.neutral_bias)
         return prior / prior.sum()
 
+    def smoother(self) -> HMMSmoother:
+        return HMMSmoother(
+            generator=self.generator(), class_prior=self.class_prior(), beta=self.beta, correlation_s=self.correlation_s
+        )
+
+
+def beliefs_of(smoother: HMMSmoother, probs: np.ndarray, t: np.ndarray, offline: bool) -> np.ndarray:
+    """(T, 7) beliefs of a whole stream: filtered online, or forward-backward for the offline fit."""
+    return smoother.forward_backward(probs, t) if offline else run_online(smoother, probs, t)
+
 
 def settings_grid() -> list[HubSetting]:
     grids = (BETA_GRID, CORRELATION_GRID_S, OUT_RATE_GRID, BACK_RATE_GRID, NEUTRAL_BIAS_GRID)
@@ -96,23 +107,12 @@ def settings_grid() -> list[HubSetting]:
 
 def clip_tallies(setting: HubSetting, clips: list[RealClip], offline: bool = False) -> list[tuple[RealClip, Tally]]:
     """Each clip filtered online (or smoothed forward-backward) under the fit's drop patterns, tallied."""
-    from smoothing.hmm import HMMSmoother
-    from smoothing.registry import run_online
-
+    smoother = setting.smoother()  # run_online resets it; forward_backward keeps no state
     out = []
     for clip in clips:
-        smoother = HMMSmoother(
-            generator=setting.generator(),
-            class_prior=setting.class_prior(),
-            beta=setting.beta,
-            correlation_s=setting.correlation_s,
-        )
         for keep in arrivals(clip, FIT_DROP_RATE, STALL_SHARE, BURST_SHARE, seeds=FIT_DROP_SEEDS, seed=FIT_DROP_SEED):
-            if offline:
-                beliefs = smoother.forward_backward(clip.probs[keep], clip.t[keep])
-            else:
-                beliefs = run_online(smoother, clip.probs[keep], clip.t[keep])
-            out.append((clip, tally_clip(clip, keep, beliefs.argmax(axis=1))))
+            shown = beliefs_of(smoother, clip.probs[keep], clip.t[keep], offline).argmax(axis=1)
+            out.append((clip, tally_clip(clip, keep, shown)))
     return out
 
 
@@ -120,24 +120,19 @@ def shows_steady_expressions(setting: HubSetting, offline: bool = False) -> bool
     """Every emotion, held with the raw label on 95% of frames, is shown from STEADY_DELAY_S on (on 90% of frames),
     and every emotion that suddenly and clearly follows neutral is shown SUDDEN_DELAY_S after its onset; online, or
     forward-backward over the whole stream for the offline fit (which must not hide a clear smile either)."""
-    from smoothing.hmm import HMMSmoother
-    from smoothing.registry import run_online
     from smoothing.synthetic import STEADY_SHARE, onset_stream, steady_stream
 
+    smoother = setting.smoother()
     for fps in STEADY_FPS:
         for held in range(NUM_CLASSES):
             probs, t = steady_stream(held, STEADY_CHECK_S, seed=held, fps=fps)
-            smoother = HMMSmoother(generator=setting.generator(), class_prior=setting.class_prior(),
-                                   beta=setting.beta, correlation_s=setting.correlation_s)  # fmt: skip
-            run = smoother.forward_backward if offline else partial(run_online, smoother)
-            shown = run(probs, t).argmax(axis=1)[t >= STEADY_DELAY_S]
+            shown = beliefs_of(smoother, probs, t, offline).argmax(axis=1)[t >= STEADY_DELAY_S]
             if shown[0] != held or np.mean(shown == held) < STEADY_SHARE - 0.05:
                 return False
             if held == NEUTRAL:
                 continue
             probs, t, onset = onset_stream(NEUTRAL, held, SUDDEN_BEFORE_S, 2 * SUDDEN_DELAY_S, seed=held, fps=fps)
-            smoother.reset()
-            shown = run(probs, t).argmax(axis=1)
+            shown = beliefs_of(smoother, probs, t, offline).argmax(axis=1)
             if shown[np.searchsorted(t, onset + SUDDEN_DELAY_S)] != held:
                 return False
     return True

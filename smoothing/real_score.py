@@ -132,8 +132,6 @@ def group_of(clip: RealClip) -> list[str]:
     return [clip.kind, ALL_LABELLED] if clip.kind in LABELLED_KINDS else [clip.kind]
 
 
-
-
 def summarise(tallies: dict[str, Tally]) -> dict[str, dict[str, float]]:
     return {group: tally.summary() for group, tally in tallies.items()}
 

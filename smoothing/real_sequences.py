@@ -194,6 +194,16 @@ def as_sequences(parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]]):
     )
 
 
+def spliced(pieces: list[tuple[np.ndarray, np.ndarray, np.ndarray, float]]) -> tuple[np.ndarray, ...]:
+    """(probs, t, labels, frame period) pieces, each with t from 0, played one after another: each next piece starts
+    one of its predecessor's frame periods after that one's last frame."""
+    parts, offset = [], 0.0
+    for probs, t, labels, period in pieces:
+        parts.append((probs, t + offset, labels))
+        offset += t[-1] + period
+    return tuple(np.concatenate([part[k] for part in parts]) for k in range(3))
+
+
 def training_sequences(clips: list[RealClip], rng: np.random.Generator):
     """Real clips as smoothing.sequences.Sequences for the recurrent trainers: every clip once (long ones in
     CHUNK_S pieces), time-stretched, plus splices of labelled clips of different emotions, so that the nets see real
@@ -208,14 +218,11 @@ def training_sequences(clips: list[RealClip], rng: np.random.Generator):
     labelled = [clip for clip in clips if (clip.labels != UNSCORED).any()]
     for _ in range(SPLICE_SEQUENCES_PER_CLIP * len(labelled) if len(labelled) > 1 else 0):
         count = min(int(rng.integers(SPLICE_CLIPS[0], SPLICE_CLIPS[1] + 1)), len(labelled))
-        chosen = rng.choice(len(labelled), size=count, replace=False)
-        pieces, offset = [], 0.0
-        for index in chosen:
+        pieces = []
+        for index in rng.choice(len(labelled), size=count, replace=False):
             probs, t, labels = _stretched(labelled[int(index)], rng)
-            period = float(np.median(np.diff(t))) if len(t) > 1 else 0.0
-            pieces.append((probs, t + offset, labels))
-            offset += t[-1] + period
-        parts.append(tuple(np.concatenate([piece[k] for piece in pieces]) for k in range(3)))
+            pieces.append((probs, t, labels, float(np.median(np.diff(t))) if len(t) > 1 else 0.0))
+        parts.append(spliced(pieces))
     return as_sequences(parts)
 
 
@@ -233,24 +240,15 @@ def steady_sequences(count: int, rng: np.random.Generator):
     parts = []
     for _ in range(count):
         fps = float(rng.choice(STEADY_FPS))
-        pieces, offset = [], 0.0
+        pieces = []
         for _ in range(int(rng.integers(STEADY_SEGMENTS[0], STEADY_SEGMENTS[1] + 1))):
             held = int(rng.integers(NUM_CLASSES))
             probs, t = steady_stream(held, rng.uniform(*STEADY_SEGMENT_S), int(rng.integers(2**31)), fps)
-            pieces.append((probs, t + offset, np.full(len(t), held, dtype=np.int64)))
-            offset += t[-1] + 1.0 / fps
-        parts.append(tuple(np.concatenate([piece[k] for piece in pieces]) for k in range(3)))
+            pieces.append((probs, t, np.full(len(t), held, dtype=np.int64), 1.0 / fps))
+        parts.append(spliced(pieces))
     return as_sequences(parts)
 
 
-def concatenated(first, second):
-    """Two Sequences as one."""
-    from smoothing.sequences import Sequences
-
-    return Sequences(
-        np.concatenate([first.probs, second.probs]),
-        np.concatenate([first.t, second.t]),
-        np.concatenate([first.labels, second.labels]),
-        np.concatenate([first.segment, second.segment]),
-        np.concatenate([first.offsets, second.offsets[1:] + first.offsets[-1]]),
-    )
+def concatenated(*many):
+    """Several Sequences as one (as built here: one segment per sequence)."""
+    return as_sequences([sequences.sequence(i)[:3] for sequences in many for i in range(len(sequences))])

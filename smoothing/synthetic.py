@@ -63,8 +63,6 @@ STEADY_SHARE: float = 0.95
 STEADY_HELD_PROB: float = 0.5
 STEADY_ODD_PROB: float = 0.45  # the other 5% of frames: another label wins, by a little less
 STEADY_SPREAD: float = 0.1  # probability mass spread at random over all classes, as real outputs have
-
-
 CLEAR_PROB: float = 0.85  # a broad smile or a wide-eyed surprise: the classifier is sure
 
 

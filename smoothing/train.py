@@ -31,12 +31,10 @@ from smoothing.real_sequences import (
     steady_sequences,
     training_sequences,
 )
-from smoothing.recurrent import PARAMS_DIR, params_path
+from smoothing.recurrent import params_path
 from smoothing.sequences import Sequences, load_or_build
 
 VALIDATION_SHARE: float = 0.1  # of the training sequences, held out to pick the recurrent models' best epoch
-HMM_FIT_SEQUENCES: int = 120  # beta and the rate scale are two numbers; a subset of sequences pins them down
-MAX_FIT_DROP_RATE: float = 0.5
 EPOCHS: int = 30  # synthetic pre-training
 FINE_TUNE_EPOCHS: int = 20  # real clips: few sequences, so fewer passes before validation stops improving
 SEED: int = 7
@@ -47,7 +45,7 @@ def train_cells(sequences: Sequences, kinds: list[str], epochs: int, offline: bo
     """Trains each online cell, then (offline=True) its bidirectional twin for smooth_offline."""
     import torch
 
-    from smoothing.recurrent_train import HIDDEN_SIZE, train_bidirectional, train_recurrent
+    from smoothing.recurrent_train import train_bidirectional, train_recurrent
 
     torch.set_num_threads(TRAINING_THREADS)
     order = np.random.default_rng(SEED).permutation(len(sequences))
@@ -59,15 +57,35 @@ def train_cells(sequences: Sequences, kinds: list[str], epochs: int, offline: bo
     for kind, trainer, path in jobs:
         start = time.perf_counter()
         weights, summary = trainer(kind, train, validation, epochs, SEED)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        meta = {"frame_period_s": np.float64(NOMINAL_FRAME_PERIOD_S), "hidden": np.int64(HIDDEN_SIZE)}
-        np.savez(path, kind=np.array(kind), best_epoch=np.int64(summary["epoch"]), **meta, **weights)
-        print(f"{path.name}: best epoch {summary['epoch'] + 1}, {summary} ({time.perf_counter() - start:.0f} s)")
+        save_cell(path, kind, weights, summary, start)
+
+
+def save_cell(path: Path, kind: str, weights: dict[str, np.ndarray], summary: dict, start: float, **meta) -> None:
+    """A trained cell's weights with what load_cell and BidirectionalModel.load read beside them."""
+    from smoothing.recurrent_train import HIDDEN_SIZE
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.savez(
+        path,
+        kind=np.array(kind),
+        best_epoch=np.int64(summary["epoch"]),
+        frame_period_s=np.float64(NOMINAL_FRAME_PERIOD_S),
+        hidden=np.int64(HIDDEN_SIZE),
+        **meta,
+        **weights,
+    )
+    print(f"{path}: best epoch {summary['epoch'] + 1}, {summary} ({time.perf_counter() - start:.0f} s)")
+
+
+def cell_params_path(kind: str, offline: bool) -> Path:
+    """The shipped parameters of a cell, or of its offline twin."""
+    return offline_params_path(kind) if offline else params_path(kind)
 
 
 def synthetic_params_path(kind: str, offline: bool) -> Path:
     """Where the synthetic pre-training of a cell is kept: the start of every fine-tune on real clips."""
-    return PARAMS_DIR / f"{kind}{'-offline' if offline else ''}-synthetic.npz"
+    shipped = cell_params_path(kind, offline)
+    return shipped.with_name(f"{shipped.stem}-synthetic.npz")
 
 
 def fit_hmm_real(clips: list[RealClip], loso: bool) -> None:
@@ -99,7 +117,7 @@ def fine_tune_cells(clips: list[RealClip], kinds: list[str], epochs: int, offlin
     held-expression sequences (real_sequences.steady_sequences) are mixed into training."""
     import torch
 
-    from smoothing.recurrent_train import HIDDEN_SIZE, train_bidirectional, train_recurrent
+    from smoothing.recurrent_train import train_bidirectional, train_recurrent
 
     torch.set_num_threads(TRAINING_THREADS)
     folds: list[str | None] = [None]
@@ -119,15 +137,8 @@ def fine_tune_cells(clips: list[RealClip], kinds: list[str], epochs: int, offlin
             trainer = train_bidirectional if is_offline else train_recurrent
             init = dict(np.load(synthetic_params_path(kind, is_offline)))
             weights, summary = trainer(kind, train, validation, epochs, SEED, log=lambda _: None, init=init)
-            if source is None:
-                path = offline_params_path(kind) if is_offline else params_path(kind)
-            else:
-                path = fold_params(kind, source, is_offline)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            meta = {"frame_period_s": np.float64(NOMINAL_FRAME_PERIOD_S), "hidden": np.int64(HIDDEN_SIZE)}
-            np.savez(path, kind=np.array(kind), best_epoch=np.int64(summary["epoch"]), fitted_without=str(source),
-                     **meta, **weights)  # fmt: skip
-            print(f"{path}: best epoch {summary['epoch'] + 1}, {summary} ({time.perf_counter() - start:.0f} s)")
+            path = cell_params_path(kind, is_offline) if source is None else fold_params(kind, source, is_offline)
+            save_cell(path, kind, weights, summary, start, fitted_without=str(source))
 
 
 def pretrain_synthetic(kinds: list[str], epochs: int, offline: bool) -> None:
