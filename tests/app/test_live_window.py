@@ -28,6 +28,7 @@ pytestmark = [
 CLIP_FRAMES = 72
 START_TIMEOUT_S = 60  # the app loads torch and the weights before its window opens
 SCREENSHOT_TIMEOUT_S = 20
+KEY_RETRY_S = 3  # a key sent while the window is still mapping or resizing can miss it; send it again
 EXIT_TIMEOUT_S = 20
 SETTLE_S = 2.5  # lets a few frames through after a key, on a busy machine too
 WINDOW_NAME = "^EmoSmooth$"
@@ -70,6 +71,23 @@ def wait_for(condition, timeout_s: float) -> bool:
     return False
 
 
+def press(display: str, key: str) -> None:
+    """Focuses the app's window, then types the key, as a user clicking into the window would."""
+    for window in xdotool(display, "search", "--onlyvisible", "--name", WINDOW_NAME).split():
+        xdotool(display, "windowfocus", "--sync", window)
+    xdotool(display, "key", key)
+
+
+def press_until(display: str, key: str, condition, timeout_s: float) -> bool:
+    """Presses the key again every few seconds until the condition holds (X may drop a key sent mid-resize)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        press(display, key)
+        if wait_for(condition, min(KEY_RETRY_S, deadline - time.monotonic())):
+            return True
+    return False
+
+
 def test_keys_switch_smoother_save_a_screenshot_with_the_overlay_and_quit(
     display: str, tmp_path: Path, weights_path: Path
 ) -> None:
@@ -86,22 +104,23 @@ def test_keys_switch_smoother_save_a_screenshot_with_the_overlay_and_quit(
         text=True,
     )
     try:
-        assert wait_for(lambda: xdotool(display, "search", "--name", WINDOW_NAME) != "", START_TIMEOUT_S)
-        window = xdotool(display, "search", "--name", WINDOW_NAME).split()[0]
-        xdotool(display, "windowfocus", "--sync", window)
+        assert wait_for(lambda: xdotool(display, "search", "--onlyvisible", "--name", WINDOW_NAME), START_TIMEOUT_S)
         time.sleep(SETTLE_S)
-        xdotool(display, "key", "2")  # smoother 2 of smoothing.available(): ema
+        press(display, "2")  # smoother 2 of smoothing.available(): ema
         time.sleep(SETTLE_S)
-        xdotool(display, "key", "s")
-        assert wait_for(lambda: any(out.glob("screenshot_*.png")), SCREENSHOT_TIMEOUT_S)
-        xdotool(display, "key", "q")
+        assert press_until(display, "s", lambda: any(out.glob("screenshot_*.png")), SCREENSHOT_TIMEOUT_S)
+        press(display, "2")  # idempotent: the run ends on ema even if X dropped the first press
+        press_until(display, "q", lambda: app.poll() is not None, EXIT_TIMEOUT_S)
         stdout, stderr = app.communicate(timeout=EXIT_TIMEOUT_S)
+    except AssertionError as failure:
+        app.kill()
+        raise AssertionError(f"{failure}\nthe app's stderr:\n{app.communicate()[1]}") from None
     finally:
         if app.poll() is None:
             app.kill()
             app.communicate()
     assert app.returncode == 0, stderr
-    (shot,) = out.glob("screenshot_*.png")
+    shot = sorted(out.glob("screenshot_*.png"))[0]  # a retried press may have saved a second one
     assert f"screenshot: {shot}" in stdout.splitlines()
 
     with (tmp_path / "live.csv").open(newline="") as file:
