@@ -20,6 +20,7 @@ from app.errors import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, AppError
 from app.outputs import prepare_output, shown
 from app.sources import CameraSource, SourceError, VideoFileSource
 from app.weights import load_weights
+from models.face_detector import DetectorError
 
 if TYPE_CHECKING:
     import numpy as np
@@ -275,7 +276,7 @@ def main(argv: list[str] | None = None) -> int:
     except AppError as error:
         print(f"error: {error}", file=sys.stderr)
         return error.code
-    except SourceError as error:
+    except (SourceError, DetectorError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:

@@ -8,7 +8,8 @@ from typing import Protocol
 
 import numpy as np
 
-from models.face_detector import Detection, FaceDetector, crop_face
+from models.align import align_face
+from models.face_detector import Detection, FaceDetector
 from models.labels import CLASSES
 
 
@@ -44,7 +45,7 @@ class FrameResult:
 
 
 class Pipeline:
-    """Detector plus classifier; keeps the detector's tracking state, so feed it one stream in order."""
+    """Detector, aligner and classifier; keeps the detector's tracking state, so feed it one stream in order."""
 
     def __init__(self, classifier: Classifier, detector: FaceDetector | None = None) -> None:
         self.classifier = classifier
@@ -55,7 +56,7 @@ class Pipeline:
         detections = self.detector.detect(frame)
         if not detections:
             return FrameResult(index, t, [])
-        probs = self.classifier.predict([crop_face(frame, d) for d in detections])
+        probs = self.classifier.predict(np.stack([align_face(frame, d) for d in detections]))
         return FrameResult(index, t, [FaceResult(d, p) for d, p in zip(detections, probs, strict=True)])
 
     def run(self, frames: Iterable[tuple[int, float, np.ndarray]]) -> Iterator[tuple[FrameResult, np.ndarray]]:

@@ -1,8 +1,9 @@
 """Face tracking by box overlap, so that each face keeps one id, and one smoother, from frame to frame.
 
-Small and ultralytics-style: each frame's boxes are matched to the tracks' last boxes by intersection over union
-(Hungarian assignment); a track that sees no face for longer than TRACK_TIMEOUT_S seconds ends, and a face seen
-after that starts a fresh track with a fresh smoother.
+Small and ultralytics-style: each frame's boxes are matched by intersection over union (Hungarian assignment) to
+where each track's box is predicted to be now, its last box moved on at the track's recent speed, so that two
+faces crossing each other keep their ids; a track that sees no face for longer than TRACK_TIMEOUT_S seconds ends,
+and a face seen after that starts a fresh track with a fresh smoother.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 
 from app.pipeline import FaceResult, FrameResult
+from models.boxes import Box, iou_matrix
 from models.face_detector import Detection
 from smoothing import Smoother
 
@@ -23,6 +25,12 @@ TRACK_TIMEOUT_S = 2.0
 # Boxes of one face in consecutive frames overlap far more than this even when the head moves fast; two
 # different faces side by side overlap less.
 MIN_IOU = 0.3
+# Velocity of a box centre (px/s) is an exponential average over updates with this weight on the newest step: one
+# jittery box barely moves it, a head that starts moving is followed within a few frames.
+VELOCITY_WEIGHT = 0.5
+# A track's box is carried on at its speed for at most this long: long enough to cross behind another face, short
+# enough that a face which stopped while hidden is still near its predicted box.
+MAX_PREDICT_S = 0.5
 
 
 @dataclass(frozen=True)
@@ -47,26 +55,31 @@ class Track:
     box: Detection
     last_seen: float
     smoother: Smoother | None
+    velocity: tuple[float, float] = (0.0, 0.0)  # px/s of the box centre
+
+    def predicted(self, t: float) -> Box:
+        """(x, y, w, h) where the box is expected at time t, at the track's recent speed."""
+        ahead = min(max(t - self.last_seen, 0.0), MAX_PREDICT_S)
+        return (self.box.x + self.velocity[0] * ahead, self.box.y + self.velocity[1] * ahead, self.box.w, self.box.h)
+
+    def see(self, box: Detection, t: float) -> None:
+        """Moves the track to a new box, updating its speed from the step since it was last seen."""
+        dt = t - self.last_seen
+        if dt > 0:
+            step = (
+                (box.x + box.w / 2 - self.box.x - self.box.w / 2) / dt,
+                (box.y + box.h / 2 - self.box.y - self.box.h / 2) / dt,
+            )
+            self.velocity = tuple(
+                (1 - VELOCITY_WEIGHT) * old + VELOCITY_WEIGHT * new
+                for old, new in zip(self.velocity, step, strict=True)
+            )
+        self.box, self.last_seen = box, t
 
 
-def box_iou(a: Sequence[Detection], b: Sequence[Detection]) -> np.ndarray:
-    """(len(a), len(b)) intersection over union of every pair of boxes."""
-    if not a or not b:
-        return np.zeros((len(a), len(b)))
-    first = np.array([(d.x, d.y, d.x + d.w, d.y + d.h) for d in a], dtype=np.float64)[:, None, :]
-    second = np.array([(d.x, d.y, d.x + d.w, d.y + d.h) for d in b], dtype=np.float64)[None, :, :]
-    width = np.clip(np.minimum(first[..., 2], second[..., 2]) - np.maximum(first[..., 0], second[..., 0]), 0, None)
-    height = np.clip(np.minimum(first[..., 3], second[..., 3]) - np.maximum(first[..., 1], second[..., 1]), 0, None)
-    inter = width * height
-    area_a = (first[..., 2] - first[..., 0]) * (first[..., 3] - first[..., 1])
-    area_b = (second[..., 2] - second[..., 0]) * (second[..., 3] - second[..., 1])
-    union = area_a + area_b - inter
-    return np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)
-
-
-def match_boxes(old: Sequence[Detection], new: Sequence[Detection], min_iou: float = MIN_IOU) -> list[tuple[int, int]]:
+def match_boxes(old: Sequence[Box], new: Sequence[Box], min_iou: float = MIN_IOU) -> list[tuple[int, int]]:
     """(old index, new index) pairs of the assignment with the largest total overlap, each pair above min_iou."""
-    iou = box_iou(old, new)
+    iou = iou_matrix(old, new)
     if iou.size == 0:
         return []
     rows, cols = linear_sum_assignment(iou, maximize=True)
@@ -92,8 +105,9 @@ class FaceTracker:
         """The frame's faces, in result.faces order, with track ids; tracks without a face get update(None, t)."""
         t = result.t
         self.tracks = [track for track in self.tracks if t - track.last_seen <= self.timeout_s]
-        boxes = [face.detection for face in result.faces]
-        pairs = dict((new, old) for old, new in match_boxes([tr.box for tr in self.tracks], boxes, self.min_iou))
+        boxes = [face.detection.box for face in result.faces]
+        predicted = [track.predicted(t) for track in self.tracks]
+        pairs = dict((new, old) for old, new in match_boxes(predicted, boxes, self.min_iou))
         matched_tracks = set(pairs.values())
         for index, track in enumerate(self.tracks):
             if index not in matched_tracks and track.smoother is not None:
@@ -107,7 +121,7 @@ class FaceTracker:
                 track = Track(self._next_id, face.detection, t, smoother)
                 self._next_id += 1
                 self.tracks.append(track)
-            track.box, track.last_seen = face.detection, t
+            track.see(face.detection, t)
             belief = track.smoother.update(face.probs, t) if track.smoother is not None else None
             tracked.append(TrackedFace(track.id, face, belief))
         return tracked

@@ -1,5 +1,5 @@
-"""`python -m benchmarks [latency|quality|real] [--quick] [--out DIR] [--data DIR]`: runs the benchmarks and writes
-their reports."""
+"""`python -m benchmarks [real|detection|latency|quality] [--quick] [--out DIR] [--data DIR]`: runs the benchmarks
+and writes their reports."""
 
 from __future__ import annotations
 
@@ -19,10 +19,11 @@ def runners(data: Path | None = None) -> dict[str, Callable[[bool], Report]]:
     """Benchmark name -> run(quick); imported lazily so one benchmark's imports never slow the other."""
     from functools import partial
 
-    from benchmarks import latency, quality, real
+    from benchmarks import detection, latency, quality, real
 
     return {
         "real": partial(real.run, data_dir=data) if data else real.run,
+        "detection": partial(detection.run, data_dir=data) if data else detection.run,
         "latency": latency.run,
         "quality": quality.run,
     }
@@ -30,12 +31,14 @@ def runners(data: Path | None = None) -> dict[str, Callable[[bool], Report]]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
-    parser.add_argument("which", nargs="?", choices=["real", "latency", "quality", "all"], default="all")
+    parser.add_argument("which", nargs="?", choices=["real", "detection", "latency", "quality", "all"], default="all")
     parser.add_argument("--quick", action="store_true", help="a smoke run under a minute: few repeats, few sequences")
     parser.add_argument(
         "--out", type=Path, help=f"results folder (default {DEFAULT_RESULTS_DIR}; with --quick {QUICK_RESULTS_DIR})"
     )
-    parser.add_argument("--data", type=Path, help="real clips folder for `real` (default ../shared/data/real)")
+    parser.add_argument(
+        "--data", type=Path, help="real clips folder for `real` and `detection` (default ../shared/data/real)"
+    )
     args = parser.parse_args(argv)
     out = args.out or (QUICK_RESULTS_DIR if args.quick else DEFAULT_RESULTS_DIR)
     try:
@@ -46,7 +49,12 @@ def main(argv: list[str] | None = None) -> int:
     table = runners(args.data)
     names = list(table) if args.which == "all" else [args.which]
     for name in names:
-        if name == "real" and args.which == "all" and args.data is None and not DEFAULT_REAL_DIR.is_dir():
+        if (
+            name in ("real", "detection")
+            and args.which == "all"
+            and args.data is None
+            and not DEFAULT_REAL_DIR.is_dir()
+        ):
             print(f"real: skipped, no real clips at {DEFAULT_REAL_DIR} (--data DIR names another folder)")
             continue
         start = time.perf_counter()

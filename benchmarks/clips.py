@@ -15,9 +15,11 @@ from models.face_detector import FaceDetector
 SAMPLE_CLIP = Path(__file__).resolve().parents[1] / "app" / "assets" / "sample_face.mp4"
 SYNTHETIC_SIZE = (640, 480)  # (width, height): the webcam size the targets are stated for
 FACE_COUNTS = (1, 2, 4)
-FACE_MARGIN = 0.3  # fraction of the face size kept on every side of the cut-out, so the cascade sees a whole head
+FACE_MARGIN = 0.3  # fraction of the face size kept on every side of the cut-out, so the detector sees a whole head
 BACKGROUND_BLUR_SIGMA = 25.0  # px; the sample's room, blurred past any face-like detail
-WINDOW_SAMPLE_EVERY = 6  # frames; the face window is found from every 6th frame (a full search costs tens of ms)
+WINDOW_SAMPLE_EVERY = (
+    6  # frames; the face window is found from every 6th frame (full searches, so every sampled frame is searched whole)
+)
 FRAME_OFFSET = 17  # face copy j shows sample frame i + j * FRAME_OFFSET, so the copies do not move in lock-step
 SYNTHETIC_FOURCC = "mp4v"  # OpenCV's pip wheels write MPEG-4 part 2; H.264 (the sample's codec) is not built in
 DEFAULT_FPS = 30.0

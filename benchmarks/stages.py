@@ -17,8 +17,9 @@ from app.overlay import EmotionHistory, Status, draw_overlay
 from app.pipeline import FaceResult, FrameResult
 from app.tracker import FaceTracker
 from benchmarks.timing import summarize_ms
+from models.align import align_face
 from models.classifier import EmotionClassifier, to_face_batch
-from models.face_detector import FaceDetector, crop_face
+from models.face_detector import FaceDetector
 from models.labels import NUM_CLASSES
 
 STAGES = ("decode", "detect", "preprocess", "classify", "smooth", "overlay")
@@ -78,7 +79,7 @@ class FrameStages:
         marks.append(time.perf_counter_ns())
         detections = self.detector.detect(frame)
         marks.append(time.perf_counter_ns())
-        batch = to_face_batch([crop_face(frame, d) for d in detections])  # what predict() does first
+        batch = to_face_batch([align_face(frame, d) for d in detections])  # what Pipeline.process does first
         marks.append(time.perf_counter_ns())
         probs = self.classifier.predict(batch) if len(batch) else np.zeros((0, NUM_CLASSES), np.float32)
         marks.append(time.perf_counter_ns())

@@ -29,6 +29,9 @@ KINDS: tuple[str, ...] = ("onset", "acted", "by-eye", "flicker")
 PIPELINE_FILES: tuple[str, ...] = (
     "models/weights/emonet.pt",
     "models/face_detector.py",
+    "models/weights/face_detection_yunet_2023mar.onnx",
+    "models/align.py",
+    "models/boxes.py",
     "models/classifier.py",
     "models/image.py",
     "app/pipeline.py",
@@ -103,13 +106,8 @@ def _digest(paths: list[Path]) -> str:
 
 
 def pipeline_fingerprint() -> str:
-    """A hash of everything that decides the per-frame output, including the detector's model files."""
-    import cv2
-
-    from models.face_detector import CASCADE_FILE
-
-    files = [REPO / name for name in PIPELINE_FILES] + [Path(cv2.data.haarcascades) / CASCADE_FILE]
-    return _digest([path for path in files if path.is_file()])[:16]
+    """A hash of everything that decides the per-frame output, including the detector's model file."""
+    return _digest([REPO / name for name in PIPELINE_FILES if (REPO / name).is_file()])[:16]
 
 
 def biggest_face_stream(path: Path) -> tuple[np.ndarray, np.ndarray]:

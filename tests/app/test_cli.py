@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import os
+import shutil
 import subprocess
 import sys
 from itertools import pairwise
@@ -145,6 +146,28 @@ def test_unreadable_weights(tmp_path: Path) -> None:
     weights = tmp_path / "w.pt"
     weights.write_bytes(b"not a checkpoint")
     assert_one_line_error(run_app("video", SAMPLE_CLIP, "--csv", tmp_path / "o.csv", "--weights", weights), "weights")
+
+
+@pytest.mark.parametrize("damage", ["missing", "corrupt"])
+def test_a_damaged_face_detector_model_is_named_in_one_line(tmp_path: Path, weights_path: Path, damage: str) -> None:
+    checkout = tmp_path / "checkout"  # a copy of the product whose YuNet model file is missing or not a model
+    for package in ("app", "models", "smoothing"):
+        shutil.copytree(REPO / package, checkout / package, ignore=shutil.ignore_patterns("__pycache__"))
+    model = checkout / "models" / "weights" / "face_detection_yunet_2023mar.onnx"
+    if damage == "missing":
+        model.unlink()
+    else:
+        model.write_bytes(b"not an onnx model")
+    env = {**os.environ, "PYTHONPATH": str(checkout)}
+    result = subprocess.run(
+        [sys.executable, "-m", "app", "video", SAMPLE_CLIP, "--csv", tmp_path / "o.csv", "--weights", weights_path],
+        cwd=checkout,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT_S,
+    )
+    assert_one_line_error(result, "face detector model", model.name)
 
 
 def test_unwritable_outputs(tmp_path: Path, weights_path: Path) -> None:

@@ -1,26 +1,23 @@
-"""The Haar face detector: real faces and non-faces, odd frames, and region tracking that agrees with full search."""
+"""The YuNet face detector: real faces and non-faces, tilted and small faces, landmarks, odd frames, a bad model
+file, and region tracking that agrees with full search."""
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 
-from models.face_detector import (
-    FULL_DETECT_EVERY,
-    Detection,
-    FaceDetector,
-    crop_face,
-    level_weight_to_score,
-)
+from models.face_detector import FULL_DETECT_EVERY, Detection, DetectorError, FaceDetector
 from tests.conftest import read_frames
 
 SAMPLE_INDICES = (0, 15, 30, 45, 60, 71)  # neutral at the start, smiling from about frame 30
-# The sample face is about 190 px wide at 640x360; region and full searches may differ by a pyramid step or so.
+# The sample face is about 150 px wide at 640x360; region and full searches see it at different scales.
 BOX_TOLERANCE = 0.08  # of the face size
+TILTS_DEG = (-45, -30, -15, 15, 30, 45)  # a head tilted this far still has to be found (issue: faces that turn)
 
 
 def close(a: Detection, b: Detection, tolerance: float = BOX_TOLERANCE) -> bool:
-    limit = tolerance * max(a.w, b.w)
+    limit = tolerance * max(a.w, a.h, b.w, b.h)
     return all(abs(p - q) <= limit for p, q in ((a.x, b.x), (a.y, b.y), (a.w, b.w), (a.h, b.h)))
 
 
@@ -55,9 +52,56 @@ def test_face_leaving_the_frame_is_dropped(detector: FaceDetector, shared_media)
     assert counts[-10:] == [0] * 10
 
 
-@pytest.mark.parametrize("shape", [(0, 0), (1, 1), (10, 10), (23, 40), (40, 23), (23, 23, 3)])
-def test_frames_smaller_than_the_cascade_window(detector: FaceDetector, shape: tuple[int, ...]) -> None:
+@pytest.mark.parametrize("shape", [(1, 1), (10, 10), (23, 40), (40, 23), (23, 23, 3)])
+def test_tiny_frames_have_no_face(detector: FaceDetector, shape: tuple[int, ...]) -> None:
     assert detector.detect(np.zeros(shape, np.uint8)) == []
+
+
+def rotated(frame: np.ndarray, degrees: float) -> np.ndarray:
+    height, width = frame.shape[:2]
+    matrix = cv2.getRotationMatrix2D((width / 2, height / 2), degrees, 1.0)
+    return cv2.warpAffine(frame, matrix, (width, height), borderMode=cv2.BORDER_REPLICATE)
+
+
+@pytest.mark.parametrize("degrees", TILTS_DEG)
+def test_tilted_faces_are_found(sample_frames: list[np.ndarray], degrees: int) -> None:
+    detector = FaceDetector()
+    for frame in sample_frames[::12]:
+        (face,) = detector.detect(rotated(frame, degrees))
+        assert face.score >= 0.6
+
+
+@pytest.mark.parametrize("shrink", [2, 3, 4])
+def test_small_faces_are_found(sample_frames: list[np.ndarray], shrink: int) -> None:
+    frame = sample_frames[30]
+    small = cv2.resize(frame, None, fx=1 / shrink, fy=1 / shrink, interpolation=cv2.INTER_AREA)
+    canvas = np.full_like(frame, 90)
+    canvas[: small.shape[0], : small.shape[1]] = small  # a face 1/shrink the size, in a frame of the same size
+    (face,) = FaceDetector().detect(canvas)
+    assert face.w < frame.shape[1] / shrink
+
+
+def test_landmarks_lie_inside_the_box_in_anatomical_order(sample_frames: list[np.ndarray]) -> None:
+    detector = FaceDetector()
+    for frame in sample_frames[::8]:
+        (face,) = detector.detect(frame)
+        points = np.array(face.landmarks)
+        assert points.shape == (5, 2)
+        assert np.all((points[:, 0] >= face.x) & (points[:, 0] <= face.x + face.w))
+        assert np.all((points[:, 1] >= face.y) & (points[:, 1] <= face.y + face.h))
+        right_eye, left_eye, nose, right_mouth, left_mouth = points
+        assert right_eye[0] < nose[0] < left_eye[0]  # the subject's right eye is on the image's left
+        assert max(right_eye[1], left_eye[1]) < nose[1] < min(right_mouth[1], left_mouth[1])
+
+
+def test_a_missing_or_corrupt_model_file_is_a_one_line_error(tmp_path) -> None:
+    with pytest.raises(DetectorError, match="not found: .*yunet.onnx"):
+        FaceDetector(model_file=tmp_path / "yunet.onnx")
+    corrupt = tmp_path / "corrupt.onnx"
+    corrupt.write_bytes(b"not a model")
+    with pytest.raises(DetectorError, match="cannot load .*corrupt.onnx") as error:
+        FaceDetector(model_file=corrupt)
+    assert "\n" not in str(error.value)
 
 
 @pytest.mark.parametrize("value", [0, 128, 255])
@@ -67,14 +111,14 @@ def test_blank_frames(detector: FaceDetector, value: int) -> None:
 
 
 def test_grey_bgra_and_float_input_match_bgr(sample_frames: list[np.ndarray]) -> None:
-    import cv2
-
     frame = sample_frames[30]
     expected = FaceDetector().detect(frame)
+    assert FaceDetector().detect(cv2.cvtColor(frame, cv2.COLOR_BGR2BGRA)) == expected
+    assert FaceDetector().detect(frame.astype(np.float32)) == expected
     grey = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
-    variants = [grey, grey[:, :, None], cv2.cvtColor(frame, cv2.COLOR_BGR2BGRA), frame.astype(np.float32)]
-    for variant in variants:
-        assert FaceDetector().detect(variant) == expected
+    (from_grey,) = FaceDetector().detect(grey)  # YuNet reads colour: grey finds the same face, not the same floats
+    assert FaceDetector().detect(grey[:, :, None]) == [from_grey]
+    assert close(from_grey, expected[0])
 
 
 def test_unsupported_shape_is_a_clear_error(detector: FaceDetector) -> None:
@@ -118,19 +162,6 @@ def test_reset_and_new_frame_size_force_a_full_search(sample_frames: list[np.nda
     assert detector.last_was_full
 
 
-def test_score_is_monotonic_in_0_1() -> None:
-    scores = [level_weight_to_score(w) for w in (-1000.0, -3.0, 0.0, 2.5, 5.0, 10.0, 1000.0)]
-    assert all(0.0 <= s <= 1.0 for s in scores)
-    assert scores == sorted(scores)
-    assert scores[3] == pytest.approx(0.5)
-
-
-def test_crop_face_is_clamped_to_the_frame() -> None:
-    frame = np.arange(100 * 200, dtype=np.uint32).reshape(100, 200)
-    inside = crop_face(frame, Detection(10, 20, 30, 40, 1.0))
-    assert inside.shape == (40, 30)
-    assert inside[0, 0] == frame[20, 10]
-    grown = crop_face(frame, Detection(10, 20, 30, 40, 1.0), margin=0.5)  # 15 and 20 px more per side
-    assert grown.shape == (80, 55)  # left edge clamped at 0
-    assert crop_face(frame, Detection(190, 90, 30, 30, 1.0)).shape == (10, 10)
-    assert crop_face(frame, Detection(250, 150, 30, 30, 1.0)).size > 0  # never empty
+def test_scores_are_confidences_in_0_1(sample_frames: list[np.ndarray]) -> None:
+    (face,) = FaceDetector().detect(sample_frames[0])
+    assert 0.6 <= face.score <= 1.0

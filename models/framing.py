@@ -1,0 +1,170 @@
+"""Chooses how the aligner frames a face, by measurement: raw accuracy of the shipped classifier on the real
+development clips and on FER2013 PublicTest re-cropped the same way, for each candidate framing.
+
+python -m models.framing [--real DIR] [--data NPZ] [--limit N] [--template] [--json PATH]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from models.align import FER_TEMPLATE, align_face, box_matrix, similarity, template, warp_to_crop
+from models.data import DEFAULT_DATA, SELECT_SPLIT, load_split
+from models.face_detector import MODEL_FILE, NMS_IOU, Detection, FaceDetector
+from models.labels import FACE_SIZE
+
+# FER2013 faces fill their 48x48 frame; YuNet needs some context around a face and a few more pixels.
+FER_UPSCALE = 4
+FER_BORDER = 64  # px of replicated border around the upscaled face
+FER_SCORE_THRESHOLD = 0.3  # lower than the app's: every FER image is a face, a weak hit is still its landmarks
+PREDICT_BATCH = 512
+
+Framing = Callable[[np.ndarray, Detection], np.ndarray]
+
+
+def eyes_only(zoom: float) -> Framing:
+    """Aligned by the two eyes alone (rotation, scale and shift exactly from them)."""
+
+    def crop(frame: np.ndarray, detection: Detection) -> np.ndarray:
+        if len(detection.landmarks) != len(FER_TEMPLATE):
+            return warp_to_crop(frame, box_matrix(detection))
+        return warp_to_crop(frame, similarity(np.array(detection.landmarks[:2]), template(zoom)[:2]))
+
+    return crop
+
+
+def five_points(zoom: float) -> Framing:
+    return lambda frame, detection: align_face(frame, detection, zoom)
+
+
+def box_only(frame: np.ndarray, detection: Detection) -> np.ndarray:
+    """The detector's box resized, unrotated: what the Haar-era crop did."""
+    return warp_to_crop(frame, box_matrix(detection))
+
+
+FRAMINGS: dict[str, Framing] = {
+    "box (no alignment)": box_only,
+    **{f"eyes, zoom {zoom}": eyes_only(zoom) for zoom in (1.0, 1.1, 1.2)},
+    **{f"5 points, zoom {zoom}": five_points(zoom) for zoom in (0.9, 1.0, 1.1, 1.2, 1.3)},
+}
+
+
+def fer_detections(faces: np.ndarray) -> list[Detection | None]:
+    """YuNet's strongest face on each FER2013 image, in the image's own 48x48 coordinates; None where none."""
+    side = FACE_SIZE * FER_UPSCALE + 2 * FER_BORDER
+    detector = cv2.FaceDetectorYN.create(str(MODEL_FILE), "", (side, side), FER_SCORE_THRESHOLD, NMS_IOU)
+    out: list[Detection | None] = []
+    for face in faces:
+        big = cv2.resize(face, (FACE_SIZE * FER_UPSCALE,) * 2, interpolation=cv2.INTER_LINEAR)
+        big = cv2.copyMakeBorder(big, *(FER_BORDER,) * 4, cv2.BORDER_REPLICATE)
+        _, rows = detector.detect(cv2.cvtColor(big, cv2.COLOR_GRAY2BGR))
+        if rows is None:
+            out.append(None)
+            continue
+        row = rows[np.argmax(rows[:, 14])]
+        x, y, w, h = ((row[:4] - (FER_BORDER, FER_BORDER, 0, 0)) / FER_UPSCALE).tolist()
+        points = (row[4:14].reshape(5, 2) - FER_BORDER) / FER_UPSCALE
+        out.append(Detection(round(x), round(y), round(w), round(h), float(row[14]), tuple(map(tuple, points))))
+    return out
+
+
+def measured_template(detections: list[Detection | None]) -> np.ndarray:
+    """Median landmarks over the faces where YuNet found one, mirrored about the vertical centre line."""
+    points = np.array([d.landmarks for d in detections if d is not None])
+    median = np.median(points, axis=0)
+    mirrored = median[[1, 0, 2, 4, 3]] * (-1, 1) + (FACE_SIZE - 1, 0)
+    return np.round((median + mirrored) / 2, 1)
+
+
+def fer_accuracy(classifier, faces: np.ndarray, labels: np.ndarray, detections: list[Detection | None]) -> dict:
+    """Accuracy per framing on FER2013 faces re-cropped by their own landmarks (the original face where YuNet
+    found none)."""
+    out = {"faces": len(faces), "landmarks_found": float(np.mean([d is not None for d in detections]))}
+    for name, framing in FRAMINGS.items():
+        crops = np.stack([framing(f, d) if d is not None else f for f, d in zip(faces, detections, strict=True)])
+        probs = np.concatenate([classifier.predict(crops[i : i + PREDICT_BATCH]) for i in range(0, len(crops), 512)])
+        out[name] = float(np.mean(probs.argmax(axis=1) == labels))
+    out["original 48x48 faces"] = float(
+        np.mean(
+            np.concatenate([classifier.predict(faces[i : i + 512]) for i in range(0, len(faces), 512)]).argmax(1)
+            == labels
+        )
+    )
+    return out
+
+
+def real_accuracy(classifier, real_dir: Path, limit: int) -> dict:
+    """Accuracy per framing over the labelled frames with a face of the real clips (biggest face per frame)."""
+    from app.sources import VideoFileSource
+    from models.labels import CLASSES
+    from smoothing.real_sequences import UNSCORED, frame_labels, read_index
+
+    index = read_index(real_dir)
+    names = [n for n, e in index.items() if e.get("segments")][: limit or None]
+    detector = FaceDetector()
+    correct = dict.fromkeys(FRAMINGS, 0)
+    scored = labelled = 0
+    for name in names:
+        segments = tuple((float(a), float(b), CLASSES.index(lab)) for a, b, lab in index[name]["segments"])
+        detector.reset()
+        crops: dict[str, list[np.ndarray]] = {k: [] for k in FRAMINGS}
+        truth = []
+        for _, t, frame in VideoFileSource(real_dir / name):
+            label = frame_labels(np.array([t]), segments)[0]
+            faces = detector.detect(frame)
+            if label == UNSCORED:
+                continue
+            labelled += 1
+            if not faces:
+                continue
+            main = max(faces, key=lambda d: d.w * d.h)
+            for key, framing in FRAMINGS.items():
+                crops[key].append(framing(frame, main))
+            truth.append(label)
+        scored += len(truth)
+        for key in FRAMINGS:
+            if truth:
+                predicted = classifier.predict(np.stack(crops[key])).argmax(axis=1)
+                correct[key] += int(np.sum(predicted == np.array(truth)))
+        print(f"{name}: {len(truth)} frames", file=sys.stderr, flush=True)
+    out = {"clips": len(names), "labelled_frames": labelled, "face_found": scored / max(labelled, 1)}
+    out |= {key: correct[key] / max(scored, 1) for key in FRAMINGS}
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--real", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data" / "real")
+    parser.add_argument("--data", default=str(DEFAULT_DATA))
+    parser.add_argument("--limit", type=int, default=0, help="first N labelled clips only (0: all)")
+    parser.add_argument("--template", action="store_true", help="print the measured FER2013 landmark template")
+    parser.add_argument("--skip-real", action="store_true")
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args(argv)
+
+    from app.weights import load_weights
+
+    classifier = load_weights(None)
+    faces, labels = load_split(args.data, SELECT_SPLIT)
+    detections = fer_detections(faces)
+    if args.template:
+        print("template (48x48 px):", measured_template(detections).tolist())
+    report = {"publictest": fer_accuracy(classifier, faces, labels, detections)}
+    print(json.dumps(report, indent=1), flush=True)
+    if not args.skip_real:
+        report["real"] = real_accuracy(classifier, args.real, args.limit)
+        print(json.dumps(report["real"], indent=1))
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=1) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
