@@ -8,7 +8,7 @@ from typing import Protocol
 
 import numpy as np
 
-from models.align import align_face
+from models.align import align_faces
 from models.face_detector import Detection, FaceDetector
 from models.labels import CLASSES
 
@@ -56,7 +56,7 @@ class Pipeline:
         detections = self.detector.detect(frame)
         if not detections:
             return FrameResult(index, t, [])
-        probs = self.classifier.predict(np.stack([align_face(frame, d) for d in detections]))
+        probs = self.classifier.predict(align_faces(frame, detections))
         return FrameResult(index, t, [FaceResult(d, p) for d, p in zip(detections, probs, strict=True)])
 
     def run(self, frames: Iterable[tuple[int, float, np.ndarray]]) -> Iterator[tuple[FrameResult, np.ndarray]]:

@@ -17,8 +17,8 @@ from app.overlay import EmotionHistory, Status, draw_overlay
 from app.pipeline import FaceResult, FrameResult
 from app.tracker import FaceTracker
 from benchmarks.timing import summarize_ms
-from models.align import align_face
-from models.classifier import EmotionClassifier, to_face_batch
+from models.align import align_faces
+from models.classifier import EmotionClassifier
 from models.face_detector import FaceDetector
 from models.labels import NUM_CLASSES
 
@@ -79,7 +79,7 @@ class FrameStages:
         marks.append(time.perf_counter_ns())
         detections = self.detector.detect(frame)
         marks.append(time.perf_counter_ns())
-        batch = to_face_batch([align_face(frame, d) for d in detections])  # what Pipeline.process does first
+        batch = align_faces(frame, detections)  # what Pipeline.process does first
         marks.append(time.perf_counter_ns())
         probs = self.classifier.predict(batch) if len(batch) else np.zeros((0, NUM_CLASSES), np.float32)
         marks.append(time.perf_counter_ns())

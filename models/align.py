@@ -4,6 +4,7 @@ way FER2013 frames its faces (upright, tight, eyes at a fixed height): the crops
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import cv2
 import numpy as np
@@ -84,3 +85,11 @@ def warp_to_crop(frame: np.ndarray, matrix: np.ndarray, size: int = FACE_SIZE) -
 def align_face(frame: np.ndarray, detection: Detection, zoom: float = ZOOM) -> np.ndarray:
     """The (48, 48) grey crop of one face that the classifier reads."""
     return warp_to_crop(frame, alignment_matrix(detection, zoom))
+
+
+def align_faces(frame: np.ndarray, detections: Sequence[Detection]) -> np.ndarray:
+    """(N, 48, 48) uint8: every face of a frame, ready for one classifier batch (N may be 0)."""
+    crops = np.empty((len(detections), FACE_SIZE, FACE_SIZE), dtype=np.uint8)
+    for i, detection in enumerate(detections):
+        crops[i] = align_face(frame, detection)
+    return crops

@@ -10,6 +10,7 @@ import cv2
 import numpy as np
 
 from models.boxes import iou
+from models.image import to_bgr
 
 MODEL_FILE = Path(__file__).resolve().parent / "weights" / "face_detection_yunet_2023mar.onnx"
 
@@ -63,22 +64,6 @@ def _load(model_file: Path, size: tuple[int, int]) -> cv2.FaceDetectorYN:
         return cv2.FaceDetectorYN.create(str(model_file), "", size, SCORE_THRESHOLD, NMS_IOU)
     except cv2.error:
         raise DetectorError(f"cannot load the face detector model {model_file}") from None
-
-
-def _as_bgr(frame: np.ndarray) -> np.ndarray:
-    """A uint8 BGR view of a grey, BGR or BGRA frame: YuNet takes 3 channels."""
-    frame = np.asarray(frame)
-    if frame.dtype != np.uint8:
-        frame = np.clip(frame, 0, 255).astype(np.uint8)
-    if frame.ndim == 3 and frame.shape[2] == 1:
-        frame = frame[:, :, 0]
-    if frame.ndim == 2:
-        return cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR)
-    if frame.ndim == 3 and frame.shape[2] == 3:
-        return frame
-    if frame.ndim == 3 and frame.shape[2] == 4:
-        return cv2.cvtColor(frame, cv2.COLOR_BGRA2BGR)
-    raise ValueError(f"frame has shape {frame.shape}; expected (H, W) grey, (H, W, 3) BGR or (H, W, 4) BGRA")
 
 
 def _to_detection(row: np.ndarray, scale: float, offset: tuple[float, float], shape: tuple[int, ...]) -> Detection:
@@ -138,7 +123,7 @@ class FaceDetector:
 
     def detect(self, frame: np.ndarray) -> list[Detection]:
         """Faces in this frame, left to right, in full-frame pixels."""
-        image = _as_bgr(frame)
+        image = to_bgr(frame)
         if image.shape != self._frame_shape:
             self.reset()
             self._frame_shape = image.shape

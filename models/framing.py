@@ -24,7 +24,7 @@ from models.labels import FACE_SIZE
 FER_UPSCALE = 4
 FER_BORDER = 64  # px of replicated border around the upscaled face
 FER_SCORE_THRESHOLD = 0.3  # lower than the app's: every FER image is a face, a weak hit is still its landmarks
-PREDICT_BATCH = 512
+PREDICT_BATCH = 512  # faces per classifier call: bounds memory, not results
 
 Framing = Callable[[np.ndarray, Detection], np.ndarray]
 
@@ -83,36 +83,38 @@ def measured_template(detections: list[Detection | None]) -> np.ndarray:
     return np.round((median + mirrored) / 2, 1)
 
 
+def predict_all(classifier, faces: np.ndarray) -> np.ndarray:
+    """(N, 7) probabilities of any number of 48x48 faces, PREDICT_BATCH at a time."""
+    return np.concatenate(
+        [classifier.predict(faces[i : i + PREDICT_BATCH]) for i in range(0, len(faces), PREDICT_BATCH)]
+    )
+
+
 def fer_accuracy(classifier, faces: np.ndarray, labels: np.ndarray, detections: list[Detection | None]) -> dict:
     """Accuracy per framing on FER2013 faces re-cropped by their own landmarks (the original face where YuNet
     found none)."""
     out = {"faces": len(faces), "landmarks_found": float(np.mean([d is not None for d in detections]))}
     for name, framing in FRAMINGS.items():
         crops = np.stack([framing(f, d) if d is not None else f for f, d in zip(faces, detections, strict=True)])
-        probs = np.concatenate([classifier.predict(crops[i : i + PREDICT_BATCH]) for i in range(0, len(crops), 512)])
-        out[name] = float(np.mean(probs.argmax(axis=1) == labels))
-    out["original 48x48 faces"] = float(
-        np.mean(
-            np.concatenate([classifier.predict(faces[i : i + 512]) for i in range(0, len(faces), 512)]).argmax(1)
-            == labels
-        )
-    )
+        out[name] = float(np.mean(predict_all(classifier, crops).argmax(axis=1) == labels))
+    out["original 48x48 faces"] = float(np.mean(predict_all(classifier, faces).argmax(axis=1) == labels))
     return out
 
 
 def real_accuracy(classifier, real_dir: Path, limit: int) -> dict:
     """Accuracy per framing over the labelled frames with a face of the real clips (biggest face per frame)."""
+    from tqdm import tqdm
+
     from app.sources import VideoFileSource
-    from models.labels import CLASSES
-    from smoothing.real_sequences import UNSCORED, frame_labels, read_index
+    from smoothing.real_sequences import UNSCORED, frame_labels, read_index, segments_of
 
     index = read_index(real_dir)
     names = [n for n, e in index.items() if e.get("segments")][: limit or None]
     detector = FaceDetector()
     correct = dict.fromkeys(FRAMINGS, 0)
     scored = labelled = 0
-    for name in names:
-        segments = tuple((float(a), float(b), CLASSES.index(lab)) for a, b, lab in index[name]["segments"])
+    for name in tqdm(names, desc="real clips", file=sys.stderr):
+        segments = segments_of(index[name])
         detector.reset()
         crops: dict[str, list[np.ndarray]] = {k: [] for k in FRAMINGS}
         truth = []
@@ -131,17 +133,18 @@ def real_accuracy(classifier, real_dir: Path, limit: int) -> dict:
         scored += len(truth)
         for key in FRAMINGS:
             if truth:
-                predicted = classifier.predict(np.stack(crops[key])).argmax(axis=1)
+                predicted = predict_all(classifier, np.stack(crops[key])).argmax(axis=1)
                 correct[key] += int(np.sum(predicted == np.array(truth)))
-        print(f"{name}: {len(truth)} frames", file=sys.stderr, flush=True)
     out = {"clips": len(names), "labelled_frames": labelled, "face_found": scored / max(labelled, 1)}
     out |= {key: correct[key] / max(scored, 1) for key in FRAMINGS}
     return out
 
 
 def main(argv: list[str] | None = None) -> int:
+    from smoothing.real_sequences import DEFAULT_REAL_DIR
+
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--real", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data" / "real")
+    parser.add_argument("--real", type=Path, default=DEFAULT_REAL_DIR)
     parser.add_argument("--data", default=str(DEFAULT_DATA))
     parser.add_argument("--limit", type=int, default=0, help="first N labelled clips only (0: all)")
     parser.add_argument("--template", action="store_true", help="print the measured FER2013 landmark template")

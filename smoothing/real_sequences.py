@@ -89,6 +89,11 @@ def short_source(source: str) -> str:
     return source.split(" (")[0].strip()
 
 
+def segments_of(entry: dict) -> tuple[tuple[float, float, int], ...]:
+    """A labels.json clip entry's segments as (start s, end s, class index)."""
+    return tuple((float(a), float(b), CLASSES.index(label)) for a, b, label in entry.get("segments", []))
+
+
 def frame_labels(t: np.ndarray, segments: tuple[tuple[float, float, int], ...]) -> np.ndarray:
     """The label index of each frame whose time lies inside a segment, UNSCORED elsewhere."""
     labels = np.full(len(t), UNSCORED, dtype=np.int64)
@@ -159,7 +164,7 @@ def load_real_clips(
     items = list(clips.items())
     for name, entry in progress(items) if progress else items:
         probs, t = cached_stream(Path(data_dir) / name, fingerprint, cache_dir)
-        segments = tuple((float(a), float(b), CLASSES.index(label)) for a, b, label in entry.get("segments", []))
+        segments = segments_of(entry)
         out.append(
             RealClip(name, entry["kind"], short_source(entry["source"]), probs, t, frame_labels(t, segments), segments)
         )

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from benchmarks.report import REPO
+from tests.benchmarks.conftest import run_benchmarks
 
 QUICK_TIMEOUT_S = 600  # generous: a smoke test of the files, not of speed (the benchmark reports speed)
 
@@ -17,13 +15,7 @@ QUICK_TIMEOUT_S = 600  # generous: a smoke test of the files, not of speed (the 
 @pytest.fixture(scope="module")
 def results(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("results")
-    done = subprocess.run(
-        [sys.executable, "-m", "benchmarks", "--quick", "--out", str(out)],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=QUICK_TIMEOUT_S,
-    )
+    done = run_benchmarks("--quick", "--out", str(out), timeout_s=QUICK_TIMEOUT_S)
     assert done.returncode == 0, done.stderr
     return out
 
@@ -53,9 +45,7 @@ def test_quality_json_has_every_setting_target_and_the_real_video_row(results: P
 
 
 def test_an_unknown_benchmark_is_a_one_line_error() -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "benchmarks", "speed"], cwd=REPO, capture_output=True, text=True, timeout=60
-    )
+    done = run_benchmarks("speed", timeout_s=60)
     assert done.returncode == 2
     assert "invalid choice" in done.stderr
 
@@ -63,13 +53,7 @@ def test_an_unknown_benchmark_is_a_one_line_error() -> None:
 def test_an_unwritable_results_folder_is_a_one_line_error_before_any_measuring(tmp_path: Path) -> None:
     blocker = tmp_path / "results"
     blocker.write_text("a file where the folder should be")
-    done = subprocess.run(
-        [sys.executable, "-m", "benchmarks", "--out", str(blocker)],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    done = run_benchmarks("--out", str(blocker), timeout_s=60)
     assert done.returncode == 2
     assert done.stderr.strip().count("\n") == 0
     assert "cannot write results" in done.stderr

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 import smoothing
 from benchmarks import real
-from benchmarks.report import REPO
 from smoothing.real_score import ALL_LABELLED
 from smoothing.real_sequences import DEFAULT_REAL_DIR
+from tests.benchmarks.conftest import run_benchmarks
 
 
 @pytest.fixture(scope="module")
@@ -42,13 +40,7 @@ def test_the_report_has_a_table_targets_and_a_plot(report) -> None:
 
 
 def test_a_folder_without_clips_is_a_one_line_error(tmp_path: Path) -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "benchmarks", "real", "--data", str(tmp_path), "--out", str(tmp_path / "out")],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    done = run_benchmarks("real", "--data", str(tmp_path), "--out", str(tmp_path / "out"), timeout_s=120)
     assert done.returncode == 2
     assert done.stderr.strip().count("\n") == 0
     assert "no labels.json" in done.stderr
