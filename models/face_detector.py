@@ -84,6 +84,19 @@ def _to_detection(row: np.ndarray, scale: float, offset: tuple[float, float], sh
     )
 
 
+def _plausible(rows: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """Which YuNet rows describe a face in the image: a blank white frame can give a row of infinities, and a frame
+    a few pixels wide now and then a row of huge numbers (a box far outside it, landmarks millions of px away)."""
+    height, width = shape[:2]
+    x, y, w, h = rows[:, 0], rows[:, 1], rows[:, 2], rows[:, 3]
+    with np.errstate(invalid="ignore"):
+        box_inside = (w > 0) & (h > 0) & (x + w > 0) & (y + h > 0) & (x < width) & (y < height)
+        points = rows[:, _LANDMARKS].reshape(len(rows), NUM_LANDMARKS, 2)
+        near_x = (points[..., 0] >= (x - w)[:, None]) & (points[..., 0] <= (x + 2 * w)[:, None])
+        near_y = (points[..., 1] >= (y - h)[:, None]) & (points[..., 1] <= (y + 2 * h)[:, None])
+    return np.all(np.isfinite(rows), axis=1) & box_inside & np.all(near_x & near_y, axis=1)
+
+
 def _drop_duplicates(detections: list[Detection]) -> list[Detection]:
     """Keeps the stronger of any two detections of one face."""
     kept: list[Detection] = []
@@ -142,7 +155,7 @@ class FaceDetector:
         _, rows = detector.detect(image)
         if rows is None:
             return np.zeros((0, _SCORE + 1), np.float32)
-        return rows[np.all(np.isfinite(rows), axis=1)]  # a blank white frame can give a row of infinities
+        return rows[_plausible(rows, image.shape)]
 
     def _search_full(self, image: np.ndarray) -> list[Detection]:
         height, width = image.shape[:2]

@@ -165,3 +165,14 @@ def test_reset_and_new_frame_size_force_a_full_search(sample_frames: list[np.nda
 def test_scores_are_confidences_in_0_1(sample_frames: list[np.ndarray]) -> None:
     (face,) = FaceDetector().detect(sample_frames[0])
     assert 0.6 <= face.score <= 1.0
+
+
+def test_rows_that_describe_no_face_in_the_image_are_dropped() -> None:
+    from models.face_detector import _plausible
+
+    face = [100, 80, 60, 70, 120, 105, 140, 105, 130, 120, 122, 135, 138, 135, 0.9]  # box, 5 landmarks, score
+    infinite = [np.inf] * 14 + [0.7]  # what a blank white frame gave
+    huge = [1e8, 3e8, 2e6, 1e6, *([-4e8, 6e8] * 5), 1.0]  # what a 23 px wide frame now and then gave
+    far_landmarks = [100, 80, 60, 70, *([9e5, 9e5] * 5), 0.9]
+    rows = np.array([face, infinite, huge, far_landmarks], dtype=np.float32)
+    assert _plausible(rows, (480, 640, 3)).tolist() == [True, False, False, False]
