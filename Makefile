@@ -21,6 +21,7 @@ test: $(STAMP)
 
 train: $(STAMP)
 	$(PY) -m models.train
+	$(PY) -m models.quantize
 
 evaluate: $(STAMP)
 	$(PY) -m models.evaluate

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -78,13 +79,26 @@ def to_face_batch(faces: np.ndarray | Sequence[np.ndarray]) -> np.ndarray:
     return batch
 
 
-class EmotionClassifier:
-    """Runs EmoNet on the CPU with flip averaging and the temperature fitted on held-out faces."""
+PRECISIONS = ("auto", "int8", "float32")  # auto: the checkpoint's int8 weights where this CPU runs them
 
-    def __init__(self, model: EmoNet, temperature: float = 1.0, meta: dict | None = None) -> None:
-        self.model = fuse_batchnorm(model.eval()).to(memory_format=torch.channels_last)
+
+class EmotionClassifier:
+    """Runs EmoNet on the CPU with flip averaging and the temperature fitted on held-out faces; `network` is the
+    int8 twin (models.quantize) when there is one, else the float32 EmoNet with its BatchNorms folded."""
+
+    def __init__(
+        self,
+        model: EmoNet,
+        temperature: float = 1.0,
+        meta: dict | None = None,
+        network: nn.Module | None = None,
+        precision: str = "float32",
+    ) -> None:
+        self.model = network if network is not None else fuse_batchnorm(model.eval())
+        self.model = self.model.to(memory_format=torch.channels_last)
         self.temperature = float(temperature)
         self.meta = meta or {}
+        self.precision = precision
 
     def logits(self, faces: np.ndarray | Sequence[np.ndarray]) -> np.ndarray:
         """Uncalibrated flip-averaged logits, (N, 7)."""
@@ -103,13 +117,15 @@ class EmotionClassifier:
         return (probs / probs.sum(axis=1, keepdims=True)).astype(np.float32)
 
 
-def load_classifier(path: str | Path | None = None) -> EmotionClassifier:
-    """Loads the shipped (or a given) checkpoint; raises WeightsError with a one-line reason when it cannot."""
-    path = Path(path) if path is not None else DEFAULT_WEIGHTS
+def load_checkpoint(path: str | Path) -> tuple[dict, EmoNet]:
+    """The checkpoint dict and its float32 EmoNet; raises WeightsError with a one-line reason when it cannot."""
+    path = Path(path)
     if not path.is_file():
         raise WeightsError(f"weights not found: {path}")
     try:
-        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():  # the int8 tensors' storage: torch's deprecation notices, for the pinned build
+            warnings.simplefilter("ignore")
+            checkpoint = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as error:  # torch raises many types for a corrupt file
         raise WeightsError(f"cannot read weights {path}: {type(error).__name__}") from None
     if not isinstance(checkpoint, dict) or checkpoint.get("format") != CHECKPOINT_FORMAT:
@@ -120,4 +136,25 @@ def load_classifier(path: str | Path | None = None) -> EmotionClassifier:
         model.load_state_dict(checkpoint["state_dict"])
     except RuntimeError:
         raise WeightsError(f"{path} does not match the EmoNet architecture") from None
+    return checkpoint, model.eval()
+
+
+def load_classifier(path: str | Path | None = None, precision: str = "auto") -> EmotionClassifier:
+    """Loads the shipped (or a given) checkpoint, in int8 when it has int8 weights this CPU runs (precision "auto"),
+    or in the precision asked for; raises WeightsError with a one-line reason when it cannot."""
+    from models.quantize import INT8_KEY, engine_available, quantized_from_state
+
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
+    path = Path(path) if path is not None else DEFAULT_WEIGHTS
+    checkpoint, model = load_checkpoint(path)
+    int8 = checkpoint.get(INT8_KEY)
+    if precision == "int8" and (int8 is None or not engine_available()):
+        raise WeightsError(f"{path} has no int8 weights" if int8 is None else "this CPU has no int8 engine for them")
+    if int8 is not None and precision != "float32" and engine_available():
+        try:
+            network = quantized_from_state(model, int8["state_dict"])
+        except (RuntimeError, KeyError):
+            raise WeightsError(f"{path}: its int8 weights do not match the EmoNet architecture") from None
+        return EmotionClassifier(model, int8["temperature"], checkpoint.get("meta", {}), network, "int8")
     return EmotionClassifier(model, checkpoint.get("temperature", 1.0), checkpoint.get("meta", {}))

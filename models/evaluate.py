@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from models.calibration import expected_calibration_error, negative_log_likelihood, softmax
-from models.classifier import WeightsError, load_classifier
+from models.classifier import PRECISIONS, WeightsError, load_classifier
 from models.data import DEFAULT_DATA, SELECT_SPLIT, load_split
 from models.labels import CLASSES, NUM_CLASSES
 
@@ -65,18 +65,19 @@ def per_face_latency_ms(classifier, faces: np.ndarray) -> dict:
     return results
 
 
-def evaluate(data: str | Path, split: str, weights: str | None = None, limit: int = 0) -> dict:
+def evaluate(data: str | Path, split: str, weights: str | None = None, limit: int = 0, precision: str = "auto") -> dict:
     faces, labels = load_split(data, split)
     if limit:
         pick = np.linspace(0, len(labels) - 1, min(limit, len(labels))).astype(int)  # splits are sorted by class
         faces, labels = faces[pick], labels[pick]
-    classifier = load_classifier(weights)
+    classifier = load_classifier(weights, precision)
     logits = np.concatenate(
         [classifier.logits(faces[s : s + PREDICT_BATCH]) for s in range(0, len(faces), PREDICT_BATCH)]
     )
     raw = softmax(logits)
     calibrated = softmax(logits, classifier.temperature)
-    report = {"split": split, "faces": len(labels), "temperature": classifier.temperature}
+    report = {"split": split, "faces": len(labels), "precision": classifier.precision,
+              "temperature": classifier.temperature}  # fmt: skip
     report.update(classification_metrics(labels, calibrated))
     report["ece_uncalibrated"] = expected_calibration_error(raw, labels)
     report["ece"] = expected_calibration_error(calibrated, labels)
@@ -88,7 +89,7 @@ def evaluate(data: str | Path, split: str, weights: str | None = None, limit: in
 
 def format_report(report: dict) -> str:
     lines = [
-        f"split {report['split']}: {report['faces']} faces",
+        f"split {report['split']}: {report['faces']} faces, {report['precision']} classifier",
         f"accuracy      {report['accuracy']:.4f}",
         f"macro-F1      {report['macro_f1']:.4f}",
         f"ECE           {report['ece']:.4f} "
@@ -112,11 +113,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--split", default=SELECT_SPLIT)
     parser.add_argument("--weights", default=None, help="checkpoint (default: the shipped models/weights/emonet.pt)")
+    parser.add_argument("--precision", default="auto", choices=PRECISIONS, help="auto: int8 where the CPU runs it")
     parser.add_argument("--limit", type=int, default=0, help="evaluate on N faces spread over the split")
     parser.add_argument("--json", default=None, help="also write the report as JSON here")
     args = parser.parse_args(argv)
     try:
-        report = evaluate(args.data, args.split, args.weights, args.limit)
+        report = evaluate(args.data, args.split, args.weights, args.limit, args.precision)
     except (FileNotFoundError, KeyError, ValueError, WeightsError) as error:
         message = error.args[0] if isinstance(error, KeyError) and error.args else error
         print(f"error: {message}", file=sys.stderr)

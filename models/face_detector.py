@@ -19,7 +19,11 @@ MODEL_FILE = Path(__file__).resolve().parent / "weights" / "face_detection_yunet
 # (../shared/models/README.md). Re-measured by tests/models/test_face_detector.py on those clips.
 SCORE_THRESHOLD = 0.6
 NMS_IOU = 0.3  # YuNet's own non-maximum suppression between overlapping candidate boxes (the zoo's value)
-WORK_WIDTH = 320  # px; full searches run on the frame downscaled to this width (never upscaled): ~4 ms at 320x240
+# px; full searches run on the frame downscaled to this width (never upscaled). A full search sets the latency tail
+# (one frame in FULL_DETECT_EVERY pays it on top of classifying): at 256 it costs ~3.5 ms against ~5 ms at 320, the
+# 1-face end-to-end p99 fell from 11.5-12.8 to 10.7 ms, and every face of the 47 real clips upright and rotated by
+# +-30 degrees was still found, as were the tests' faces at 1/4 size (python -m benchmarks detection).
+WORK_WIDTH = 256
 FULL_DETECT_EVERY = 10  # frames; between full searches only the regions around known faces are searched
 # A region search looks at a square REGION_SIZE times the known face's larger side, centred on it, resized to
 # REGION_INPUT px: the face is then ~48 px, well inside YuNet's range. 96 is a multiple of YuNet's stride 32, so

@@ -100,6 +100,26 @@ def tally_clip(clip: RealClip, keep: np.ndarray, shown: np.ndarray) -> Tally:
     return tally
 
 
+def held_label_changes(clip: RealClip, keep: np.ndarray, window_s: float, share: float) -> int:
+    """How often the label changes between the windows of window_s in which one raw label wins at least `share` of
+    the arrived face frames: a smoother bound to show such a held label within window_s (the steady-label rule the
+    learned smoothers are fitted and tested to) must switch at least this often, whatever else it does."""
+    face = clip.has_face[keep]
+    t, raw = clip.t[keep][face], np.argmax(clip.probs[keep][face], axis=1)
+    held: list[int] = []
+    first = 0
+    for last in range(len(t)):
+        while t[last] - t[first] > window_s:
+            first += 1
+        if t[last] - t[0] < window_s:
+            continue  # not yet a whole window since the face appeared
+        counts = np.bincount(raw[first : last + 1], minlength=NUM_CLASSES)
+        label = int(counts.argmax())
+        if counts[label] >= share * (last + 1 - first) and (not held or held[-1] != label):
+            held.append(label)
+    return max(len(held) - 1, 0)
+
+
 def segment_vote(clip: RealClip, keep: np.ndarray) -> np.ndarray:
     """Each labelled segment's arrived face frames shown as their majority raw label: perfect boundaries and look-
     ahead, so no causal smoother is expected to beat it by much. Unlabelled frames show the raw label."""

@@ -33,6 +33,7 @@ PIPELINE_FILES: tuple[str, ...] = (
     "models/align.py",
     "models/boxes.py",
     "models/classifier.py",
+    "models/quantize.py",
     "models/image.py",
     "app/pipeline.py",
 )

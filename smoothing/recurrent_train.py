@@ -199,7 +199,14 @@ class EpochSelection:
 
 
 def train_recurrent(
-    kind: str, train: Sequences, validation: Sequences, epochs: int, seed: int, log=print, init=None
+    kind: str,
+    train: Sequences,
+    validation: Sequences,
+    epochs: int,
+    seed: int,
+    log=print,
+    init=None,
+    stability: float = STABILITY_WEIGHT,
 ) -> tuple[dict[str, np.ndarray], dict]:
     """Trains one cell with both gap modes mixed (fine-tunes `init`, exported weights, when given); returns the
     exported weights of the selected epoch and a summary."""
@@ -219,7 +226,7 @@ def train_recurrent(
             indices = order[first : first + BATCH_SIZE]
             rates = rng.uniform(0.0, MAX_TRAIN_DROP_RATE, len(indices))
             gaps = [GAP_MODES[g] for g in rng.integers(0, len(GAP_MODES), len(indices))]
-            loss, _ = batch_loss(model, make_batch(train, indices, rates, gaps, rng))
+            loss, _ = batch_loss(model, make_batch(train, indices, rates, gaps, rng), stability)
             optimizer.zero_grad()
             loss.backward()
             nn.utils.clip_grad_norm_(model.parameters(), GRADIENT_CLIP)
@@ -291,7 +298,14 @@ def offline_loss(
 
 
 def train_bidirectional(
-    kind: str, train: Sequences, validation: Sequences, epochs: int, seed: int, log=print, init=None
+    kind: str,
+    train: Sequences,
+    validation: Sequences,
+    epochs: int,
+    seed: int,
+    log=print,
+    init=None,
+    stability: float = STABILITY_WEIGHT,
 ) -> tuple[dict[str, np.ndarray], dict]:
     """Trains the offline twin (fine-tunes `init` when given); returns the exported weights of the selected epoch
     and a summary."""
@@ -314,7 +328,7 @@ def train_bidirectional(
         for first in range(0, len(order), BATCH_SIZE):
             indices = order[first : first + BATCH_SIZE]
             batch = offline_batch(train, indices, rng.uniform(0.0, MAX_TRAIN_DROP_RATE, len(indices)), rng)
-            loss, _ = offline_loss(model, *batch)
+            loss, _ = offline_loss(model, *batch, stability)
             optimizer.zero_grad()
             loss.backward()
             nn.utils.clip_grad_norm_(model.parameters(), GRADIENT_CLIP)

@@ -6,7 +6,15 @@ import numpy as np
 import pytest
 
 from models.labels import CLASSES, NUM_CLASSES
-from smoothing.real_score import ALL_LABELLED, arrivals, pooled, segment_vote, summarise, tally_clip
+from smoothing.real_score import (
+    ALL_LABELLED,
+    arrivals,
+    held_label_changes,
+    pooled,
+    segment_vote,
+    summarise,
+    tally_clip,
+)
 from smoothing.real_sequences import UNSCORED, RealClip, frame_labels, short_source, training_sequences
 
 HAPPY, SAD, NEUTRAL = CLASSES.index("happy"), CLASSES.index("sad"), CLASSES.index("neutral")
@@ -54,6 +62,15 @@ def test_segment_vote_shows_each_segments_majority_raw_label() -> None:
     clip = onset_clip(raw, SEGMENTS)
     shown = segment_vote(clip, np.ones(len(raw), dtype=bool))
     assert (shown[:10] == NEUTRAL).all() and (shown[15:28] == HAPPY).all()
+
+
+def test_held_label_changes_count_only_labels_held_for_a_whole_window() -> None:
+    talking = [NEUTRAL] * 45 + [HAPPY] * 12 + [NEUTRAL] * 45 + [SAD] * 40 + [NEUTRAL] * 3 + [SAD] * 30
+    clip = onset_clip(talking, (), kind="flicker")
+    keep = np.ones(len(talking), dtype=bool)
+    # happy lasts 0.4 s: never held for 1 s; sad is held (3 neutral frames in 1 s are under 5%): neutral -> sad
+    assert held_label_changes(clip, keep, window_s=1.0, share=0.95) == 1
+    assert held_label_changes(clip, keep, window_s=0.3, share=0.95) == 3  # neutral, happy, neutral, sad
 
 
 def test_drop_patterns_are_fixed_per_clip_and_keep_the_first_frame() -> None:
