@@ -16,6 +16,7 @@ import numpy as np
 from models.calibration import expected_calibration_error, negative_log_likelihood, softmax
 from models.classifier import PRECISIONS, WeightsError, load_classifier
 from models.data import DEFAULT_DATA, SELECT_SPLIT, load_split
+from models.ferplus import DEFAULT_VOTES, NO_MAJORITY, load_votes, majority_labels
 from models.labels import CLASSES, NUM_CLASSES
 
 PREDICT_BATCH = 256
@@ -65,8 +66,38 @@ def per_face_latency_ms(classifier, faces: np.ndarray) -> dict:
     return results
 
 
-def evaluate(data: str | Path, split: str, weights: str | None = None, limit: int = 0, precision: str = "auto") -> dict:
+def ferplus_metrics(
+    votes_path: Path, split: str, rows: int, pick: np.ndarray, labels: np.ndarray, probs: np.ndarray
+) -> dict:
+    """Scores against the FER+ crowd's majority labels (models.ferplus) of the same faces, or says why it cannot."""
+    if not votes_path.is_file():
+        return {"skipped": f"no FER+ votes at {votes_path}"}
+    try:
+        votes, usable = load_votes(votes_path, split)
+    except KeyError:
+        return {"skipped": f"no {split} split in {votes_path.name}"}
+    if len(votes) != rows:
+        return {"skipped": f"{votes_path.name} has {len(votes)} {split} rows, the faces {rows}"}
+    votes, usable = votes[pick], usable[pick]
+    majority = majority_labels(votes)
+    scored = usable & (majority != NO_MAJORITY)
+    report = {"faces": int(scored.sum()), "left_out": int((~scored).sum())}
+    report.update(classification_metrics(majority[scored], probs[scored]))
+    report["ece"] = expected_calibration_error(probs[scored], majority[scored])
+    report["original_label_agreement"] = float((majority[scored] == labels[scored]).mean())
+    return report
+
+
+def evaluate(
+    data: str | Path,
+    split: str,
+    weights: str | None = None,
+    limit: int = 0,
+    precision: str = "auto",
+    votes: str | Path = DEFAULT_VOTES,
+) -> dict:
     faces, labels = load_split(data, split)
+    rows, pick = len(labels), np.arange(len(labels))
     if limit:
         pick = np.linspace(0, len(labels) - 1, min(limit, len(labels))).astype(int)  # splits are sorted by class
         faces, labels = faces[pick], labels[pick]
@@ -83,6 +114,7 @@ def evaluate(data: str | Path, split: str, weights: str | None = None, limit: in
     report["ece"] = expected_calibration_error(calibrated, labels)
     report["nll_uncalibrated"] = negative_log_likelihood(raw, labels)
     report["nll"] = negative_log_likelihood(calibrated, labels)
+    report["ferplus"] = ferplus_metrics(Path(votes), split, rows, pick, labels, calibrated)
     report["latency_ms_per_face"] = per_face_latency_ms(classifier, faces)
     return report
 
@@ -101,6 +133,22 @@ def format_report(report: dict) -> str:
     ]
     for name, row in zip(CLASSES, report["confusion"], strict=True):
         lines.append(f"{name:>9} " + "".join(f"{count:9d}" for count in row))
+    ferplus = report["ferplus"]
+    if "skipped" in ferplus:
+        lines.append(f"FER+ majority labels: skipped ({ferplus['skipped']})")
+    else:
+        lines += [
+            f"FER+ majority labels: {ferplus['faces']} faces with a strict majority ({ferplus['left_out']} left out)",
+            f"accuracy      {ferplus['accuracy']:.4f}",
+            f"macro-F1      {ferplus['macro_f1']:.4f}",
+            f"ECE           {ferplus['ece']:.4f}",
+            f"agreement     {ferplus['original_label_agreement']:.4f} (original labels equal to the majority)",
+            "recall        " + "  ".join(f"{name} {value:.3f}" for name, value in ferplus["recall"].items()),
+            "confusion (rows FER+ majority, columns predicted)",
+            "          " + "".join(f"{name[:8]:>9}" for name in CLASSES),
+        ]
+        for name, row in zip(CLASSES, ferplus["confusion"], strict=True):
+            lines.append(f"{name:>9} " + "".join(f"{count:9d}" for count in row))
     for batch, figures in report["latency_ms_per_face"].items():
         lines.append(f"latency       {batch}: p50 {figures['p50']:.2f} ms/face, p95 {figures['p95']:.2f} ms/face")
     return "\n".join(lines)
@@ -113,12 +161,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--split", default=SELECT_SPLIT)
     parser.add_argument("--weights", default=None, help="checkpoint (default: the shipped models/weights/emonet.pt)")
+    parser.add_argument("--votes", default=str(DEFAULT_VOTES), help="FER+ votes aligned with --data (else skipped)")
     parser.add_argument("--precision", default="auto", choices=PRECISIONS, help="auto: int8 where the CPU runs it")
     parser.add_argument("--limit", type=int, default=0, help="evaluate on N faces spread over the split")
     parser.add_argument("--json", default=None, help="also write the report as JSON here")
     args = parser.parse_args(argv)
     try:
-        report = evaluate(args.data, args.split, args.weights, args.limit, args.precision)
+        report = evaluate(args.data, args.split, args.weights, args.limit, args.precision, args.votes)
     except (FileNotFoundError, KeyError, ValueError, WeightsError) as error:
         message = error.args[0] if isinstance(error, KeyError) and error.args else error
         print(f"error: {message}", file=sys.stderr)

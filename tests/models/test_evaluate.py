@@ -12,6 +12,7 @@ import pytest
 from models.classifier import DEFAULT_WEIGHTS
 from models.data import DEFAULT_DATA
 from models.evaluate import classification_metrics, confusion_matrix
+from models.ferplus import DEFAULT_VOTES
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -39,6 +40,8 @@ def test_evaluate_prints_every_figure_on_a_small_slice(tmp_path):
     for heading in ("accuracy", "macro-F1", "ECE", "recall", "confusion", "latency"):
         assert heading in result.stdout
     assert (tmp_path / "report.json").is_file()
+    if DEFAULT_VOTES.is_file():  # both label sets: FER2013's own and the FER+ crowd's majority
+        assert "FER+ majority labels: " in result.stdout and "agreement" in result.stdout
 
 
 @pytest.mark.skipif(not DEFAULT_WEIGHTS.is_file(), reason="weights missing")
@@ -49,6 +52,7 @@ def test_evaluate_on_any_npz_and_split(tmp_path):
     result = run_evaluate("--data", str(data), "--split", "mysplit")
     assert result.returncode == 0, result.stderr
     assert "split mysplit: 21 faces" in result.stdout
+    assert "FER+ majority labels: skipped" in result.stdout  # no such split among the votes
 
 
 def test_missing_data_or_split_is_a_one_line_error(tmp_path):
