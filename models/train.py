@@ -1,6 +1,10 @@
 """Trains EmoNet on FER2013 Training, selects the epoch on PublicTest, calibrates, and ships the weights.
 
-python -m models.train [--data NPZ] [--epochs N] [--device auto|cpu|cuda] [--out PATH]
+python -m models.train [--data NPZ] [--targets labels|votes] [--epochs N] [--device auto|cpu|cuda] [--out PATH]
+
+--targets votes trains on the FER+ crowd's vote distributions (models.ferplus; images it leaves out are not trained
+on) and selects the epoch on PublicTest's FER+ majority labels; labels (the default, the shipped weights' recipe)
+trains on FER2013's one label per face and selects on those.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from torch.utils.data import DataLoader
 from models.calibration import expected_calibration_error, fit_temperature, softmax
 from models.classifier import DEFAULT_WEIGHTS, flip_averaged_logits, save_checkpoint
 from models.data import DEFAULT_DATA, SELECT_SPLIT, TRAIN_SPLIT, FaceDataset, load_split
+from models.ferplus import DEFAULT_VOTES, NO_MAJORITY, load_votes, majority_labels, vote_distribution
 from models.network import EmoNet
 
 SEED = 20261123
@@ -51,6 +56,12 @@ def train(args: argparse.Namespace) -> dict:
     epochs = args.epochs or (EPOCHS_GPU if device.type == "cuda" else EPOCHS_CPU)
     x_train, y_train = load_split(args.data, TRAIN_SPLIT)
     x_select, y_select = load_split(args.data, SELECT_SPLIT)
+    select_on = y_select  # what the epoch is chosen on (NO_MAJORITY: a face that does not count)
+    if args.targets == "votes":
+        votes, usable = load_votes(args.votes, TRAIN_SPLIT)
+        x_train, y_train = x_train[usable], vote_distribution(votes[usable]).astype(np.float32)
+        votes, usable = load_votes(args.votes, SELECT_SPLIT)
+        select_on = np.where(usable, majority_labels(votes), NO_MAJORITY)
     loader = DataLoader(
         FaceDataset(x_train, y_train, augment=True),
         batch_size=BATCH_SIZE,
@@ -71,7 +82,7 @@ def train(args: argparse.Namespace) -> dict:
     amp_dtype = torch.bfloat16
     best = {"accuracy": -1.0}
     history = []
-    print(f"training EmoNet on {len(y_train)} faces, {epochs} epochs, device {device}", flush=True)
+    print(f"training EmoNet on {len(y_train)} faces ({args.targets}), {epochs} epochs, device {device}", flush=True)
     for epoch in range(1, epochs + 1):
         model.train()
         started, total_loss, seen = time.time(), 0.0, 0
@@ -87,7 +98,8 @@ def train(args: argparse.Namespace) -> dict:
             total_loss += loss.item() * len(labels)
             seen += len(labels)
         logits = evaluation_logits(model, x_select, device)
-        accuracy = float((logits.argmax(1) == y_select).mean())
+        counted = select_on != NO_MAJORITY
+        accuracy = float((logits.argmax(1) == select_on)[counted].mean())
         history.append(
             {"epoch": epoch, "loss": total_loss / seen, "select_accuracy": accuracy, "seconds": time.time() - started}
         )
@@ -111,6 +123,8 @@ def train(args: argparse.Namespace) -> dict:
         "selected_epoch": best["epoch"],
         "epochs": epochs,
         "select_split": SELECT_SPLIT,
+        "targets": args.targets,
+        "select_labels": "FER+ majority" if args.targets == "votes" else "FER2013",
         "select_accuracy": best["accuracy"],
         "temperature": temperature,
         "ece_before": ece_before,
@@ -127,6 +141,8 @@ def train(args: argparse.Namespace) -> dict:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m models.train", description=__doc__.splitlines()[0])
     parser.add_argument("--data", default=str(DEFAULT_DATA), help="npz with x_/y_training and x_/y_publictest")
+    parser.add_argument("--targets", default="labels", choices=["labels", "votes"], help="FER2013 labels or FER+ votes")
+    parser.add_argument("--votes", default=str(DEFAULT_VOTES), help="FER+ votes aligned with --data (--targets votes)")
     parser.add_argument("--epochs", type=int, default=0, help=f"default {EPOCHS_GPU} on GPU, {EPOCHS_CPU} on CPU")
     parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     parser.add_argument("--workers", type=int, default=1, help="augmentation worker processes")
