@@ -21,6 +21,7 @@ from smoothing.hmm_real_fit import STEADY_DELAY_S
 from smoothing.real_score import (
     ALL_LABELLED,
     ONSET_KIND,
+    SECONDS_PER_MINUTE,
     TALKING,
     Tally,
     arrivals,
@@ -68,10 +69,11 @@ def evaluate(
 
 def held_label_floor(clips: list[RealClip], pattern: DropPattern, seeds: int) -> float:
     """Switches per minute on the talking clips that the steady-label rule forces on every learned smoother."""
-    talking = [clip for clip in clips if clip.kind == TALKING]
-    changes = sum(held_label_changes(clip, keep, STEADY_DELAY_S, STEADY_SHARE)
-                  for clip in talking for keep in clip_arrivals(clip, pattern, seeds))  # fmt: skip
-    minutes = sum(len(clip_arrivals(clip, pattern, seeds)) * clip.duration_s for clip in talking) / 60.0
+    changes, minutes = 0, 0.0
+    for clip in [clip for clip in clips if clip.kind == TALKING]:
+        for keep in clip_arrivals(clip, pattern, seeds):
+            changes += held_label_changes(clip, keep, STEADY_DELAY_S, STEADY_SHARE)
+            minutes += clip.duration_s / SECONDS_PER_MINUTE
     return changes / minutes if minutes else float("nan")
 
 

@@ -119,6 +119,18 @@ def evaluate(
     return report
 
 
+def per_class_lines(metrics: dict, rows: str) -> list[str]:
+    """Recall per class and the confusion matrix of one label set, as format_report prints them."""
+    lines = [
+        "recall        " + "  ".join(f"{name} {value:.3f}" for name, value in metrics["recall"].items()),
+        f"confusion (rows {rows}, columns predicted)",
+        "          " + "".join(f"{name[:8]:>9}" for name in CLASSES),
+    ]
+    for name, row in zip(CLASSES, metrics["confusion"], strict=True):
+        lines.append(f"{name:>9} " + "".join(f"{count:9d}" for count in row))
+    return lines
+
+
 def format_report(report: dict) -> str:
     lines = [
         f"split {report['split']}: {report['faces']} faces, {report['precision']} classifier",
@@ -127,12 +139,8 @@ def format_report(report: dict) -> str:
         f"ECE           {report['ece']:.4f} "
         f"(uncalibrated {report['ece_uncalibrated']:.4f}, T={report['temperature']:.3f})",
         f"NLL           {report['nll']:.4f} (uncalibrated {report['nll_uncalibrated']:.4f})",
-        "recall        " + "  ".join(f"{name} {value:.3f}" for name, value in report["recall"].items()),
-        "confusion (rows true, columns predicted)",
-        "          " + "".join(f"{name[:8]:>9}" for name in CLASSES),
+        *per_class_lines(report, "true"),
     ]
-    for name, row in zip(CLASSES, report["confusion"], strict=True):
-        lines.append(f"{name:>9} " + "".join(f"{count:9d}" for count in row))
     ferplus = report["ferplus"]
     if "skipped" in ferplus:
         lines.append(f"FER+ majority labels: skipped ({ferplus['skipped']})")
@@ -143,12 +151,8 @@ def format_report(report: dict) -> str:
             f"macro-F1      {ferplus['macro_f1']:.4f}",
             f"ECE           {ferplus['ece']:.4f}",
             f"agreement     {ferplus['original_label_agreement']:.4f} (original labels equal to the majority)",
-            "recall        " + "  ".join(f"{name} {value:.3f}" for name, value in ferplus["recall"].items()),
-            "confusion (rows FER+ majority, columns predicted)",
-            "          " + "".join(f"{name[:8]:>9}" for name in CLASSES),
+            *per_class_lines(ferplus, "FER+ majority"),
         ]
-        for name, row in zip(CLASSES, ferplus["confusion"], strict=True):
-            lines.append(f"{name:>9} " + "".join(f"{count:9d}" for count in row))
     for batch, figures in report["latency_ms_per_face"].items():
         lines.append(f"latency       {batch}: p50 {figures['p50']:.2f} ms/face, p95 {figures['p95']:.2f} ms/face")
     return "\n".join(lines)

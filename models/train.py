@@ -62,6 +62,7 @@ def train(args: argparse.Namespace) -> dict:
         x_train, y_train = x_train[usable], vote_distribution(votes[usable]).astype(np.float32)
         votes, usable = load_votes(args.votes, SELECT_SPLIT)
         select_on = np.where(usable, majority_labels(votes), NO_MAJORITY)
+    counted = select_on != NO_MAJORITY
     loader = DataLoader(
         FaceDataset(x_train, y_train, augment=True),
         batch_size=BATCH_SIZE,
@@ -98,7 +99,6 @@ def train(args: argparse.Namespace) -> dict:
             total_loss += loss.item() * len(labels)
             seen += len(labels)
         logits = evaluation_logits(model, x_select, device)
-        counted = select_on != NO_MAJORITY
         accuracy = float((logits.argmax(1) == select_on)[counted].mean())
         history.append(
             {"epoch": epoch, "loss": total_loss / seen, "select_accuracy": accuracy, "seconds": time.time() - started}
