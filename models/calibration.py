@@ -11,9 +11,10 @@ MAX_TEMPERATURE: float = 20.0
 
 
 def fit_temperature(logits: np.ndarray, labels: np.ndarray) -> float:
-    """Finds T minimising the NLL of softmax(logits / T) on held-out labels (Guo et al., 2017)."""
+    """Finds T minimising the NLL of softmax(logits / T) on held-out labels (Guo et al., 2017): (N,) class indices
+    or (N, C) target distributions such as crowd votes."""
     logits_t = torch.as_tensor(logits, dtype=torch.float64)
-    labels_t = torch.as_tensor(labels, dtype=torch.long)
+    labels_t = torch.as_tensor(labels, dtype=torch.float64 if np.ndim(labels) == 2 else torch.long)
     log_t = torch.zeros(1, dtype=torch.float64, requires_grad=True)
     optimizer = torch.optim.LBFGS([log_t], lr=0.1, max_iter=200, line_search_fn="strong_wolfe")
 

@@ -12,6 +12,9 @@ from torchvision.transforms import v2
 DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "fer2013.npz"
 TRAIN_SPLIT = "training"
 SELECT_SPLIT = "publictest"
+JPEG_QUALITY = (30, 90)  # webcam streams and re-encoded clips: from heavy to light compression
+JPEG_P = 0.3
+ALIGNED_P = 0.5  # share of samples drawn from the product-framed crop where one exists
 
 
 def load_split(path: str | Path, split: str) -> tuple[np.ndarray, np.ndarray]:
@@ -31,10 +34,11 @@ def load_split(path: str | Path, split: str) -> tuple[np.ndarray, np.ndarray]:
 
 
 def training_augmentation() -> v2.Compose:
-    """Pose, framing, lighting, blur and occlusion changes a webcam face goes through."""
+    """Pose, framing, lighting, blur, compression and occlusion changes a webcam face goes through."""
     return v2.Compose(
         [
             v2.RandomHorizontalFlip(),
+            v2.RandomApply([v2.JPEG(quality=JPEG_QUALITY)], p=JPEG_P),
             v2.RandomApply([v2.RandomAffine(degrees=12, translate=(0.08, 0.08), scale=(0.9, 1.12))], p=0.8),
             v2.RandomApply([v2.ColorJitter(brightness=0.35, contrast=0.35)], p=0.6),
             v2.RandomApply([v2.GaussianBlur(3, sigma=(0.1, 1.2))], p=0.2),
@@ -45,10 +49,14 @@ def training_augmentation() -> v2.Compose:
 
 
 class FaceDataset(Dataset):
-    """(1, 48, 48) float faces in [0, 1] with optional augmentation."""
+    """(1, 48, 48) float faces in [0, 1] with optional augmentation; with `aligned`, each draw of a face is its
+    product-framed crop (models.fer_crops) ALIGNED_P of the time, so the net learns both framings."""
 
-    def __init__(self, faces: np.ndarray, labels: np.ndarray, augment: bool = False) -> None:
+    def __init__(
+        self, faces: np.ndarray, labels: np.ndarray, augment: bool = False, aligned: np.ndarray | None = None
+    ) -> None:
         self.faces = torch.from_numpy(faces).unsqueeze(1)
+        self.aligned = None if aligned is None else torch.from_numpy(aligned).unsqueeze(1)
         self.labels = torch.from_numpy(labels)
         self.transform = training_augmentation() if augment else v2.ToDtype(torch.float32, scale=True)
 
@@ -56,4 +64,6 @@ class FaceDataset(Dataset):
         return len(self.labels)
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
-        return self.transform(self.faces[index]), self.labels[index]
+        use_aligned = self.aligned is not None and torch.rand(()) < ALIGNED_P
+        face = (self.aligned if use_aligned else self.faces)[index]
+        return self.transform(face), self.labels[index]

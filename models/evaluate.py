@@ -1,6 +1,9 @@
 """Evaluates the shipped classifier on a FER2013-style split: accuracy, macro-F1, recall, confusion, ECE, latency.
 
-python -m models.evaluate [--data NPZ] [--split NAME] [--weights PATH] [--limit N] [--json PATH]
+python -m models.evaluate [--data NPZ] [--split NAME] [--weights PATH] [--crops fer|aligned] [--limit N] [--json PATH]
+
+--crops aligned scores the faces re-framed as the product frames a face in a video (models.fer_crops) instead of
+FER2013's own framing.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import numpy as np
 from models.calibration import expected_calibration_error, negative_log_likelihood, softmax
 from models.classifier import PRECISIONS, WeightsError, load_classifier
 from models.data import DEFAULT_DATA, SELECT_SPLIT, load_split
+from models.fer_crops import CROPS, cached_aligned_faces
 from models.ferplus import DEFAULT_VOTES, NO_MAJORITY, load_votes, majority_labels
 from models.labels import CLASSES, NUM_CLASSES
 
@@ -95,8 +99,11 @@ def evaluate(
     limit: int = 0,
     precision: str = "auto",
     votes: str | Path = DEFAULT_VOTES,
+    crops: str = "fer",
 ) -> dict:
     faces, labels = load_split(data, split)
+    if crops == "aligned":
+        faces = cached_aligned_faces(data, split, faces)[0]
     rows, pick = len(labels), np.arange(len(labels))
     if limit:
         pick = np.linspace(0, len(labels) - 1, min(limit, len(labels))).astype(int)  # splits are sorted by class
@@ -107,7 +114,7 @@ def evaluate(
     )
     raw = softmax(logits)
     calibrated = softmax(logits, classifier.temperature)
-    report = {"split": split, "faces": len(labels), "precision": classifier.precision,
+    report = {"split": split, "crops": crops, "faces": len(labels), "precision": classifier.precision,
               "temperature": classifier.temperature}  # fmt: skip
     report.update(classification_metrics(labels, calibrated))
     report["ece_uncalibrated"] = expected_calibration_error(raw, labels)
@@ -133,7 +140,7 @@ def per_class_lines(metrics: dict, rows: str) -> list[str]:
 
 def format_report(report: dict) -> str:
     lines = [
-        f"split {report['split']}: {report['faces']} faces, {report['precision']} classifier",
+        f"split {report['split']}: {report['faces']} faces ({report['crops']} crops), {report['precision']} classifier",
         f"accuracy      {report['accuracy']:.4f}",
         f"macro-F1      {report['macro_f1']:.4f}",
         f"ECE           {report['ece']:.4f} "
@@ -167,11 +174,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--weights", default=None, help="checkpoint (default: the shipped models/weights/emonet.pt)")
     parser.add_argument("--votes", default=str(DEFAULT_VOTES), help="FER+ votes aligned with --data (else skipped)")
     parser.add_argument("--precision", default="auto", choices=PRECISIONS, help="auto: int8 where the CPU runs it")
+    parser.add_argument("--crops", default="fer", choices=CROPS, help="FER2013's framing or the product's")
     parser.add_argument("--limit", type=int, default=0, help="evaluate on N faces spread over the split")
     parser.add_argument("--json", default=None, help="also write the report as JSON here")
     args = parser.parse_args(argv)
     try:
-        report = evaluate(args.data, args.split, args.weights, args.limit, args.precision, args.votes)
+        report = evaluate(args.data, args.split, args.weights, args.limit, args.precision, args.votes, args.crops)
     except (FileNotFoundError, KeyError, ValueError, WeightsError) as error:
         message = error.args[0] if isinstance(error, KeyError) and error.args else error
         print(f"error: {message}", file=sys.stderr)

@@ -12,18 +12,14 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from models.align import FER_TEMPLATE, align_face, box_matrix, similarity, template, warp_to_crop
 from models.data import DEFAULT_DATA, SELECT_SPLIT, load_split
-from models.face_detector import MODEL_FILE, NMS_IOU, Detection, FaceDetector
+from models.face_detector import Detection, FaceDetector
+from models.fer_crops import fer_detections
 from models.labels import FACE_SIZE
 
-# FER2013 faces fill their 48x48 frame; YuNet needs some context around a face and a few more pixels.
-FER_UPSCALE = 4
-FER_BORDER = 64  # px of replicated border around the upscaled face
-FER_SCORE_THRESHOLD = 0.3  # lower than the app's: every FER image is a face, a weak hit is still its landmarks
 PREDICT_BATCH = 512  # faces per classifier call: bounds memory, not results
 
 Framing = Callable[[np.ndarray, Detection], np.ndarray]
@@ -54,25 +50,6 @@ FRAMINGS: dict[str, Framing] = {
     **{f"eyes, zoom {zoom}": eyes_only(zoom) for zoom in (1.0, 1.1, 1.2)},
     **{f"5 points, zoom {zoom}": five_points(zoom) for zoom in (0.9, 1.0, 1.1, 1.2, 1.3)},
 }
-
-
-def fer_detections(faces: np.ndarray) -> list[Detection | None]:
-    """YuNet's strongest face on each FER2013 image, in the image's own 48x48 coordinates; None where none."""
-    side = FACE_SIZE * FER_UPSCALE + 2 * FER_BORDER
-    detector = cv2.FaceDetectorYN.create(str(MODEL_FILE), "", (side, side), FER_SCORE_THRESHOLD, NMS_IOU)
-    out: list[Detection | None] = []
-    for face in faces:
-        big = cv2.resize(face, (FACE_SIZE * FER_UPSCALE,) * 2, interpolation=cv2.INTER_LINEAR)
-        big = cv2.copyMakeBorder(big, *(FER_BORDER,) * 4, cv2.BORDER_REPLICATE)
-        _, rows = detector.detect(cv2.cvtColor(big, cv2.COLOR_GRAY2BGR))
-        if rows is None:
-            out.append(None)
-            continue
-        row = rows[np.argmax(rows[:, 14])]
-        x, y, w, h = ((row[:4] - (FER_BORDER, FER_BORDER, 0, 0)) / FER_UPSCALE).tolist()
-        points = (row[4:14].reshape(5, 2) - FER_BORDER) / FER_UPSCALE
-        out.append(Detection(round(x), round(y), round(w), round(h), float(row[14]), tuple(map(tuple, points))))
-    return out
 
 
 def measured_template(detections: list[Detection | None]) -> np.ndarray:

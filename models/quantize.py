@@ -8,6 +8,7 @@ per-image standardisation stays in float32 before the first quantised layer: it 
 brightness look alike, and its output range is then the same for every face.
 
 Usage: python -m models.quantize [--weights models/weights/emonet.pt] [--data ../shared/data/fer2013.npz]
+                                [--votes ../shared/data/ferplus_votes.npz]
 """
 
 from __future__ import annotations
@@ -108,12 +109,13 @@ def quantized_from_state(model: EmoNet, state: dict[str, torch.Tensor]) -> nn.Mo
     return network
 
 
-def add_int8(path: Path, data: Path) -> dict:
-    """Quantises the float checkpoint at path in place (its float32 weights stay), and reports both on PublicTest."""
+def add_int8(path: Path, data: Path, votes: Path) -> dict:
+    """Quantises the float checkpoint at path in place (its float32 weights stay), and reports both on PublicTest;
+    the temperature is re-fitted to the targets the checkpoint was trained on (models.train)."""
     from models.calibration import expected_calibration_error, fit_temperature, softmax
     from models.classifier import load_checkpoint
     from models.data import SELECT_SPLIT, TRAIN_SPLIT, load_split
-    from models.train import evaluation_logits
+    from models.train import evaluation_logits, training_targets
 
     checkpoint, model = load_checkpoint(path)
     train_faces, _ = load_split(data, TRAIN_SPLIT)
@@ -124,7 +126,9 @@ def add_int8(path: Path, data: Path) -> dict:
     cpu = torch.device("cpu")
     float_logits = evaluation_logits(model, select_faces, cpu)
     int8_logits = evaluation_logits(network, select_faces, cpu)
-    temperature = fit_temperature(int8_logits, select_labels)
+    targets = checkpoint.get("meta", {}).get("targets", "labels")
+    calibrate_rows, calibrate_on = training_targets(targets, select_labels, str(votes), SELECT_SPLIT)
+    temperature = fit_temperature(int8_logits[calibrate_rows], calibrate_on)
     report = {
         "engine": ENGINE,
         "calibration_faces": CALIBRATION_FACES,
@@ -134,6 +138,7 @@ def add_int8(path: Path, data: Path) -> dict:
         "label_agreement": float((float_logits.argmax(1) == int8_logits.argmax(1)).mean()),
         "max_logit_difference": float(np.abs(float_logits - int8_logits).max()),
         "temperature": temperature,
+        "temperature_fitted_to": targets,
         "ece_after": expected_calibration_error(softmax(int8_logits, temperature), select_labels),
     }
     checkpoint[INT8_KEY] = {"engine": ENGINE, "state_dict": network.state_dict(), "temperature": temperature,
@@ -145,16 +150,20 @@ def add_int8(path: Path, data: Path) -> dict:
 def main(argv: list[str] | None = None) -> int:
     from models.classifier import DEFAULT_WEIGHTS, WeightsError
     from models.data import DEFAULT_DATA
+    from models.ferplus import DEFAULT_VOTES
 
     parser = argparse.ArgumentParser(prog="python -m models.quantize", description=__doc__.splitlines()[0])
     parser.add_argument("--weights", type=Path, default=DEFAULT_WEIGHTS, help="float checkpoint, updated in place")
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="npz with the training and publictest splits")
+    parser.add_argument(
+        "--votes", type=Path, default=DEFAULT_VOTES, help="FER+ votes, for a checkpoint trained on them"
+    )
     args = parser.parse_args(argv)
     if not engine_available():
         print(f"error: this torch build has no '{ENGINE}' int8 engine", file=sys.stderr)
         return 2
     try:
-        report = add_int8(args.weights, args.data)
+        report = add_int8(args.weights, args.data, args.votes)
     except (WeightsError, FileNotFoundError, KeyError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

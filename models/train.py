@@ -1,10 +1,13 @@
 """Trains EmoNet on FER2013 Training, selects the epoch on PublicTest, calibrates, and ships the weights.
 
-python -m models.train [--data NPZ] [--targets labels|votes] [--epochs N] [--device auto|cpu|cuda] [--out PATH]
+python -m models.train [--data NPZ] [--targets labels|votes|both] [--crops fer|aligned] [--epochs N]
+                       [--device auto|cpu|cuda] [--out PATH]
 
---targets votes trains on the FER+ crowd's vote distributions (models.ferplus; images it leaves out are not trained
-on) and selects the epoch on PublicTest's FER+ majority labels; labels (the default, the shipped weights' recipe)
-trains on FER2013's one label per face and selects on those.
+--targets labels trains on FER2013's one label per face and selects on those; votes on the FER+ crowd's vote
+distributions (models.ferplus; images it leaves out are not trained on), selecting on PublicTest's FER+ majority;
+both on the mean of the two (a face's one-hot label and its vote distribution, weighted alike), selecting on the
+mean of the two accuracies. The temperature is fitted to the same targets on PublicTest. --crops aligned draws
+each face half of the time as the product frames it in a video (models.fer_crops), else as FER2013 framed it.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from torch.utils.data import DataLoader
 from models.calibration import expected_calibration_error, fit_temperature, softmax
 from models.classifier import DEFAULT_WEIGHTS, flip_averaged_logits, save_checkpoint
 from models.data import DEFAULT_DATA, SELECT_SPLIT, TRAIN_SPLIT, FaceDataset, load_split
+from models.fer_crops import CROPS, cached_aligned_faces
 from models.ferplus import DEFAULT_VOTES, NO_MAJORITY, load_votes, majority_labels, vote_distribution
 from models.network import EmoNet
 
@@ -34,6 +38,35 @@ WEIGHT_DECAY = 5e-4
 MOMENTUM = 0.9
 LABEL_SMOOTHING = 0.1
 EVAL_BATCH = 512
+TARGETS = ("labels", "votes", "both")
+
+
+def training_targets(kind: str, labels: np.ndarray, votes_path: str, split: str) -> tuple[np.ndarray, np.ndarray]:
+    """Which faces of a split are trained on and their targets: class indices for labels, else (N, 7) float32
+    distributions."""
+    if kind == "labels":
+        return np.ones(len(labels), dtype=bool), labels
+    votes, usable = load_votes(votes_path, split)
+    if len(votes) != len(labels):
+        raise ValueError(f"{split}: {len(votes)} rows of votes for {len(labels)} faces")
+    targets = vote_distribution(votes[usable])
+    if kind == "both":
+        targets = (targets + np.eye(targets.shape[1])[labels[usable]]) / 2
+    return usable, targets.astype(np.float32)
+
+
+def selection_labels(kind: str, labels: np.ndarray, votes_path: str, split: str) -> list[np.ndarray]:
+    """The label sets whose mean accuracy chooses the epoch (NO_MAJORITY: a face that does not count)."""
+    if kind == "labels":
+        return [labels]
+    votes, usable = load_votes(votes_path, split)
+    majority = np.where(usable, majority_labels(votes), NO_MAJORITY)
+    return [majority] if kind == "votes" else [labels, majority]
+
+
+def mean_accuracy(logits: np.ndarray, label_sets: list[np.ndarray]) -> float:
+    predicted = logits.argmax(axis=1)
+    return float(np.mean([(predicted == y)[y != NO_MAJORITY].mean() for y in label_sets]))
 
 
 def evaluation_logits(model: nn.Module, faces: np.ndarray, device: torch.device) -> np.ndarray:
@@ -56,15 +89,12 @@ def train(args: argparse.Namespace) -> dict:
     epochs = args.epochs or (EPOCHS_GPU if device.type == "cuda" else EPOCHS_CPU)
     x_train, y_train = load_split(args.data, TRAIN_SPLIT)
     x_select, y_select = load_split(args.data, SELECT_SPLIT)
-    select_on = y_select  # what the epoch is chosen on (NO_MAJORITY: a face that does not count)
-    if args.targets == "votes":
-        votes, usable = load_votes(args.votes, TRAIN_SPLIT)
-        x_train, y_train = x_train[usable], vote_distribution(votes[usable]).astype(np.float32)
-        votes, usable = load_votes(args.votes, SELECT_SPLIT)
-        select_on = np.where(usable, majority_labels(votes), NO_MAJORITY)
-    counted = select_on != NO_MAJORITY
+    aligned = cached_aligned_faces(args.data, TRAIN_SPLIT, x_train)[0] if args.crops == "aligned" else None
+    trained, targets = training_targets(args.targets, y_train, args.votes, TRAIN_SPLIT)
+    select_on = selection_labels(args.targets, y_select, args.votes, SELECT_SPLIT)
+    calibrate_rows, calibrate_on = training_targets(args.targets, y_select, args.votes, SELECT_SPLIT)
     loader = DataLoader(
-        FaceDataset(x_train, y_train, augment=True),
+        FaceDataset(x_train[trained], targets, augment=True, aligned=None if aligned is None else aligned[trained]),
         batch_size=BATCH_SIZE,
         shuffle=True,
         drop_last=True,
@@ -83,7 +113,11 @@ def train(args: argparse.Namespace) -> dict:
     amp_dtype = torch.bfloat16
     best = {"accuracy": -1.0}
     history = []
-    print(f"training EmoNet on {len(y_train)} faces ({args.targets}), {epochs} epochs, device {device}", flush=True)
+    print(
+        f"training EmoNet on {len(targets)} faces ({args.targets}, {args.crops} crops), {epochs} epochs, "
+        f"device {device}",
+        flush=True,
+    )
     for epoch in range(1, epochs + 1):
         model.train()
         started, total_loss, seen = time.time(), 0.0, 0
@@ -99,7 +133,7 @@ def train(args: argparse.Namespace) -> dict:
             total_loss += loss.item() * len(labels)
             seen += len(labels)
         logits = evaluation_logits(model, x_select, device)
-        accuracy = float((logits.argmax(1) == select_on)[counted].mean())
+        accuracy = mean_accuracy(logits, select_on)
         history.append(
             {"epoch": epoch, "loss": total_loss / seen, "select_accuracy": accuracy, "seconds": time.time() - started}
         )
@@ -116,19 +150,27 @@ def train(args: argparse.Namespace) -> dict:
             }
     model.load_state_dict(best["state"])
     logits = evaluation_logits(model, x_select, device)
-    temperature = fit_temperature(logits, y_select)
+    temperature = fit_temperature(logits[calibrate_rows], calibrate_on)
     ece_before = expected_calibration_error(softmax(logits), y_select)
     ece_after = expected_calibration_error(softmax(logits, temperature), y_select)
+    if args.targets != "labels":
+        majority = select_on[-1]
+        counted = majority != NO_MAJORITY
+        ece_majority = expected_calibration_error(softmax(logits[counted], temperature), majority[counted])
     meta = {
         "selected_epoch": best["epoch"],
         "epochs": epochs,
         "select_split": SELECT_SPLIT,
         "targets": args.targets,
-        "select_labels": "FER+ majority" if args.targets == "votes" else "FER2013",
+        "crops": args.crops,
+        "select_labels": {"labels": "FER2013", "votes": "FER+ majority", "both": "mean of FER2013 and FER+ majority"}[
+            args.targets
+        ],
         "select_accuracy": best["accuracy"],
         "temperature": temperature,
         "ece_before": ece_before,
         "ece_after": ece_after,
+        **({"ece_after_ferplus_majority": ece_majority} if args.targets != "labels" else {}),
         "seed": SEED,
         "device": device.type,
         "history": history,
@@ -141,7 +183,8 @@ def train(args: argparse.Namespace) -> dict:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m models.train", description=__doc__.splitlines()[0])
     parser.add_argument("--data", default=str(DEFAULT_DATA), help="npz with x_/y_training and x_/y_publictest")
-    parser.add_argument("--targets", default="labels", choices=["labels", "votes"], help="FER2013 labels or FER+ votes")
+    parser.add_argument("--targets", default="labels", choices=TARGETS, help="FER2013 labels, FER+ votes or both")
+    parser.add_argument("--crops", default="fer", choices=CROPS, help="FER2013's framing only, or also the product's")
     parser.add_argument("--votes", default=str(DEFAULT_VOTES), help="FER+ votes aligned with --data (--targets votes)")
     parser.add_argument("--epochs", type=int, default=0, help=f"default {EPOCHS_GPU} on GPU, {EPOCHS_CPU} on CPU")
     parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])

@@ -35,3 +35,13 @@ def test_scaling_lowers_nll():
     assert negative_log_likelihood(softmax(overconfident, temperature), labels) < negative_log_likelihood(
         softmax(overconfident), labels
     )
+
+
+def test_a_temperature_fits_to_vote_distributions_as_to_labels():
+    logits, labels = sample_calibrated(3000)
+    logits *= 2.5  # overconfident
+    one_hot = np.eye(7)[labels]
+    from_indices = fit_temperature(logits, labels)
+    assert abs(fit_temperature(logits, one_hot) - from_indices) < 1e-6
+    split_votes = (one_hot + 1.0 / 7) / 2  # half of each crowd unsure
+    assert fit_temperature(logits, split_votes) > from_indices  # less certain targets: softer probabilities

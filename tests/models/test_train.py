@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+import models.fer_crops as fer_crops
 from models.classifier import load_classifier
-from models.train import main
+from models.train import main, mean_accuracy, training_targets
 
 COLUMNS = ["neutral", "happiness", "surprise", "sadness", "anger", "disgust", "fear", "contempt", "unknown", "NF"]
 
@@ -26,14 +27,36 @@ def tiny_data(tmp_path):
     return data, votes
 
 
-@pytest.mark.parametrize("targets", ["labels", "votes"])
-def test_one_epoch_writes_a_checkpoint_the_app_loads(tiny_data, tmp_path, targets):
+SELECTED_ON = {"labels": "FER2013", "votes": "FER+ majority", "both": "mean of FER2013 and FER+ majority"}
+
+
+@pytest.mark.parametrize(("targets", "crops"), [("labels", "fer"), ("votes", "fer"), ("both", "aligned")])
+def test_one_epoch_writes_a_checkpoint_the_app_loads(tiny_data, tmp_path, monkeypatch, targets, crops):
     data, votes = tiny_data
+    monkeypatch.setattr(fer_crops, "CACHE_DIR", tmp_path / "crops")
     out = tmp_path / f"{targets}.pt"
-    code = main(["--data", str(data), "--votes", str(votes), "--targets", targets, "--epochs", "1", "--device", "cpu",
-                 "--workers", "0", "--out", str(out)])  # fmt: skip
+    code = main(["--data", str(data), "--votes", str(votes), "--targets", targets, "--crops", crops, "--epochs", "1",
+                 "--device", "cpu", "--workers", "0", "--out", str(out)])  # fmt: skip
     assert code == 0
     classifier = load_classifier(out)
-    assert classifier.meta["targets"] == targets
-    assert classifier.meta["select_labels"] == ("FER+ majority" if targets == "votes" else "FER2013")
+    assert (classifier.meta["targets"], classifier.meta["crops"]) == (targets, crops)
+    assert classifier.meta["select_labels"] == SELECTED_ON[targets]
+    assert ("ece_after_ferplus_majority" in classifier.meta) == (targets != "labels")
     assert classifier.predict(np.zeros((2, 48, 48), np.uint8)).shape == (2, 7)
+
+
+def test_both_targets_give_the_original_label_half_the_weight_and_the_crowd_the_other_half(tiny_data):
+    _, votes = tiny_data
+    labels = np.arange(256) % 7
+    trained, targets = training_targets("both", labels, str(votes), "training")
+    _, crowd = training_targets("votes", labels, str(votes), "training")
+    np.testing.assert_allclose(targets.sum(axis=1), 1.0, rtol=1e-6)
+    np.testing.assert_allclose(targets[np.arange(len(targets)), labels[trained]],
+                               0.5 + crowd[np.arange(len(crowd)), labels[trained]] / 2, rtol=1e-6)  # fmt: skip
+
+
+def test_the_epoch_is_chosen_on_the_mean_accuracy_over_the_label_sets_ignoring_faces_without_a_majority():
+    logits = np.eye(7)[[0, 1, 2, 3]]
+    original = np.array([0, 1, 2, 4])  # 3 of 4 right
+    majority = np.array([0, 5, -1, -1])  # 1 of 2 counted right
+    assert mean_accuracy(logits, [original, majority]) == pytest.approx((0.75 + 0.5) / 2)
