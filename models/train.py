@@ -1,13 +1,14 @@
 """Trains EmoNet on FER2013 Training, selects the epoch on PublicTest, calibrates, and ships the weights.
 
 python -m models.train [--data NPZ] [--targets labels|votes|both] [--crops fer|aligned] [--epochs N]
-                       [--device auto|cpu|cuda] [--out PATH]
+                       [--init CHECKPOINT] [--max-lr LR] [--device auto|cpu|cuda] [--out PATH]
 
 --targets labels trains on FER2013's one label per face and selects on those; votes on the FER+ crowd's vote
 distributions (models.ferplus; images it leaves out are not trained on), selecting on PublicTest's FER+ majority;
 both on the mean of the two (a face's one-hot label and its vote distribution, weighted alike), selecting on the
 mean of the two accuracies. The temperature is fitted to the same targets on PublicTest. --crops aligned draws
 each face half of the time as the product frames it in a video (models.fer_crops), else as FER2013 framed it.
+--init fine-tunes a trained checkpoint (one-cycle peak FINE_TUNE_MAX_LR) instead of starting at random.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from torch import nn
 from torch.utils.data import DataLoader
 
 from models.calibration import expected_calibration_error, fit_temperature, softmax
-from models.classifier import DEFAULT_WEIGHTS, flip_averaged_logits, save_checkpoint
+from models.classifier import DEFAULT_WEIGHTS, WeightsError, flip_averaged_logits, load_checkpoint, save_checkpoint
 from models.data import DEFAULT_DATA, SELECT_SPLIT, TRAIN_SPLIT, FaceDataset, load_split
 from models.fer_crops import CROPS, cached_aligned_faces
 from models.ferplus import DEFAULT_VOTES, NO_MAJORITY, load_votes, majority_labels, vote_distribution
@@ -34,6 +35,7 @@ BATCH_SIZE = 128
 EPOCHS_GPU = 80
 EPOCHS_CPU = 30
 MAX_LR = 0.1
+FINE_TUNE_MAX_LR = 0.01  # from trained weights (--init): a tenth of the peak, so that a short run adapts, not restarts
 WEIGHT_DECAY = 5e-4
 MOMENTUM = 0.9
 LABEL_SMOOTHING = 0.1
@@ -102,12 +104,14 @@ def train(args: argparse.Namespace) -> dict:
         persistent_workers=args.workers > 0,
         generator=torch.Generator().manual_seed(SEED),
     )
-    model = EmoNet().to(device).to(memory_format=torch.channels_last)
+    model = load_checkpoint(args.init)[1] if args.init else EmoNet()
+    model = model.to(device).to(memory_format=torch.channels_last)
+    max_lr = args.max_lr or (FINE_TUNE_MAX_LR if args.init else MAX_LR)
     optimizer = torch.optim.SGD(
-        model.parameters(), lr=MAX_LR, momentum=MOMENTUM, nesterov=True, weight_decay=WEIGHT_DECAY
+        model.parameters(), lr=max_lr, momentum=MOMENTUM, nesterov=True, weight_decay=WEIGHT_DECAY
     )
     scheduler = torch.optim.lr_scheduler.OneCycleLR(
-        optimizer, max_lr=MAX_LR, epochs=epochs, steps_per_epoch=len(loader)
+        optimizer, max_lr=max_lr, epochs=epochs, steps_per_epoch=len(loader)
     )
     criterion = nn.CrossEntropyLoss(label_smoothing=LABEL_SMOOTHING)
     amp_dtype = torch.bfloat16
@@ -172,6 +176,8 @@ def train(args: argparse.Namespace) -> dict:
         "ece_after": ece_after,
         **({"ece_after_ferplus_majority": ece_majority} if args.targets != "labels" else {}),
         "seed": SEED,
+        "init": args.init,
+        "max_lr": max_lr,
         "device": device.type,
         "history": history,
     }
@@ -187,13 +193,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--crops", default="fer", choices=CROPS, help="FER2013's framing only, or also the product's")
     parser.add_argument("--votes", default=str(DEFAULT_VOTES), help="FER+ votes aligned with --data (--targets votes)")
     parser.add_argument("--epochs", type=int, default=0, help=f"default {EPOCHS_GPU} on GPU, {EPOCHS_CPU} on CPU")
+    parser.add_argument(
+        "--init", help="start from this checkpoint's float32 weights (a fine-tune) instead of at random"
+    )
+    parser.add_argument(
+        "--max-lr", type=float, default=0.0, help=f"one-cycle peak (default {MAX_LR}, {FINE_TUNE_MAX_LR} with --init)"
+    )
     parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     parser.add_argument("--workers", type=int, default=1, help="augmentation worker processes")
     parser.add_argument("--out", default=str(DEFAULT_WEIGHTS), help="where the checkpoint is written")
     args = parser.parse_args(argv)
     try:
         train(args)
-    except (FileNotFoundError, KeyError, ValueError) as error:
+    except (FileNotFoundError, KeyError, ValueError, WeightsError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     return 0

@@ -7,7 +7,7 @@ import pytest
 
 import models.fer_crops as fer_crops
 from models.classifier import load_classifier
-from models.train import main, mean_accuracy, training_targets
+from models.train import FINE_TUNE_MAX_LR, main, mean_accuracy, training_targets
 
 COLUMNS = ["neutral", "happiness", "surprise", "sadness", "anger", "disgust", "fear", "contempt", "unknown", "NF"]
 
@@ -60,3 +60,14 @@ def test_the_epoch_is_chosen_on_the_mean_accuracy_over_the_label_sets_ignoring_f
     original = np.array([0, 1, 2, 4])  # 3 of 4 right
     majority = np.array([0, 5, -1, -1])  # 1 of 2 counted right
     assert mean_accuracy(logits, [original, majority]) == pytest.approx((0.75 + 0.5) / 2)
+
+
+def test_a_fine_tune_starts_from_a_checkpoint_at_a_tenth_of_the_peak_rate(tiny_data, tmp_path):
+    data, _ = tiny_data
+    first, tuned = tmp_path / "first.pt", tmp_path / "tuned.pt"
+    common = ["--data", str(data), "--epochs", "1", "--device", "cpu", "--workers", "0"]
+    assert main([*common, "--out", str(first)]) == 0
+    assert main([*common, "--init", str(first), "--out", str(tuned)]) == 0
+    meta = load_classifier(tuned).meta
+    assert meta["init"] == str(first) and meta["max_lr"] == pytest.approx(FINE_TUNE_MAX_LR)
+    assert main([*common, "--init", str(tmp_path / "absent.pt"), "--out", str(tuned)]) == 2
