@@ -23,7 +23,7 @@ STATUS_HEIGHT = 22  # px of the status line at the top
 SMALL_FONT_SCALE = 0.42
 MARGIN = 4  # px between the box and its panel, and around texts
 PANEL_ALPHA = 0.65  # opacity of the dark backgrounds under the panel, strip and status line
-BACKGROUND = (30, 30, 30)
+BACKGROUND_GREY = 30  # of the backgrounds: one level for all three channels, so that the blend is one scalar op
 LIGHT_TEXT = (240, 240, 240)
 RAW_BAR_COLOUR = (255, 255, 255)  # white: apart from every class colour, neutral's light grey included
 
@@ -78,7 +78,7 @@ def shade(frame: np.ndarray, x0: int, y0: int, x1: int, y1: int) -> None:
     if x1 <= x0 or y1 <= y0:
         return
     region = frame[y0:y1, x0:x1]
-    region[:] = (PANEL_ALPHA * np.array(BACKGROUND) + (1 - PANEL_ALPHA) * region).astype(np.uint8)
+    region[:] = cv2.convertScaleAbs(region, alpha=1 - PANEL_ALPHA, beta=PANEL_ALPHA * BACKGROUND_GREY)
 
 
 def draw_bars(frame: np.ndarray, face: TrackedFace, raw_only: bool) -> None:
@@ -107,6 +107,16 @@ def draw_bars(frame: np.ndarray, face: TrackedFace, raw_only: bool) -> None:
         cv2.rectangle(frame, (bar_x, top + half), (bar_x + smooth_len, top + row - 2), CLASS_COLOURS[index], -1)
 
 
+def label_runs(samples: Sequence[tuple[float, int]]) -> list[tuple[float, int]]:
+    """The (start time, class) of each run of one class: one rectangle per run instead of one per frame (a 10 s
+    strip of a 30 fps stream is 300 frames and, for a steady face, one run)."""
+    runs: list[tuple[float, int]] = []
+    for t, label in samples:
+        if not runs or runs[-1][1] != label:
+            runs.append((t, label))
+    return runs
+
+
 def draw_strip(frame: np.ndarray, history: EmotionHistory, now: float) -> None:
     """One strip per track along the bottom: the shown class over the last HISTORY_S seconds, newest on the right."""
     zoom = zoom_of(frame)
@@ -121,8 +131,8 @@ def draw_strip(frame: np.ndarray, history: EmotionHistory, now: float) -> None:
         cv2.putText(
             frame, f"#{track}", (margin, y1 - margin), FONT, SMALL_FONT_SCALE * zoom, LIGHT_TEXT, 1, cv2.LINE_AA
         )
-        points = list(samples)
-        for (t, label), (t_next, _) in zip(points, [*points[1:], (now, -1)], strict=True):
+        runs = label_runs(samples)
+        for (t, label), (t_next, _) in zip(runs, [*runs[1:], (now, -1)], strict=True):
             x_start = max(label_w, round(width - (now - t) * scale))
             x_end = max(label_w, round(width - (now - t_next) * scale))
             cv2.rectangle(frame, (x_start, y0 + 1), (x_end, y1 - 1), CLASS_COLOURS[label], -1)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from app.overlay import EmotionHistory, Status, draw_overlay
+from app.overlay import BACKGROUND_GREY, PANEL_ALPHA, EmotionHistory, Status, draw_overlay, label_runs, shade
 from app.pipeline import FaceResult
 from app.tracker import TrackedFace
 from models.face_detector import Detection
@@ -66,3 +66,17 @@ def test_history_forgets_what_is_older_than_its_span() -> None:
     assert [t for t, _ in emotions.tracks[3]] == [5.0 + 0.5 * step for step in range(10)]
     emotions.prune(now=100.0)
     assert emotions.tracks == {}
+
+
+def test_the_strip_draws_one_rectangle_per_run_of_one_class() -> None:
+    samples = [(0.0, NEUTRAL), (0.5, NEUTRAL), (1.0, HAPPY), (1.5, HAPPY), (2.0, NEUTRAL)]
+    assert label_runs(samples) == [(0.0, NEUTRAL), (1.0, HAPPY), (2.0, NEUTRAL)]
+    assert label_runs([]) == []
+
+
+def test_shading_blends_toward_the_background_inside_the_rectangle_only() -> None:
+    frame = np.full((20, 30, 3), 200, np.uint8)
+    shade(frame, 10, -5, 40, 10)  # clipped to the frame
+    expected = round((1 - PANEL_ALPHA) * 200 + PANEL_ALPHA * BACKGROUND_GREY)
+    assert np.all(frame[:10, 10:] == expected)
+    assert np.all(frame[10:] == 200) and np.all(frame[:, :10] == 200)
