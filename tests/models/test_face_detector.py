@@ -149,6 +149,21 @@ def test_region_tracking_agrees_with_full_search(sample_frames: list[np.ndarray]
     assert region_frames >= len(sample_frames) * (FULL_DETECT_EVERY - 1) // FULL_DETECT_EVERY - 1
 
 
+def test_several_faces_tracked_in_one_mosaic_search_keep_their_own_boxes(sample_frames: list[np.ndarray]) -> None:
+    """Three faces: their regions share one YuNet pass (a 2x2 mosaic with one tile empty); each face must come back
+    at its own place in the frame, not at a neighbour's or at its tile's place in the mosaic."""
+    tracking, full = FaceDetector(), FaceDetector(full_detect_every=1)
+    region_frames = 0
+    for frame in sample_frames[::3]:
+        small = cv2.resize(frame, (frame.shape[1] // 2, frame.shape[0] // 2))
+        three = np.hstack([small, np.zeros_like(small), small, small])
+        tracked, reference = tracking.detect(three), full.detect(three)
+        region_frames += not tracking.last_was_full
+        assert len(tracked) == len(reference) == 3
+        assert all(close(a, b, 2 * BOX_TOLERANCE) for a, b in zip(tracked, reference, strict=True))
+    assert region_frames > 0
+
+
 def test_reset_and_new_frame_size_force_a_full_search(sample_frames: list[np.ndarray]) -> None:
     detector = FaceDetector()
     detector.detect(sample_frames[0])
