@@ -1,4 +1,5 @@
-"""Command line: `video` turns files into CSV, video, timeline and summary; `live` and `demo` show the camera.
+"""Command line (`emosmooth` or `python -m app`): `video` turns files into CSV, video, timeline and summary; `live` and
+`demo` show the camera; `bench` runs the benchmarks.
 
 Every failure ends in one `error: ...` line on stderr and a non-zero exit code, never a traceback
 (set EMOSMOOTH_DEBUG=1 to get the traceback of an unexpected error).
@@ -222,7 +223,8 @@ def positive_int(text: str) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """Subcommands in one parser, detectron2-style: the entry point stays thin."""
-    parser = argparse.ArgumentParser(prog="python -m app", description="Facial-emotion recognition on video.")
+    prog = "emosmooth" if Path(sys.argv[0]).name == "emosmooth" else "python -m app"
+    parser = argparse.ArgumentParser(prog=prog, description="Facial-emotion recognition on video.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     video = commands.add_parser("video", help="emotions of every face in a video file (or a folder of them)")
@@ -265,6 +267,12 @@ def build_parser() -> argparse.ArgumentParser:
         live.add_argument("--headless", action="store_true", help="no window even when there is a display")
         live.add_argument("--max-frames", type=positive_int, help="stop after processing this many frames")
         live.set_defaults(func=func)
+    from benchmarks.__main__ import add_arguments, run
+
+    bench = commands.add_parser(
+        "bench", help="the benchmarks (real, detection, latency, quality), as python -m benchmarks"
+    )
+    add_arguments(bench).set_defaults(func=run)
     return parser
 
 

@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from app.errors import EXIT_ERROR, EXIT_OK
 from benchmarks.report import DEFAULT_RESULTS_DIR, REPO, Report, run_metadata, write_report
 from smoothing.real_sequences import DEFAULT_REAL_DIR
 
@@ -29,8 +30,8 @@ def runners(data: Path | None = None) -> dict[str, Callable[[bool], Report]]:
     }
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """The benchmarks' options, shared by `python -m benchmarks` and `emosmooth bench`."""
     parser.add_argument("which", nargs="?", choices=["real", "detection", "latency", "quality", "all"], default="all")
     parser.add_argument("--quick", action="store_true", help="a smoke run under a minute: few repeats, few sequences")
     parser.add_argument(
@@ -39,13 +40,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--data", type=Path, help="real clips folder for `real` and `detection` (default ../shared/data/real)"
     )
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    return run(
+        add_arguments(argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)).parse_args(argv)
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    """Runs the chosen benchmarks and writes their reports; the exit code."""
     out = args.out or (QUICK_RESULTS_DIR if args.quick else DEFAULT_RESULTS_DIR)
     try:
         out.mkdir(parents=True, exist_ok=True)  # fail before minutes of measuring, not after
     except OSError as error:
         print(f"error: cannot write results to {out}: {error.strerror or error}", file=sys.stderr)
-        return 2
+        return EXIT_ERROR
     table = runners(args.data)
     names = list(table) if args.which == "all" else [args.which]
     for name in names:
@@ -65,10 +76,10 @@ def main(argv: list[str] | None = None) -> int:
             paths = write_report(report, meta, out)
         except (OSError, ValueError, RuntimeError) as error:  # missing data, unwritable folder, a peer gone wrong
             print(f"error: {name} benchmark: {error}", file=sys.stderr)
-            return 2
+            return EXIT_ERROR
         print(report.markdown)
         print(f"{name}: {meta['seconds']:.0f} s, wrote {', '.join(str(p) for p in paths)}")
-    return 0
+    return EXIT_OK
 
 
 if __name__ == "__main__":

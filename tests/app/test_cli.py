@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from app.csv_output import COLUMNS, PROB_COLUMNS, SMOOTHED_COLUMNS, SMOOTHED_PROB_COLUMNS
+from app.errors import EXIT_USAGE
 from tests.app.mp4_tools import faststart
 from tests.conftest import REPO, SAMPLE_CLIP, count_frames
 
@@ -204,3 +205,26 @@ def test_dead_x_display_is_not_used(monkeypatch: pytest.MonkeyPatch, display: st
 
     monkeypatch.setenv("DISPLAY", display)
     assert not cli.has_display()
+
+
+def test_the_installed_emosmooth_command_works_from_any_folder(tmp_path: Path) -> None:
+    command = Path(sys.executable).parent / "emosmooth"
+    if not command.is_file():
+        pytest.skip("emosmooth is not installed in this environment (`make` runs pip install -e .)")
+    env = {key: value for key, value in os.environ.items() if key not in ("PYTHONPATH", "EMOSMOOTH_DEBUG")}
+    result = subprocess.run(
+        [str(command), "video", str(SAMPLE_CLIP), "--csv", "s.csv"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT_S,
+    )
+    assert result.returncode == 0, result.stderr
+    assert read_csv(tmp_path / "s.csv")[0] == HEADER
+
+
+def test_bench_runs_the_benchmarks_with_their_own_options() -> None:
+    result = run_app("bench", "speed")
+    assert result.returncode == EXIT_USAGE
+    assert "invalid choice: 'speed'" in result.stderr and "real" in result.stderr

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 import smoothing
+from app.errors import EXIT_ERROR
 from benchmarks import real
 from smoothing.real_score import ALL_LABELLED
 from smoothing.real_sequences import DEFAULT_REAL_DIR
@@ -41,6 +42,6 @@ def test_the_report_has_a_table_targets_and_a_plot(report) -> None:
 
 def test_a_folder_without_clips_is_a_one_line_error(tmp_path: Path) -> None:
     done = run_benchmarks("real", "--data", str(tmp_path), "--out", str(tmp_path / "out"), timeout_s=120)
-    assert done.returncode == 2
+    assert done.returncode == EXIT_ERROR
     assert done.stderr.strip().count("\n") == 0
     assert "no labels.json" in done.stderr
