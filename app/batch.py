@@ -66,14 +66,19 @@ class Recording:
     tracked: list[list[TrackedFace]] = field(default_factory=list)
 
 
-def check_smoother(name: str | None) -> None:
-    """Refuses an unknown smoother name in one line, before any slow work."""
+def check_smoother(name: str | None, offline: bool = False) -> None:
+    """Refuses an unknown smoother name, or one whose parameter files are missing or damaged, in one line naming
+    the file, before the first frame."""
     if name is None:
         return
     import smoothing
 
     if name not in smoothing.available():
         raise AppError(f"unknown smoother {name!r}; available: {', '.join(smoothing.available())}")
+    try:
+        smoothing.check_loadable(name, offline)
+    except smoothing.ParamsError as error:
+        raise AppError(str(error)) from None
 
 
 def new_tracker(smoother: str | None) -> FaceTracker:
@@ -165,7 +170,12 @@ def process(
             if job.flags_drops:
                 for row in rows:
                     row["dropped"] = str(int(is_dropped))
-            csv_file.write_rows(rows)
+            try:
+                csv_file.write_rows(rows)
+            except OSError as error:  # only the writer's failures are "cannot write"
+                raise AppError(
+                    f"cannot write {job.csv}: {error.strerror or error}; {csv_file.frames_written} frames were written"
+                ) from None
             with_face += bool(result.faces)
             if recording is not None:
                 recording.times.append(result.t)
@@ -176,10 +186,6 @@ def process(
                 video.write(last_drawn)
             if progress is not None:
                 progress.update(1)
-    except OSError as error:
-        raise AppError(
-            f"cannot write {job.csv}: {error.strerror or error}; {csv_file.frames_written} frames were written"
-        ) from None
     except KeyboardInterrupt:
         raise AppError(
             f"interrupted; {csv_file.frames_written} frames were written to {job.csv}", EXIT_INTERRUPTED
@@ -238,7 +244,7 @@ def run_file(
     from app.pipeline import Pipeline
     from app.weights import CLASSIFIER_THREADS, load_weights
 
-    check_smoother(job.smoother)
+    check_smoother(job.smoother, job.offline)
     if job.offline and job.smoother is None:
         raise AppError("--offline needs --smoother NAME")
     if not 0 <= job.drop < 1:
@@ -345,7 +351,7 @@ def run_folder(folder: Path, template: VideoJob, weights: str | None, workers: i
     videos = folder_videos(folder)
     if not videos:
         raise AppError(f"no videos ({', '.join(VIDEO_EXTENSIONS)}) in {folder}")
-    check_smoother(template.smoother)
+    check_smoother(template.smoother, template.offline)
     threads = max(1, (os.cpu_count() or 1) // workers)
     jobs = [folder_job(path, template) for path in videos]
     if workers == 1:

@@ -6,6 +6,7 @@ Without a window the same loop runs and writes what it would have shown (annotat
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -157,6 +158,11 @@ class LiveSession:
         if key in QUIT_KEYS:
             return False
         if key in SMOOTHER_KEYS:
+            try:
+                smoothing.check_loadable(SMOOTHER_KEYS[key])
+            except smoothing.ParamsError as error:  # the view goes on with the smoother it has
+                print(f"cannot switch to {SMOOTHER_KEYS[key]}: {error}", file=sys.stderr, flush=True)
+                return True
             self.smoother = SMOOTHER_KEYS[key]
             self.tracker.set_smoother(self._factory(self.smoother))
         elif key in RAW_KEYS:

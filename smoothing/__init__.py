@@ -11,6 +11,7 @@ Importing this package does not import torch.
 from smoothing import baselines, hmm, recurrent  # noqa: F401
 # isort: on
 from smoothing.base import CLASSES, Smoother
-from smoothing.registry import available, create, smooth_offline
+from smoothing.param_files import ParamsError
+from smoothing.registry import available, check_loadable, create, smooth_offline
 
-__all__ = ["CLASSES", "Smoother", "available", "create", "smooth_offline"]
+__all__ = ["CLASSES", "ParamsError", "Smoother", "available", "check_loadable", "create", "smooth_offline"]

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from smoothing.base import MAX_GAP_S, NOMINAL_FRAME_PERIOD_S, NUM_CLASSES
+from smoothing.param_files import ParamsError, read_params
 from smoothing.recurrent import PARAMS_DIR, NumpyCell, log_probs, scale_dt, softmax
 
 OFFLINE_INPUT_SIZE: int = NUM_CLASSES + 3  # log-probabilities (0 without a face), dt to previous and next, has-face
@@ -51,16 +52,16 @@ class BidirectionalModel:
     @classmethod
     def load(cls, kind: str, path: str | Path | None = None) -> BidirectionalModel:
         path = Path(path) if path is not None else offline_params_path(kind)
-        if not path.is_file():
-            raise FileNotFoundError(f"offline {kind} parameters not found: {path}; run `python -m smoothing.train`")
-        with np.load(path) as data:
-            if str(data["kind"]) != kind:
-                raise ValueError(f"{path} holds a {data['kind']} model, not {kind}")
-            cells = [
-                NumpyCell(kind, *(data[f"{d}_{name}"] for name in CELL_ARRAYS), input_size=OFFLINE_INPUT_SIZE)
-                for d in DIRECTIONS
-            ]
-            return cls(*cells, data["head_weight"], data["head_bias"], float(data["frame_period_s"]))
+        cell_keys = [f"{d}_{name}" for d in DIRECTIONS for name in CELL_ARRAYS]
+        keys = ("kind", "head_weight", "head_bias", "frame_period_s", *cell_keys)
+        data = read_params(path, f"offline {kind} parameters", keys)
+        if str(data["kind"]) != kind:
+            raise ParamsError(f"{path} holds a {data['kind']} model, not {kind}")
+        cells = [
+            NumpyCell(kind, *(data[f"{d}_{name}"] for name in CELL_ARRAYS), input_size=OFFLINE_INPUT_SIZE)
+            for d in DIRECTIONS
+        ]
+        return cls(*cells, data["head_weight"], data["head_bias"], float(data["frame_period_s"]))
 
     def hidden_states(self, cell: NumpyCell, x: np.ndarray) -> np.ndarray:
         state = cell.initial_state()

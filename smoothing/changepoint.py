@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from smoothing.base import MAX_GAP_S, NUM_CLASSES, Clock, validate_probs
+from smoothing.param_files import read_params
 
 PARAMS_DIR = Path(__file__).resolve().parent / "params"
 DEFAULT_CHANGEPOINT_PARAMS = PARAMS_DIR / "changepoint.npz"
@@ -61,13 +62,10 @@ class SegmentLaw:
 
 
 def load_changepoint_params(path: str | Path = DEFAULT_CHANGEPOINT_PARAMS) -> tuple[EmissionLaw, SegmentLaw]:
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"change-point parameters not found: {path}; fit them with `python -m smoothing.train`")
-    with np.load(path) as data:
-        emission = EmissionLaw(data["centre"], data["between"], data["within"], float(data["information_share"]))
-        segments = SegmentLaw(data["mean_dwells"], data["jumps"], data["prior"])
-    return emission, segments
+    keys = ("centre", "between", "within", "information_share", "mean_dwells", "jumps", "prior")
+    data = read_params(path, "change-point parameters", keys)
+    emission = EmissionLaw(data["centre"], data["between"], data["within"], float(data["information_share"]))
+    return emission, SegmentLaw(data["mean_dwells"], data["jumps"], data["prior"])
 
 
 def save_changepoint_params(path: str | Path, emission: EmissionLaw, segments: SegmentLaw, **meta) -> None:

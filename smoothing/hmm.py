@@ -9,6 +9,7 @@ import numpy as np
 import scipy.linalg
 
 from smoothing.base import MAX_GAP_S, NUM_CLASSES, Clock, validate_probs
+from smoothing.param_files import read_params
 from smoothing.registry import register
 
 PARAMS_DIR = Path(__file__).resolve().parent / "params"
@@ -79,17 +80,13 @@ class TransitionMatrices:
 
 def load_hmm_params(path: str | Path = DEFAULT_HMM_PARAMS) -> dict[str, np.ndarray | float | None]:
     """The shipped generator, emission prior, emission exponent and correlation time (None: per-frame exponent)."""
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"HMM parameters not found: {path}; train them with `python -m smoothing.train`")
-    with np.load(path) as data:
-        correlation = float(data["correlation_s"]) if "correlation_s" in data.files else None
-        return {
-            "generator": data["generator"],
-            "class_prior": data["class_prior"],
-            "beta": float(data["beta"]),
-            "correlation_s": correlation,
-        }
+    data = read_params(path, "HMM parameters", ("generator", "class_prior", "beta"))
+    return {
+        "generator": data["generator"],
+        "class_prior": data["class_prior"],
+        "beta": float(data["beta"]),
+        "correlation_s": float(data["correlation_s"]) if "correlation_s" in data else None,
+    }
 
 
 def save_hmm_params(
@@ -187,12 +184,16 @@ class HMMSmoother:
         belief = self.propagate(self.belief, self.clock.elapsed(t))
         return belief / belief.sum()
 
+    def load_offline(self) -> HMMSmoother:
+        """The HMM that smooth_offline runs: the offline fit (offline_params; the shipped smoother has hmm-offline.npz)
+        or, without one, this filter itself."""
+        if self.offline_params is None:
+            return self
+        return HMMSmoother(params=self.offline_params, max_gap_s=self.max_gap_s)
+
     def smooth_offline(self, probs: np.ndarray, t: np.ndarray) -> np.ndarray:
-        """Forward-backward with the offline fit (offline_params; the shipped smoother has hmm-offline.npz) or, without
-        one, this filter's own parameters; a gap over max_gap_s cuts the chain."""
-        if self.offline_params is not None:
-            return HMMSmoother(params=self.offline_params, max_gap_s=self.max_gap_s).forward_backward(probs, t)
-        return self.forward_backward(probs, t)
+        """Forward-backward with load_offline()'s parameters; a gap over max_gap_s cuts the chain."""
+        return self.load_offline().forward_backward(probs, t)
 
     def forward_backward(self, probs: np.ndarray, t: np.ndarray) -> np.ndarray:
         """Posterior of every frame given the whole recording, with this smoother's parameters."""

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from smoothing.base import MAX_GAP_S, NOMINAL_FRAME_PERIOD_S, NUM_CLASSES, Clock, relax_to_prior, validate_probs
+from smoothing.param_files import ParamsError, read_params
 from smoothing.registry import register
 
 PARAMS_DIR = Path(__file__).resolve().parent / "params"
@@ -94,15 +95,11 @@ def params_path(kind: str) -> Path:
 def load_cell(kind: str, path: str | Path | None = None) -> tuple[NumpyCell, dict]:
     """The shipped cell weights and the options they were trained with (frame period)."""
     path = Path(path) if path is not None else params_path(kind)
-    if not path.is_file():
-        raise FileNotFoundError(f"{kind} parameters not found: {path}; train them with `python -m smoothing.train`")
-    with np.load(path) as data:
-        names = ("weight_ih", "weight_hh", "bias_ih", "bias_hh", "head_weight", "head_bias")
-        cell = NumpyCell(str(data["kind"]), *(data[name] for name in names))
-        meta = {"frame_period_s": float(data["frame_period_s"])}
-    if cell.kind != kind:
-        raise ValueError(f"{path} holds a {cell.kind} cell, not {kind}")
-    return cell, meta
+    names = ("weight_ih", "weight_hh", "bias_ih", "bias_hh", "head_weight", "head_bias")
+    data = read_params(path, f"{kind} parameters", ("kind", "frame_period_s", *names))
+    if str(data["kind"]) != kind:
+        raise ParamsError(f"{path} holds a {data['kind']} cell, not {kind}")
+    return NumpyCell(kind, *(data[name] for name in names)), {"frame_period_s": float(data["frame_period_s"])}
 
 
 def fill_in_steps(dt: float, frame_period_s: float) -> tuple[int, float]:
@@ -229,11 +226,15 @@ class RecurrentSmoother:
         fed its own belief for seconds, the fine-tuned nets drift to a confident neutral that no frame supports."""
         return relax_to_prior(belief, self.prior, silence_s, self.max_gap_s) if silence_s > 0 else belief.copy()
 
-    def smooth_offline(self, probs: np.ndarray, t: np.ndarray) -> np.ndarray:
-        """A whole recording through the bidirectional twin of this model (smoothing.bidirectional)."""
+    def load_offline(self):  # -> smoothing.bidirectional.BidirectionalModel (which imports this module)
+        """The bidirectional twin of this model (smoothing.bidirectional) that smooth_offline runs."""
         from smoothing.bidirectional import BidirectionalModel
 
-        return BidirectionalModel.load(self.kind, self.offline_params).smooth(probs, t)
+        return BidirectionalModel.load(self.kind, self.offline_params)
+
+    def smooth_offline(self, probs: np.ndarray, t: np.ndarray) -> np.ndarray:
+        """A whole recording through load_offline()'s model."""
+        return self.load_offline().smooth(probs, t)
 
 
 @register("rnn")

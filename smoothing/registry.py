@@ -37,6 +37,15 @@ def create(name: str, **options: Any) -> Smoother:
     return _REGISTRY[name](**options)
 
 
+def check_loadable(name: str, offline: bool = False) -> None:
+    """Builds the smoother (and, with `offline`, its offline model) once, so that an unknown name or a missing or
+    damaged parameter file (smoothing.param_files.ParamsError) fails before the first frame, not at the first face."""
+    smoother = create(name)
+    load_offline = getattr(smoother, "load_offline", None)
+    if offline and load_offline is not None:
+        load_offline()
+
+
 def check_sequence(probs: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(T, 7) probabilities with all-NaN rows for frames without a face, and (T,) finite times."""
     probs = np.asarray(probs, dtype=np.float64)

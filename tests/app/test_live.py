@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 import smoothing
+import smoothing.hmm
 from app.capture import CapturedFrame, LatestFrameCapture
 from app.csv_output import SMOOTHED_PROB_COLUMNS
 from app.live import LIVE_COLUMNS, SMOOTHER_KEYS, LiveSession, looped
@@ -86,6 +87,18 @@ def test_keys_switch_smoother_raw_only_pause_screenshot_and_quit(
     assert cv2.imread(str(shot)).shape == sample_frames[41].shape
     assert not live.handle_key(ord("q"))
     assert not live.handle_key(27)
+    live.capture.stop()
+
+
+def test_a_smoother_whose_file_is_missing_is_not_switched_to_and_the_view_goes_on(
+    tmp_path: Path, sample_frames: list[np.ndarray], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    live = session(tmp_path, paced=False)
+    monkeypatch.setattr(smoothing.hmm, "DEFAULT_HMM_PARAMS", tmp_path / "absent.npz")
+    assert live.handle_key(ord("5"))  # hmm
+    assert live.smoother == "ema"
+    assert "cannot switch to hmm: HMM parameters not found" in capsys.readouterr().err
+    live.step(CapturedFrame(41, 1.37, sample_frames[41]))
     live.capture.stop()
 
 

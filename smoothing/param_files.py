@@ -1,0 +1,31 @@
+"""Reading a smoother's parameter file: a missing or damaged file is one error that names the file, raised when the
+smoother is built (before any frame), never in the middle of a run."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+
+TRAIN_HINT = "make them with `python -m smoothing.train`"
+
+
+class ParamsError(ValueError):
+    """A smoother's parameter file is missing, damaged or not the one asked for."""
+
+
+def read_params(path: str | Path, what: str, keys: Iterable[str]) -> dict[str, np.ndarray]:
+    """Every array of the npz at `path` (`what` names it in errors, e.g. "HMM parameters"), with the `keys` checked."""
+    path = Path(path)
+    if not path.is_file():
+        raise ParamsError(f"{what} not found: {path}; {TRAIN_HINT}")
+    try:
+        with np.load(path) as data:
+            arrays = {key: data[key] for key in data.files}
+    except Exception as error:  # numpy raises many types for a damaged file (BadZipFile, ValueError, EOFError, ...)
+        raise ParamsError(f"cannot read {what} {path}: damaged or not an npz file ({type(error).__name__})") from None
+    missing = [key for key in keys if key not in arrays]
+    if missing:
+        raise ParamsError(f"cannot read {what} {path}: it has no {', '.join(missing)}; {TRAIN_HINT}")
+    return arrays
