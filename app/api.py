@@ -1,0 +1,101 @@
+"""The Python API: analyze() gives a video's (or a folder's) per-frame table as a pandas DataFrame, the very table
+the `video` command writes as CSV; stream() yields each frame's tracked faces as they are computed, for code built
+on top. Failures raise app.errors.AppError with the one-line message the command line prints."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from app.errors import AppError
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+
+    from app.tracker import TrackedFace
+
+# CSV columns read as integers; pandas' nullable Int64, since a frame without a face leaves them empty
+INTEGER_COLUMNS = ("frame", "face", "x", "y", "w", "h", "track", "dropped")
+
+
+def analyze(
+    path: str | Path,
+    smoother: str | None = None,
+    offline: bool = False,
+    weights: str | None = None,
+    drop: float = 0.0,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """One row per frame and face, with the CSV's columns (`python -m app video PATH --csv ...`). For a folder, every
+    video in it, indexed by (video file name, row)."""
+    import pandas as pd
+
+    from app.batch import VIDEO_EXTENSIONS, VideoJob, folder_videos, run_file
+    from app.sources import SourceError
+    from models.face_detector import DetectorError
+
+    path = Path(path)
+    videos = folder_videos(path) if path.is_dir() else [path]
+    if not videos:
+        raise AppError(f"no videos ({', '.join(VIDEO_EXTENSIONS)}) in {path}")
+    tables = []
+    with tempfile.TemporaryDirectory(prefix="emosmooth-") as folder:
+        for number, video in enumerate(videos):
+            csv = Path(folder) / f"{number}.csv"
+            job = VideoJob(path=video, csv=csv, smoother=smoother, offline=offline, drop=drop, seed=seed)
+            try:
+                run_file(job, weights, show_progress=False)
+            except (SourceError, DetectorError) as error:  # what the command line reports in one line, too
+                raise AppError(str(error)) from None
+            header = pd.read_csv(csv, nrows=0).columns
+            tables.append(pd.read_csv(csv, dtype={c: "Int64" for c in INTEGER_COLUMNS if c in header}))
+    if not path.is_dir():
+        return tables[0]
+    return pd.concat(tables, keys=[video.name for video in videos], names=["video", "row"])
+
+
+@dataclass(frozen=True)
+class StreamedFrame:
+    """One frame of a stream: its index and time (s), its tracked faces (box, raw probabilities and, with a smoother,
+    the smoothed belief), and the frame itself (BGR)."""
+
+    index: int
+    t: float
+    faces: list[TrackedFace]
+    frame: np.ndarray
+
+
+def stream(
+    source: str | int | Path, smoother: str | None = "hmm", weights: str | None = None
+) -> Iterator[StreamedFrame]:
+    """Every frame of a video file, a camera (its index) or a stream URL, as fast as it can be read and analysed."""
+    from app.batch import check_smoother, new_tracker
+    from app.capture import StreamSource
+    from app.pipeline import Pipeline
+    from app.sources import CameraSource, SourceError, VideoFileSource
+    from app.weights import load_weights
+    from models.face_detector import DetectorError
+
+    check_smoother(smoother)
+    text = str(source)
+    try:
+        if isinstance(source, int) or text.isdigit():
+            frames = CameraSource(int(text))
+        elif "://" in text:
+            frames = StreamSource(text)
+        else:
+            frames = VideoFileSource(Path(text))
+    except SourceError as error:
+        raise AppError(str(error)) from None
+    try:
+        pipeline, tracker = Pipeline(load_weights(weights)), new_tracker(smoother)
+        for result, frame in pipeline.run(frames):
+            yield StreamedFrame(result.index, result.t, tracker.update(result), frame)
+    except (SourceError, DetectorError) as error:
+        raise AppError(str(error)) from None
+    finally:
+        frames.close()

@@ -1,0 +1,62 @@
+"""The Python API: analyze() is the `video` command's CSV as a DataFrame; stream() yields tracked faces per frame."""
+
+from __future__ import annotations
+
+import shutil
+from itertools import pairwise
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import app
+from app.batch import VideoJob, run_file
+from app.csv_output import COLUMNS, SMOOTHED_COLUMNS
+from tests.conftest import SAMPLE_CLIP
+
+SAMPLE_FRAMES = 72
+
+
+def test_analyze_returns_exactly_the_table_the_video_command_writes(tmp_path: Path, weights_path: Path) -> None:
+    table = app.analyze(SAMPLE_CLIP, smoother="hmm", weights=str(weights_path))
+    csv = tmp_path / "s.csv"
+    run_file(VideoJob(path=SAMPLE_CLIP, csv=csv, smoother="hmm"), str(weights_path), show_progress=False)
+    assert tuple(table.columns) == SMOOTHED_COLUMNS
+    assert len(table) == SAMPLE_FRAMES
+    assert table["frame"].dtype == "Int64" and table["label"].dtype == object
+    np.testing.assert_array_equal(table.to_numpy(dtype=str), pd.read_csv(csv).astype(table.dtypes).to_numpy(dtype=str))
+
+
+def test_analyze_a_folder_indexes_each_video_by_name(tmp_path: Path, weights_path: Path) -> None:
+    for name in ("a.mp4", "b.mp4"):
+        shutil.copy(SAMPLE_CLIP, tmp_path / name)
+    table = app.analyze(tmp_path, weights=str(weights_path))
+    assert tuple(table.columns) == COLUMNS
+    assert list(table.index.get_level_values("video").unique()) == ["a.mp4", "b.mp4"]
+    assert len(table.loc["a.mp4"]) == len(table.loc["b.mp4"]) == SAMPLE_FRAMES
+
+
+@pytest.mark.parametrize(
+    ("call", "words"),
+    [
+        (lambda folder: app.analyze(folder / "absent.mp4"), "no such file"),
+        (lambda folder: app.analyze(folder), "no videos"),
+        (lambda folder: app.analyze(SAMPLE_CLIP, smoother="kalman"), "unknown smoother 'kalman'"),
+        (lambda folder: next(app.stream(folder / "absent.mp4")), "no such file"),
+    ],
+)
+def test_failures_raise_the_one_line_error_the_command_prints(tmp_path: Path, call, words: str) -> None:
+    with pytest.raises(app.AppError, match=words) as raised:
+        call(tmp_path)
+    assert "\n" not in str(raised.value)
+
+
+def test_stream_yields_every_frame_with_its_tracked_faces(weights_path: Path) -> None:
+    frames = list(app.stream(SAMPLE_CLIP, smoother="ema", weights=str(weights_path)))
+    assert [f.index for f in frames] == list(range(SAMPLE_FRAMES))
+    assert all(later.t > earlier.t for earlier, later in pairwise(frames))
+    for streamed in frames:
+        (face,) = streamed.faces
+        assert face.track == 0 and face.belief.sum() == pytest.approx(1.0)
+        assert streamed.frame.shape == (360, 640, 3)
