@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import smoothing
 from app.batch import check_smoother
 from app.errors import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, AppError
 from app.outputs import prepare_output, shown
@@ -36,7 +37,7 @@ DEFAULT_CAMERA = 0
 WINDOW_NAME = "EmoSmooth"
 LIVE_CSV = "live.csv"
 LIVE_VIDEO = "live_annotated.mp4"
-DEFAULT_LIVE_SMOOTHER = "hmm"  # the best online smoother on real clips (benchmarks/results/real.md), 16 us an update
+DEFAULT_LIVE_SMOOTHER = smoothing.DEFAULT_SMOOTHER
 X11_SOCKET_DIR = "/tmp/.X11-unix"  # local X servers listen on X<display number> here
 X11_TCP_PORT = 6000  # plus the display number, for forwarded displays such as localhost:10.0
 X11_CONNECT_TIMEOUT_S = 0.5
@@ -237,7 +238,7 @@ def build_parser() -> argparse.ArgumentParser:
     video.add_argument(
         "--smoother",
         help="smooth each face over time and add track, s_* and smoothed_label columns "
-        f"(none, ema, window-mode, window-mean, hmm, rnn, lstm; {DEFAULT_LIVE_SMOOTHER} is the best on real clips)",
+        f"({', '.join(smoothing.available())}; {DEFAULT_LIVE_SMOOTHER} is the best on real clips)",
     )
     video.add_argument(
         "--offline", action="store_true", help="with --smoother: smooth each face's whole sequence at the end"

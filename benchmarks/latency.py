@@ -12,7 +12,6 @@ from typing import Any
 import cv2
 import torch
 
-from app.cli import DEFAULT_LIVE_SMOOTHER
 from benchmarks import latency_plots
 from benchmarks.clips import SYNTHETIC_FOURCC, SYNTHETIC_SIZE, benchmark_clips
 from benchmarks.peer_compare import PeerTimer, load_peer
@@ -21,8 +20,9 @@ from benchmarks.smoother_cost import GAP_CONFIGS, GAP_FRAMES, GAP_JITTER, config
 from benchmarks.stages import END_TO_END, STAGES, FrameStages, time_clips
 from benchmarks.timing import fmt
 from models.face_detector import FULL_DETECT_EVERY
+from smoothing import DEFAULT_SMOOTHER
 
-APP_SMOOTHER = DEFAULT_LIVE_SMOOTHER  # each face gets the smoother the live app starts with
+APP_SMOOTHER = DEFAULT_SMOOTHER  # each face gets the smoother the live app starts with
 TARGET_ONE_FACE_FPS = 60.0
 TARGET_ONE_FACE_P50_MS = 16.0
 TARGET_FOUR_FACES_FPS = 80.0  # classifier issue (was 65 in the detector issue; 54 fps with the Haar cascade)

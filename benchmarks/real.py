@@ -138,7 +138,7 @@ def _talking_switches(table: dict, label: str) -> float:
 
 def check_targets(results: dict) -> list[dict[str, Any]]:
     """The issue's targets at TARGET_SETTING, each with the figures it compares (rows that are absent are skipped)."""
-    from app.cli import DEFAULT_LIVE_SMOOTHER
+    from smoothing import DEFAULT_SMOOTHER
 
     table = results.get(TARGET_SETTING)
     if not table or RAW not in table:
@@ -146,16 +146,16 @@ def check_targets(results: dict) -> list[dict[str, Any]]:
     rows = []
     raw = _accuracy(table, RAW)
     reference = _accuracy(table, SEGMENT_VOTE)
-    if DEFAULT_LIVE_SMOOTHER in table:
-        default = table[DEFAULT_LIVE_SMOOTHER]
-        rows.append(_row(f"default {DEFAULT_LIVE_SMOOTHER}: accuracy >= segment vote", default[ALL_LABELLED]
+    if DEFAULT_SMOOTHER in table:
+        default = table[DEFAULT_SMOOTHER]
+        rows.append(_row(f"default {DEFAULT_SMOOTHER}: accuracy >= segment vote", default[ALL_LABELLED]
                          ["accuracy"], ">=", reference))  # fmt: skip
         rows.append(
-            _row(f"default {DEFAULT_LIVE_SMOOTHER}: talking switches/min <= {DEFAULT_MAX_SWITCHES_PER_MIN}",
-                 _talking_switches(table, DEFAULT_LIVE_SMOOTHER), "<=", DEFAULT_MAX_SWITCHES_PER_MIN)
+            _row(f"default {DEFAULT_SMOOTHER}: talking switches/min <= {DEFAULT_MAX_SWITCHES_PER_MIN}",
+                 _talking_switches(table, DEFAULT_SMOOTHER), "<=", DEFAULT_MAX_SWITCHES_PER_MIN)
         )  # fmt: skip
         rows.append(
-            _row(f"default {DEFAULT_LIVE_SMOOTHER}: onset lag p50 <= {DEFAULT_MAX_ONSET_LAG_S} s",
+            _row(f"default {DEFAULT_SMOOTHER}: onset lag p50 <= {DEFAULT_MAX_ONSET_LAG_S} s",
                  default.get(ONSET_KIND, {}).get("onset_lag_p50_s", float("nan")), "<=", DEFAULT_MAX_ONSET_LAG_S)
         )  # fmt: skip
     baselines = [label for label in BASELINES if label in table]

@@ -5,13 +5,22 @@ Importing this package does not import torch.
 """
 
 # isort: off
-# Importing registers the smoothers; this order is the order of available() and of the live app's keys 1-7.
+# Importing registers the smoothers (registry.ORDER orders them for available() and the live app's keys 1-7).
 # (smoothing.changepoint is not registered: retired on real faces, see its docstring; the synthetic benchmark's
 # change-point oracle still uses its filter.)
 from smoothing import baselines, hmm, recurrent  # noqa: F401
 # isort: on
 from smoothing.base import CLASSES, Smoother
 from smoothing.param_files import ParamsError
-from smoothing.registry import available, check_loadable, create, smooth_offline
+from smoothing.registry import DEFAULT_SMOOTHER, available, check_loadable, create, smooth_offline
 
-__all__ = ["CLASSES", "ParamsError", "Smoother", "available", "check_loadable", "create", "smooth_offline"]
+__all__ = [
+    "CLASSES",
+    "DEFAULT_SMOOTHER",
+    "ParamsError",
+    "Smoother",
+    "available",
+    "check_loadable",
+    "create",
+    "smooth_offline",
+]

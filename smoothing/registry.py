@@ -10,6 +10,12 @@ import numpy as np
 from smoothing.base import NUM_CLASSES, Smoother
 
 _REGISTRY: dict[str, Callable[..., Smoother]] = {}
+# The order of available(), of help texts and of the live app's keys 1-7: simplest first, learned last. A smoother
+# registered under another name comes after these, in registration order.
+ORDER: tuple[str, ...] = ("none", "ema", "window-mode", "window-mean", "hmm", "rnn", "lstm")
+# The live app's and the benchmarks' default: the best online smoother on real clips (benchmarks/results/real.md),
+# 16 us an update.
+DEFAULT_SMOOTHER = "hmm"
 
 
 def register(name: str) -> Callable[[type], type]:
@@ -26,8 +32,8 @@ def register(name: str) -> Callable[[type], type]:
 
 
 def available() -> list[str]:
-    """Registered smoother names, in registration order."""
-    return list(_REGISTRY)
+    """Registered smoother names: ORDER's first, then any other in registration order."""
+    return [name for name in ORDER if name in _REGISTRY] + [name for name in _REGISTRY if name not in ORDER]
 
 
 def create(name: str, **options: Any) -> Smoother:

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import smoothing
+from smoothing import registry
 from smoothing.base import NUM_CLASSES, Smoother
 from smoothing.synthetic import as_updates, synthetic_stream
 
@@ -48,6 +49,13 @@ def assert_distribution(belief: np.ndarray) -> None:
 def test_registered_names():
     assert set(smoothing.available()) == EXPECTED_NAMES
     assert smoothing.CLASSES == ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
+
+
+def test_the_order_is_explicit_simplest_first_and_a_new_smoother_comes_last(monkeypatch):
+    assert smoothing.available() == list(registry.ORDER)
+    assert smoothing.DEFAULT_SMOOTHER in smoothing.available()
+    monkeypatch.setattr(registry, "_REGISTRY", {"extra": object, **registry._REGISTRY})  # registered first
+    assert smoothing.available() == [*registry.ORDER, "extra"]
 
 
 def test_unknown_name_lists_available():
