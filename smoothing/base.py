@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from typing import Protocol, runtime_checkable
 
 import numpy as np
@@ -21,6 +22,7 @@ __all__ = [
     "UNIFORM_PRIOR",
     "Clock",
     "Smoother",
+    "SmootherBase",
     "relax_to_prior",
     "validate_probs",
     "validate_time",
@@ -90,3 +92,37 @@ class Clock:
         dt = self.elapsed(t)
         self.last = float(t)
         return dt
+
+
+class SmootherBase(ABC):
+    """What every smoother shares: input validation, the clock and the maximum gap. A smoother fills three hooks
+    (the way ultralytics' trackers override only what differs): restart() its state, step() to a new frame dt seconds
+    after the last one, and peek() dt seconds ahead without changing anything; a gap longer than max_gap_s is
+    theirs to cut, since each keeps different state across it."""
+
+    def __init__(self, max_gap_s: float = MAX_GAP_S) -> None:
+        self.max_gap_s = float(max_gap_s)
+        self.clock = Clock()
+
+    def reset(self) -> None:
+        self.clock.reset()
+        self.restart()
+
+    def update(self, probs: np.ndarray | None, t: float) -> np.ndarray:
+        p = validate_probs(probs)
+        return self.step(p, self.clock.advance(t))
+
+    def predict(self, t: float) -> np.ndarray:
+        return self.peek(self.clock.elapsed(t))
+
+    @abstractmethod
+    def restart(self) -> None:
+        """Forgets every face seen: the state of a fresh smoother."""
+
+    @abstractmethod
+    def step(self, probs: np.ndarray | None, dt: float) -> np.ndarray:
+        """The belief after a frame dt >= 0 seconds after the last one (probs validated; None without a face)."""
+
+    @abstractmethod
+    def peek(self, dt: float) -> np.ndarray:
+        """The belief dt >= 0 seconds after the last frame, changing nothing."""

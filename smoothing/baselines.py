@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
+from abc import abstractmethod
 from collections import deque
 
 import numpy as np
 
-from smoothing.base import MAX_GAP_S, NUM_CLASSES, UNIFORM_PRIOR, Clock, relax_to_prior, validate_probs
+from smoothing.base import MAX_GAP_S, NUM_CLASSES, UNIFORM_PRIOR, SmootherBase, relax_to_prior, validate_probs
 from smoothing.registry import register
 
 EMA_TAU_S: float = 0.5  # time constant: about half a second of memory, the lag of a 15-frame window at 30 fps
@@ -15,7 +15,7 @@ WINDOW_MODE_FRAMES: int = 10  # oarriaga/face_classification's video demos use f
 WINDOW_MEAN_FRAMES: int = 10  # same length, so the two window baselines differ only in vote vs mean
 
 
-class EvidenceSmoother(ABC):
+class EvidenceSmoother(SmootherBase):
     """Shared bookkeeping: a belief formed from face frames, relaxed toward the prior while no face is seen.
 
     Without a face the last belief is mixed linearly toward the prior over max_gap_s of silence (the argmax is
@@ -23,28 +23,25 @@ class EvidenceSmoother(ABC):
     """
 
     def __init__(self, max_gap_s: float = MAX_GAP_S, prior: np.ndarray | None = None) -> None:
-        self.max_gap_s = float(max_gap_s)
+        super().__init__(max_gap_s)
         self.prior = UNIFORM_PRIOR.copy() if prior is None else validate_probs(prior)
-        self.clock = Clock()
         self.reset()
 
-    def reset(self) -> None:
-        self.clock.reset()
+    def restart(self) -> None:
         self.silence_s = 0.0  # seconds since the last face, summed over non-negative steps
         self.belief = self.prior.copy()
         self.seen_face = False
         self.forget()
 
-    def forget(self) -> None:  # noqa: B027  (a hook: smoothers without extra state have nothing to drop)
+    def forget(self) -> None:
         """Drops the evidence state of the subclass (called on reset and after a gap longer than max_gap_s)."""
 
     @abstractmethod
     def observe(self, probs: np.ndarray, since_face_s: float) -> np.ndarray:
         """The new belief after a face frame; since_face_s is the time since the previous face frame."""
 
-    def update(self, probs: np.ndarray | None, t: float) -> np.ndarray:
-        p = validate_probs(probs)
-        self.silence_s += self.clock.advance(t)
+    def step(self, p: np.ndarray | None, dt: float) -> np.ndarray:
+        self.silence_s += dt
         if self.silence_s > self.max_gap_s:
             self.belief = self.prior.copy()
             self.seen_face = False
@@ -56,8 +53,8 @@ class EvidenceSmoother(ABC):
         self.silence_s = 0.0
         return self.belief.copy()
 
-    def predict(self, t: float) -> np.ndarray:
-        return self.relaxed(self.silence_s + self.clock.elapsed(t))
+    def peek(self, dt: float) -> np.ndarray:
+        return self.relaxed(self.silence_s + dt)
 
     def relaxed(self, silence_s: float) -> np.ndarray:
         if not self.seen_face or silence_s > self.max_gap_s:

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import scipy.linalg
 
-from smoothing.base import MAX_GAP_S, NUM_CLASSES, Clock, validate_probs
+from smoothing.base import MAX_GAP_S, NUM_CLASSES, SmootherBase, validate_probs
 from smoothing.param_files import read_params
 from smoothing.registry import register
 
@@ -99,7 +99,7 @@ def save_hmm_params(
 
 
 @register("hmm")
-class HMMSmoother:
+class HMMSmoother(SmootherBase):
     """Forward filter: belief <- normalise((belief @ expm(Q dt)) * (p / class_prior) ** (beta * worth)).
 
     The emission is the classifier's scaled likelihood, tempered twice: beta is what one independent frame is worth,
@@ -136,13 +136,11 @@ class HMMSmoother:
         if correlation_s is not None and correlation_s <= 0:
             raise ValueError("correlation_s must be positive")
         self.correlation_s = None if correlation_s is None else float(correlation_s)
-        self.max_gap_s = float(max_gap_s)
+        super().__init__(max_gap_s)
         self.offline_params = offline_params
-        self.clock = Clock()
         self.reset()
 
-    def reset(self) -> None:
-        self.clock.reset()
+    def restart(self) -> None:
         self.belief = self.prior.copy()
         self.since_face_s: float | None = None  # seconds since the last face frame; None before the first
 
@@ -169,9 +167,7 @@ class HMMSmoother:
             return self.prior.copy()
         return belief @ self.transitions(dt)
 
-    def update(self, probs: np.ndarray | None, t: float) -> np.ndarray:
-        p = validate_probs(probs)
-        dt = self.clock.advance(t)
+    def step(self, p: np.ndarray | None, dt: float) -> np.ndarray:
         belief = self.propagate(self.belief, dt)
         self.since_face_s = self.later(self.since_face_s, dt)
         if p is not None:
@@ -180,8 +176,8 @@ class HMMSmoother:
         self.belief = belief / belief.sum()
         return self.belief.copy()
 
-    def predict(self, t: float) -> np.ndarray:
-        belief = self.propagate(self.belief, self.clock.elapsed(t))
+    def peek(self, dt: float) -> np.ndarray:
+        belief = self.propagate(self.belief, dt)
         return belief / belief.sum()
 
     def load_offline(self) -> HMMSmoother:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from smoothing.base import MAX_GAP_S, NOMINAL_FRAME_PERIOD_S, NUM_CLASSES, Clock, relax_to_prior, validate_probs
+from smoothing.base import MAX_GAP_S, NOMINAL_FRAME_PERIOD_S, NUM_CLASSES, SmootherBase, relax_to_prior
 from smoothing.param_files import ParamsError, read_params
 from smoothing.registry import register
 
@@ -151,7 +151,7 @@ def step_program(
     )
 
 
-class RecurrentSmoother:
+class RecurrentSmoother(SmootherBase):
     """A trained cell run frame by frame; gap="time-aware" steps once with the real dt, gap="recursive" steps once
     per missing frame at frame_period_s (the camera's nominal period; by default the one trained with), feeding its
     own belief back (cost grows with the gap)."""
@@ -179,14 +179,12 @@ class RecurrentSmoother:
         self.frame_period_s = trained_period_s if frame_period_s is None else float(frame_period_s)
         if self.frame_period_s <= 0:
             raise ValueError("frame_period_s must be positive")
-        self.max_gap_s = float(max_gap_s)
+        super().__init__(max_gap_s)
         self.offline_params = offline_params
         self.prior = self.cell.belief(self.cell.initial_state())
-        self.clock = Clock()
         self.reset()
 
-    def reset(self) -> None:
-        self.clock.reset()
+    def restart(self) -> None:
         self.state = self.cell.initial_state()
         self.belief = self.prior.copy()
         self.silence_s = 0.0  # seconds since the last face frame
@@ -202,9 +200,7 @@ class RecurrentSmoother:
         state = self.cell.step(step_input(evidence, dt, probs is not None, self.dt_unit_s), state)
         return state, self.cell.belief(state)
 
-    def update(self, probs: np.ndarray | None, t: float) -> np.ndarray:
-        p = validate_probs(probs)
-        dt = self.clock.advance(t)
+    def step(self, p: np.ndarray | None, dt: float) -> np.ndarray:
         if dt > self.max_gap_s:
             self.state, self.belief = self.cell.initial_state(), self.prior.copy()
             dt = 0.0
@@ -213,8 +209,7 @@ class RecurrentSmoother:
         self.silence_s = 0.0 if p is not None else self.silence_s + dt
         return self.shown(self.belief, self.silence_s)
 
-    def predict(self, t: float) -> np.ndarray:
-        dt = self.clock.elapsed(t)
+    def peek(self, dt: float) -> np.ndarray:
         if dt > self.max_gap_s:
             return self.prior.copy()
         if dt == 0:

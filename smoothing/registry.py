@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from smoothing.base import NUM_CLASSES, Smoother
+from smoothing.base import NUM_CLASSES, Smoother, SmootherBase
 
 _REGISTRY: dict[str, Callable[..., Smoother]] = {}
 # The order of available(), of help texts and of the live app's keys 1-7: simplest first, learned last. A smoother
@@ -19,9 +19,12 @@ DEFAULT_SMOOTHER = "hmm"
 
 
 def register(name: str) -> Callable[[type], type]:
-    """Class decorator: makes the smoother available to create(name)."""
+    """Class decorator: makes the smoother (a SmootherBase: clock, gap and validation shared) available to
+    create(name)."""
 
     def add(cls: type) -> type:
+        if not issubclass(cls, SmootherBase):
+            raise TypeError(f"smoother {name!r} must derive from smoothing.base.SmootherBase")
         if name in _REGISTRY:
             raise ValueError(f"smoother name {name!r} registered twice")
         _REGISTRY[name] = cls

@@ -11,7 +11,7 @@ import pytest
 
 import smoothing
 from smoothing import registry
-from smoothing.base import NUM_CLASSES, Smoother
+from smoothing.base import NUM_CLASSES, Smoother, SmootherBase
 from smoothing.synthetic import as_updates, synthetic_stream
 
 EXPECTED_NAMES = {"none", "ema", "window-mode", "window-mean", "hmm", "rnn", "lstm"}
@@ -56,6 +56,15 @@ def test_the_order_is_explicit_simplest_first_and_a_new_smoother_comes_last(monk
     assert smoothing.DEFAULT_SMOOTHER in smoothing.available()
     monkeypatch.setattr(registry, "_REGISTRY", {"extra": object, **registry._REGISTRY})  # registered first
     assert smoothing.available() == [*registry.ORDER, "extra"]
+
+
+def test_every_smoother_shares_one_base_and_fills_only_its_hooks():
+    for name in smoothing.available():
+        smoother = smoothing.create(name)
+        assert isinstance(smoother, SmootherBase) and isinstance(smoother, Smoother)
+        assert type(smoother).update is SmootherBase.update and type(smoother).predict is SmootherBase.predict
+    with pytest.raises(TypeError, match="SmootherBase"):
+        registry.register("not-a-smoother")(object)
 
 
 def test_unknown_name_lists_available():
