@@ -1,26 +1,35 @@
-"""`python -m models.evaluate` on a small slice, and its one-line errors."""
+"""`python -m models.evaluate` on a small slice, and its one-line errors (its main() in this process: a fresh
+interpreter per case only re-imported torch)."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from pathlib import Path
+from dataclasses import dataclass
 
 import numpy as np
 import pytest
 
+import models.fer_crops as fer_crops
 from models.classifier import DEFAULT_WEIGHTS
 from models.data import DEFAULT_DATA
-from models.evaluate import classification_metrics, confusion_matrix
+from models.evaluate import classification_metrics, confusion_matrix, main
 from models.ferplus import DEFAULT_VOTES
 
-REPO = Path(__file__).resolve().parents[2]
+
+@dataclass
+class Run:
+    returncode: int
+    stdout: str
+    stderr: str
 
 
-def run_evaluate(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "models.evaluate", *args], cwd=REPO, capture_output=True, text=True, timeout=300
-    )
+@pytest.fixture
+def run_evaluate(capsys: pytest.CaptureFixture):
+    def run(*args: str) -> Run:
+        code = main(list(args))
+        out = capsys.readouterr()
+        return Run(code, out.out, out.err)
+
+    return run
 
 
 def test_confusion_and_metrics_on_a_hand_made_case():
@@ -34,7 +43,7 @@ def test_confusion_and_metrics_on_a_hand_made_case():
 
 
 @pytest.mark.skipif(not DEFAULT_DATA.is_file() or not DEFAULT_WEIGHTS.is_file(), reason="FER2013 or weights missing")
-def test_evaluate_prints_every_figure_on_a_small_slice(tmp_path):
+def test_evaluate_prints_every_figure_on_a_small_slice(tmp_path, run_evaluate):
     result = run_evaluate("--limit", "140", "--json", str(tmp_path / "report.json"))
     assert result.returncode == 0, result.stderr
     for heading in ("accuracy", "macro-F1", "ECE", "recall", "confusion", "latency"):
@@ -45,17 +54,19 @@ def test_evaluate_prints_every_figure_on_a_small_slice(tmp_path):
 
 
 @pytest.mark.skipif(not DEFAULT_WEIGHTS.is_file(), reason="weights missing")
-def test_evaluate_on_any_npz_and_split(tmp_path):
+@pytest.mark.parametrize("crops", ["fer", "aligned"])
+def test_evaluate_on_any_npz_and_split(tmp_path, monkeypatch, run_evaluate, crops):
+    monkeypatch.setattr(fer_crops, "CACHE_DIR", tmp_path / "crops")
     rng = np.random.default_rng(0)
     data = tmp_path / "tiny.npz"
     np.savez(data, x_mysplit=rng.integers(0, 256, (21, 48, 48), dtype=np.uint8), y_mysplit=np.arange(21) % 7)
-    result = run_evaluate("--data", str(data), "--split", "mysplit")
+    result = run_evaluate("--data", str(data), "--split", "mysplit", "--crops", crops)
     assert result.returncode == 0, result.stderr
-    assert "split mysplit: 21 faces" in result.stdout
+    assert f"split mysplit: 21 faces ({crops} crops)" in result.stdout
     assert "FER+ majority labels: skipped" in result.stdout  # no such split among the votes
 
 
-def test_missing_data_or_split_is_a_one_line_error(tmp_path):
+def test_missing_data_or_split_is_a_one_line_error(tmp_path, run_evaluate):
     missing = run_evaluate("--data", str(tmp_path / "absent.npz"))
     assert missing.returncode != 0
     assert missing.stderr.strip().count("\n") == 0 and "not found" in missing.stderr
