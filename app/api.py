@@ -74,9 +74,9 @@ def stream(
 ) -> Iterator[StreamedFrame]:
     """Every frame of a video file, a camera (its index) or a stream URL, as fast as it can be read and analysed."""
     from app.batch import check_smoother, new_tracker
-    from app.capture import StreamSource
+    from app.errors import EXIT_PARTIAL
     from app.pipeline import Pipeline
-    from app.sources import CameraSource, SourceError, VideoFileSource
+    from app.sources import CameraSource, SourceError, StreamSource, VideoFileSource
     from app.weights import load_weights
     from models.face_detector import DetectorError
 
@@ -95,6 +95,8 @@ def stream(
         pipeline, tracker = Pipeline(load_weights(weights)), new_tracker(smoother)
         for result, frame in pipeline.run(frames):
             yield StreamedFrame(result.index, result.t, tracker.update(result), frame)
+        if frames.ended_early():
+            raise AppError(f"{frames.name} stopped delivering frames after {frames.frames_read}", EXIT_PARTIAL)
     except (SourceError, DetectorError) as error:
         raise AppError(str(error)) from None
     finally:

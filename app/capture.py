@@ -10,18 +10,15 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
-from app.sources import DEFAULT_FPS, SourceError, reported_fps
-
 RATE_WINDOW_S = 2.0  # frame rates are measured over this many recent seconds: steady, yet quick to follow changes
 PACING_SLEEP_MAX_S = 0.05  # a paced file sleeps in slices this short, so stop() is never kept waiting long
 STOP_JOIN_TIMEOUT_S = 2.0
-MAX_STREAM_FPS = 1000.0  # some streams report their timebase as a rate; no real stream is this fast
 
 
 @dataclass(frozen=True)
@@ -51,32 +48,6 @@ class RateMeter:
         if len(self._times) < 2 or self._times[-1] <= self._times[0]:
             return 0.0
         return (len(self._times) - 1) / (self._times[-1] - self._times[0])
-
-
-class StreamSource:
-    """A network stream (rtsp://, http://...) read as it comes, like a camera."""
-
-    def __init__(self, url: str) -> None:
-        self.url = url
-        self.capture = cv2.VideoCapture(url)
-        if not self.capture.isOpened():
-            self.capture.release()
-            raise SourceError(f"cannot open stream {url}")
-        fps = reported_fps(self.capture)
-        self.fps = fps if fps < MAX_STREAM_FPS else DEFAULT_FPS
-
-    def __iter__(self) -> Iterator[tuple[int, float, np.ndarray]]:
-        index = 0
-        start = time.monotonic()
-        while True:
-            ok, frame = self.capture.read()
-            if not ok or frame is None:
-                return
-            yield index, time.monotonic() - start, frame
-            index += 1
-
-    def close(self) -> None:
-        self.capture.release()
 
 
 class LatestFrameCapture:

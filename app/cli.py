@@ -11,21 +11,20 @@ import argparse
 import os
 import socket
 import sys
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import smoothing
 from app.batch import check_smoother
-from app.errors import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, AppError
+from app.errors import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_PARTIAL, AppError
 from app.outputs import prepare_output, shown
-from app.sources import CameraSource, SourceError, VideoFileSource
+from app.sources import CameraSource, FrameSource, LoopedFileSource, SourceError, StreamSource, VideoFileSource
 from app.weights import load_weights
 from models.face_detector import DetectorError
 
 if TYPE_CHECKING:
-    import numpy as np
+    pass
 
 
 DEBUG_ENV = "EMOSMOOTH_DEBUG"
@@ -45,12 +44,10 @@ X11_CONNECT_TIMEOUT_S = 0.5
 
 @dataclass(frozen=True)
 class LiveSource:
-    """Frames for the live loop, their nominal rate, whether they must be paced (a file), and how to close them."""
+    """A frame source for the live loop, and whether it must be paced (a file standing in for a camera)."""
 
-    frames: Iterable[tuple[int, float, np.ndarray]]
-    fps: float
+    source: FrameSource
     paced: bool
-    close: Callable[[], None] | None
 
 
 def cmd_video(args: argparse.Namespace) -> int:
@@ -108,8 +105,6 @@ def open_source(spec: str | None, fallback: bool, size: tuple[int, int] | None, 
     With `fallback` (the demo) a missing default camera is replaced by the bundled clip, played in real time and
     looped when `loop` is set.
     """
-    from app.capture import StreamSource
-
     if spec is None or spec.isdigit():
         index = DEFAULT_CAMERA if spec is None else int(spec)
         try:
@@ -128,22 +123,16 @@ def open_source(spec: str | None, fallback: bool, size: tuple[int, int] | None, 
 
             camera.capture.set(cv2.CAP_PROP_FRAME_WIDTH, size[0])
             camera.capture.set(cv2.CAP_PROP_FRAME_HEIGHT, size[1])
-        return LiveSource(camera, camera.fps, paced=False, close=camera.close)
+        return LiveSource(camera, paced=False)
     if "://" in spec:
-        stream = StreamSource(spec)
-        return LiveSource(stream, stream.fps, paced=False, close=stream.close)
+        return LiveSource(StreamSource(spec), paced=False)
     return open_file(Path(spec), loop)
 
 
 def open_file(path: Path, loop: bool) -> LiveSource:
-    """A video file as a camera: paced in real time, and replayed until q with `loop`."""
-    from app.live import looped
-
-    source = VideoFileSource(path)  # checks the file now, so that a bad one fails in one line before torch loads
-    if loop:
-        source.close()
-        return LiveSource(looped(path), source.fps, paced=True, close=None)
-    return LiveSource(source, source.fps, paced=True, close=source.close)
+    """A video file as a camera: paced in real time, and replayed until q with `loop`. The file is checked now, so
+    that a bad one fails in one line before torch loads."""
+    return LiveSource(LoopedFileSource(path) if loop else VideoFileSource(path), paced=True)
 
 
 def cmd_live(args: argparse.Namespace, fallback: bool = False) -> int:
@@ -173,12 +162,12 @@ def cmd_live(args: argparse.Namespace, fallback: bool = False) -> int:
         for path in (csv_path, record_path):
             if path is not None:
                 prepare_output(path)
-        capture = LatestFrameCapture(source.frames, paced=source.paced, size=size if source.paced else None)
+        capture = LatestFrameCapture(source.source, paced=source.paced, size=size if source.paced else None)
         session = LiveSession(
             Pipeline(classifier),
             capture,
             args.smoother,
-            source.fps,
+            source.source.fps,
             out_dir,
             csv_path,
             record_path,
@@ -187,13 +176,18 @@ def cmd_live(args: argparse.Namespace, fallback: bool = False) -> int:
         )
         summary = session.run()
     finally:
-        if source.close is not None:
-            source.close()
+        source.source.close()
     for line in summary_lines(summary):
         print(line)
     for label, path in (("csv", csv_path), ("video", record_path)):
         if path is not None:
             print(f"{label}: {shown(path)}")
+    if source.source.ended_early():
+        raise AppError(
+            f"{source.source.name} stopped delivering frames after {source.source.frames_read}; "
+            "everything before is written",
+            EXIT_PARTIAL,
+        )
     return EXIT_OK
 
 

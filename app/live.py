@@ -7,7 +7,7 @@ Without a window the same loop runs and writes what it would have shown (annotat
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,7 +20,6 @@ from app.capture import CapturedFrame, LatestFrameCapture, RateMeter
 from app.csv_output import SMOOTHED_COLUMNS, CsvWriter, tracked_rows
 from app.overlay import EmotionHistory, Status, draw_overlay
 from app.pipeline import FrameResult, Pipeline
-from app.sources import VideoFileSource
 from app.tracker import FaceTracker, TrackedFace
 from smoothing import Smoother
 
@@ -34,23 +33,6 @@ QUIT_KEYS = (ord("q"), ord("Q"), 27)  # 27 is Esc
 KEY_WAIT_MS = 1
 FRAME_WAIT_S = 0.03  # while no new frame has come, the window still answers keys this often
 MS_PER_S = 1000.0
-
-
-def looped(path: Path) -> Iterator[tuple[int, float, np.ndarray]]:
-    """A video file played again and again, its times running on, so that a demo clip lasts until q."""
-    offset = 0.0
-    index = 0
-    while True:
-        source = VideoFileSource(path)
-        last_t = 0.0
-        try:
-            for _, t, frame in source:
-                last_t = t
-                yield index, offset + t, frame
-                index += 1
-        finally:
-            source.close()
-        offset += last_t + 1.0 / source.fps
 
 
 @dataclass

@@ -1,4 +1,5 @@
-"""Frame sources: a video file or a camera, each yielding (index, t, frame) with t in seconds."""
+"""Frame sources: a video file, a camera, a network stream or a file played in a loop, one protocol (FrameSource):
+each yields (index, t, frame) with t in seconds, ends when no frame comes, and says whether that end came early."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Protocol
 
 # OpenCV and its FFmpeg backend print their own warnings ("moov atom not found", "can't open camera by index")
 # straight to stderr; the app reports every failure itself in one line, so they are silenced unless the user
@@ -21,6 +23,7 @@ OPENCV_LOG_LEVEL_SILENT = 0  # cv::utils::logging::LOG_LEVEL_SILENT
 MS_PER_S = 1000.0
 DEFAULT_FPS = 30.0  # used when a container or camera does not report its frame rate
 CAMERA_OPEN_TIMEOUT_MS = 3000  # a camera that takes longer than this to open counts as absent
+MAX_STREAM_FPS = 1000.0  # some streams report their timebase as a rate; no real stream is this fast
 # A video that ends more than this many frames (or this fraction) short of the count in its header was cut off.
 TRUNCATION_SLACK_FRAMES = 5
 TRUNCATION_SLACK_FRACTION = 0.05
@@ -28,6 +31,26 @@ TRUNCATION_SLACK_FRACTION = 0.05
 MP4_BOX_TYPES = (b"ftyp", b"mdat", b"moov", b"free", b"wide", b"skip")
 
 Frame = tuple[int, float, np.ndarray]
+
+
+class FrameSource(Protocol):
+    """What every source gives the pipeline. Iterating yields (index, t, frame) in order, t in seconds on the
+    source's clock (a file's container times, else the monotonic clock since opening); the iteration ends when no
+    frame comes, for every source alike, and ended_early() then says whether it stopped short of its natural end (a
+    cut file; a camera or stream that stopped delivering). Opening a source that gives no first frame is a
+    SourceError."""
+
+    name: str  # how messages name it: the file, "camera 0", "stream URL"
+    fps: float
+    size: tuple[int, int]  # (width, height) of the first frame
+    frame_count: int | None  # None for live sources and files whose header does not say
+    frames_read: int
+
+    def __iter__(self) -> Iterator[Frame]: ...
+
+    def ended_early(self) -> bool: ...
+
+    def close(self) -> None: ...
 
 
 class SourceError(Exception):
@@ -57,6 +80,7 @@ class VideoFileSource:
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
+        self.name = str(self.path)
         if not self.path.exists():
             raise SourceError(f"no such file: {self.path}")
         if not self.path.is_file():
@@ -131,6 +155,8 @@ class CameraSource:
 
     def __init__(self, index: int = 0) -> None:
         self.index = index
+        self.name = f"camera {index}"
+        self.stopped = False
         if not camera_may_exist(index):
             raise SourceError(f"no camera {index}")
         api = cv2.CAP_V4L2 if sys.platform.startswith("linux") else cv2.CAP_ANY
@@ -157,12 +183,93 @@ class CameraSource:
             self.frames_read = index + 1
             yield index, time.monotonic() - self._start, frame
             ok, frame = self.capture.read()
-            if not ok:
-                raise SourceError(f"camera {self.index} stopped delivering frames after {self.frames_read} frames")
+            if not ok or frame is None:
+                self.stopped = True
+                return
             index += 1
+
+    def ended_early(self) -> bool:
+        """A camera has no end of its own: any end of its frames is early."""
+        return self.stopped
+
+    def close(self) -> None:
+        self.capture.release()
+
+
+class StreamSource:
+    """A network stream (rtsp://, http://, file://...) read as it comes, like a camera."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.name = f"stream {url}"
+        self.stopped = False
+        self.capture = cv2.VideoCapture(url)
+        if not self.capture.isOpened():
+            self.capture.release()
+            raise SourceError(f"cannot open stream {url}")
+        ok, first = self.capture.read()
+        if not ok or first is None:
+            self.capture.release()
+            raise SourceError(f"stream {url} opened but gave no frame")
+        self._first: np.ndarray | None = first
+        fps = reported_fps(self.capture)
+        self.fps = fps if fps < MAX_STREAM_FPS else DEFAULT_FPS
+        self.frame_count: int | None = None
+        self.size = (first.shape[1], first.shape[0])
+        self.frames_read = 0
+        self._start = time.monotonic()
+
+    def __iter__(self) -> Iterator[Frame]:
+        frame, self._first = self._first, None
+        index = 0
+        while frame is not None:
+            self.frames_read = index + 1
+            yield index, time.monotonic() - self._start, frame
+            ok, frame = self.capture.read()
+            if not ok or frame is None:
+                self.stopped = True
+                return
+            index += 1
+
+    def ended_early(self) -> bool:
+        """A stream read as live has no end of its own: any end of its frames is early."""
+        return self.stopped
+
+    def close(self) -> None:
+        self.capture.release()
+
+
+class LoopedFileSource:
+    """A video file played again and again, its times running on, so that a demo clip lasts until the user quits."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.name = f"{self.path} (looped)"
+        first = VideoFileSource(self.path)  # checks the file now, in one line
+        self.fps, self.size = first.fps, first.size
+        self.frame_count: int | None = None
+        self.frames_read = 0
+        self._current: VideoFileSource | None = first
+
+    def __iter__(self) -> Iterator[Frame]:
+        offset = 0.0
+        while True:
+            source = self._current or VideoFileSource(self.path)
+            self._current = source
+            last_t = 0.0
+            try:
+                for _, t, frame in source:
+                    last_t, index = t, self.frames_read
+                    self.frames_read += 1
+                    yield index, offset + t, frame
+            finally:
+                source.close()
+                self._current = None
+            offset += last_t + 1.0 / source.fps
 
     def ended_early(self) -> bool:
         return False
 
     def close(self) -> None:
-        self.capture.release()
+        if self._current is not None:
+            self._current.close()

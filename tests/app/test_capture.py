@@ -9,9 +9,8 @@ from itertools import pairwise
 import numpy as np
 import pytest
 
-from app.capture import LatestFrameCapture, RateMeter, StreamSource
+from app.capture import LatestFrameCapture, RateMeter
 from app.sources import SourceError
-from tests.conftest import SAMPLE_CLIP
 
 FRAME = np.zeros((8, 8, 3), np.uint8)
 FAST_FRAMES = 50
@@ -83,17 +82,3 @@ def test_rate_meter_counts_events_per_second_over_its_window() -> None:
     for tick in range(31):
         meter.tick(tick / 10)  # 10 per second for 3 s
     assert meter.rate() == pytest.approx(10.0)
-
-
-def test_a_stream_url_is_read_like_a_camera() -> None:
-    """file:// goes through the same FFmpeg URL reader as rtsp:// or http://, without a network."""
-    stream = StreamSource(SAMPLE_CLIP.resolve().as_uri())
-    times = [t for _, t, _ in stream]
-    stream.close()
-    assert len(times) == CLIP_FRAMES
-    assert all(b >= a for a, b in pairwise(times))
-
-
-def test_an_unreachable_stream_is_one_clear_error() -> None:
-    with pytest.raises(SourceError, match="cannot open stream rtsp://127.0.0.1:9/none"):
-        StreamSource("rtsp://127.0.0.1:9/none")

@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import time
+from itertools import islice, pairwise
 from pathlib import Path
 
 import cv2
 import pytest
 
-from app.sources import CameraSource, SourceError, VideoFileSource
+from app.sources import (
+    CameraSource,
+    FrameSource,
+    LoopedFileSource,
+    SourceError,
+    StreamSource,
+    VideoFileSource,
+)
 from tests.app.mp4_tools import faststart
 from tests.conftest import SAMPLE_CLIP, count_frames
 
@@ -77,3 +85,49 @@ def _cut(data: bytes) -> bytes:
 def _write(path: Path, data: bytes) -> Path:
     path.write_bytes(data)
     return path
+
+
+SAMPLE_FRAMES = 72
+
+
+def test_a_stream_url_is_read_like_a_camera_and_its_end_counts_as_a_stop() -> None:
+    """file:// goes through the same FFmpeg URL reader as rtsp:// or http://, without a network."""
+    stream = StreamSource(SAMPLE_CLIP.resolve().as_uri())
+    times = [t for _, t, _ in stream]
+    stream.close()
+    assert len(times) == stream.frames_read == SAMPLE_FRAMES
+    assert all(b >= a for a, b in pairwise(times))
+    assert stream.ended_early()  # a stream read as live has no end of its own
+    assert stream.name == f"stream {SAMPLE_CLIP.resolve().as_uri()}" and stream.size == (640, 360)
+
+
+def test_an_unreachable_stream_is_one_clear_error() -> None:
+    with pytest.raises(SourceError, match="cannot open stream rtsp://127.0.0.1:9/none"):
+        StreamSource("rtsp://127.0.0.1:9/none")
+
+
+def test_a_looped_file_runs_on_with_rising_times_and_never_ends_early() -> None:
+    source = LoopedFileSource(SAMPLE_CLIP)
+    frames = list(islice(source, SAMPLE_FRAMES + 5))
+    source.close()
+    assert [index for index, _, _ in frames] == list(range(SAMPLE_FRAMES + 5))
+    assert all(b[1] > a[1] for a, b in pairwise(frames))
+    assert not source.ended_early() and source.frame_count is None
+
+
+@pytest.mark.parametrize(
+    "open_source",
+    [
+        lambda: VideoFileSource(SAMPLE_CLIP),
+        lambda: StreamSource(SAMPLE_CLIP.resolve().as_uri()),
+        lambda: LoopedFileSource(SAMPLE_CLIP),
+    ],
+    ids=["file", "stream", "looped file"],
+)
+def test_every_source_keeps_one_protocol(open_source) -> None:
+    source = open_source()
+    members = [name for name in FrameSource.__annotations__] + ["ended_early", "close", "__iter__"]
+    assert all(hasattr(source, name) for name in members)
+    index, t, frame = next(iter(source))
+    assert (index, source.frames_read) == (0, 1) and t >= 0 and (frame.shape[1], frame.shape[0]) == source.size
+    source.close()
