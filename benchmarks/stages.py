@@ -1,5 +1,5 @@
-"""Times each stage of the live app's per-frame work on a video file, by calling the app's own components in the
-order app.live.LiveSession.step does: decode, detect, preprocess, classify, smooth, overlay."""
+"""Times each stage of the live app's per-frame work on a video file, running what app.live.LiveSession.step runs:
+decode, then the app's Pipeline.process (which times its own detect, preprocess and classify), smooth, overlay."""
 
 from __future__ import annotations
 
@@ -14,15 +14,12 @@ import numpy as np
 
 import smoothing
 from app.overlay import EmotionHistory, Status, draw_overlay
-from app.pipeline import FaceResult, FrameResult
+from app.pipeline import PIPELINE_STAGES, Pipeline
 from app.tracker import FaceTracker
 from benchmarks.timing import summarize_ms
-from models.align import align_faces
 from models.classifier import EmotionClassifier
-from models.face_detector import FaceDetector
-from models.labels import NUM_CLASSES
 
-STAGES = ("decode", "detect", "preprocess", "classify", "smooth", "overlay")
+STAGES = ("decode", *PIPELINE_STAGES, "smooth", "overlay")
 END_TO_END = "end_to_end"
 MS_PER_S = 1000.0
 # What the status line shows; its text is drawn whatever the figures, so any plausible values cost the same.
@@ -54,12 +51,12 @@ class ClipTiming:
 
 
 class FrameStages:
-    """The app's per-frame components for one stream: a detector, a tracker with one smoother per face, a history."""
+    """The app's per-frame components for one stream: its pipeline, a tracker with one smoother per face, a history."""
 
     def __init__(self, classifier: EmotionClassifier, smoother: str) -> None:
-        self.classifier = classifier
+        self.pipeline = Pipeline(classifier)
+        self.detector = self.pipeline.detector
         self.smoother = smoother
-        self.detector = FaceDetector()
         self.reset()
 
     def reset(self) -> None:
@@ -69,29 +66,31 @@ class FrameStages:
         self.history = EmotionHistory()
         self.status = Status(STATUS_CAMERA_FPS, STATUS_CAMERA_FPS, STATUS_LATENCY_MS, 0.0, self.smoother)
 
-    def run_frame(self, capture: cv2.VideoCapture, index: int) -> tuple[list[int], int] | None:
-        """Reads and processes one frame; the boundaries between stages (ns) and the faces found, None at the end."""
-        marks = [time.perf_counter_ns()]
+    def run_frame(self, capture: cv2.VideoCapture, index: int) -> tuple[dict[str, int], int] | None:
+        """Reads and processes one frame; each stage's span and the end-to-end span (ns) and the faces found, None
+        at the end."""
+        start = time.perf_counter_ns()
         ok, frame = capture.read()  # decode: the calls app.sources.VideoFileSource makes per frame
         if not ok or frame is None:
             return None
         t = capture.get(cv2.CAP_PROP_POS_MSEC) / MS_PER_S
-        marks.append(time.perf_counter_ns())
-        detections = self.detector.detect(frame)
-        marks.append(time.perf_counter_ns())
-        batch = align_faces(frame, detections)  # what Pipeline.process does first
-        marks.append(time.perf_counter_ns())
-        probs = self.classifier.predict(batch) if len(batch) else np.zeros((0, NUM_CLASSES), np.float32)
-        marks.append(time.perf_counter_ns())
-        result = FrameResult(index, t, [FaceResult(d, p) for d, p in zip(detections, probs, strict=True)])
+        decoded = time.perf_counter_ns()
+        result = self.pipeline.process(index, t, frame)
+        processed = time.perf_counter_ns()
         tracked = self.tracker.update(result)  # box matching plus one smoother update per track
-        marks.append(time.perf_counter_ns())
+        smoothed = time.perf_counter_ns()
         for face in tracked:
             self.history.add(face.track, t, face.shown_index)
         self.history.prune(t)
         draw_overlay(frame.copy(), tracked, self.history, t, self.status)
-        marks.append(time.perf_counter_ns())
-        return marks, len(detections)
+        drawn = time.perf_counter_ns()
+        # the pipeline's own stage ends partition decode's end to its return exactly (the call and the result's
+        # construction fall into its first and last stage)
+        ends = self.pipeline.stage_ends_ns
+        spans = {"decode": decoded - start, "detect": ends["detect"] - decoded,
+                 "preprocess": ends["preprocess"] - ends["detect"], "classify": processed - ends["preprocess"],
+                 "smooth": smoothed - processed, "overlay": drawn - smoothed, END_TO_END: drawn - start}  # fmt: skip
+        return spans, len(result.faces)
 
 
 def time_pass(stages: FrameStages, path: Path, timing: ClipTiming | None, max_frames: int | None = None) -> None:
@@ -109,10 +108,9 @@ def time_pass(stages: FrameStages, path: Path, timing: ClipTiming | None, max_fr
             index += 1
             if timing is None:
                 continue
-            marks, faces = step
-            for name, start, end in zip(STAGES, marks[:-1], marks[1:], strict=True):
-                timing.spans_ns[name].append(end - start)
-            timing.spans_ns[END_TO_END].append(marks[-1] - marks[0])
+            spans, faces = step
+            for name, span in spans.items():
+                timing.spans_ns[name].append(span)
             timing.faces.append(faces)
             timing.full_search.append(stages.detector.last_was_full)
     finally:

@@ -3,11 +3,12 @@ there is no face."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 
 import numpy as np
 
-from app.pipeline import Pipeline
+from app.pipeline import PIPELINE_STAGES, Pipeline
 from models.labels import CLASSES, FACE_SIZE
 
 
@@ -54,3 +55,15 @@ def test_real_classifier_probabilities(classifier, sample_frames: list[np.ndarra
     (face,) = result.faces
     assert face.probs.shape == (len(CLASSES),)
     assert abs(float(face.probs.sum()) - 1.0) < 1e-5
+
+
+def test_each_call_times_its_own_stages_for_the_latency_benchmark(sample_frames: list[np.ndarray]) -> None:
+    pipeline = Pipeline(RecordingClassifier())
+    before = time.perf_counter_ns()
+    pipeline.process(0, 0.0, sample_frames[0])
+    after = time.perf_counter_ns()
+    ends = [pipeline.stage_ends_ns[stage] for stage in PIPELINE_STAGES]
+    assert before <= pipeline.started_ns <= ends[0] <= ends[1] <= ends[2] <= after
+    assert set(pipeline.spans_ns) == set(PIPELINE_STAGES) and pipeline.spans_ns["classify"] > 0
+    pipeline.process(1, 0.1, np.zeros((240, 320, 3), np.uint8))  # no face: nothing to crop or classify
+    assert pipeline.spans_ns["preprocess"] == pipeline.spans_ns["classify"] == 0
