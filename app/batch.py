@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Container, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field, replace
 from multiprocessing import get_context
@@ -91,27 +91,9 @@ def new_tracker(smoother: str | None) -> FaceTracker:
     return FaceTracker(lambda: smoothing.create(smoother))
 
 
-def analysed_frames(
-    pipeline: Pipeline, frames: Iterable[tuple[int, float, np.ndarray]], drop: float, seed: int, dropped: set[int]
-) -> Iterator[tuple[FrameResult, np.ndarray]]:
-    """Each frame's result with the frame; with `drop`, that share of frames is skipped (noted in `dropped`)."""
-    from app.pipeline import FrameResult
-
-    rng = np.random.default_rng(seed)
-    pipeline.detector.reset()
-    for index, t, frame in frames:
-        if drop > 0 and rng.random() < drop:
-            dropped.add(index)
-            yield FrameResult(index, t, []), frame
-        else:
-            yield pipeline.process(index, t, frame), frame
-
-
-def realtime_frames(
-    pipeline: Pipeline, source: VideoFileSource, dropped: set[int]
-) -> Iterator[tuple[FrameResult, np.ndarray]]:
+def realtime_frames(pipeline: Pipeline, source: VideoFileSource) -> Iterator[tuple[FrameResult, np.ndarray]]:
     """The file played in real time as the live app would see it: only the newest frame is processed when the
-    previous one is done; the frames skipped meanwhile come out as empty results (noted in `dropped`)."""
+    previous one is done; the frames skipped meanwhile come out as dropped results."""
     from app.capture import LatestFrameCapture
     from app.pipeline import FrameResult
 
@@ -121,8 +103,7 @@ def realtime_frames(
     try:
         while (captured := capture.latest()) is not None:
             for skipped in range(next_index, captured.index):
-                dropped.add(skipped)
-                yield FrameResult(skipped, capture.source_times[skipped], []), captured.frame
+                yield FrameResult(skipped, capture.source_times[skipped], [], dropped=True), captured.frame
             next_index = captured.index + 1
             yield pipeline.process(captured.index, captured.source_t, captured.frame), captured.frame
     finally:
@@ -135,11 +116,11 @@ def process(
     fps: float,
     size: tuple[int, int],
     track: Callable[[FrameResult], list[TrackedFace]],
-    dropped: Container[int] = (),
     progress: Progress | None = None,
     recording: Recording | None = None,
-) -> tuple[int, int]:
-    """Writes each frame's rows (flushed) and drawn frame as it comes; returns (frames, frames with a face).
+) -> tuple[int, int, int]:
+    """Writes each frame's rows (flushed) and drawn frame as it comes; returns (frames, frames with a face, frames
+    dropped).
 
     `track` gives each frame's tracked faces (a FaceTracker's update, or offline beliefs looked up by frame); a
     dropped frame is not tracked, gets a row flagged dropped, and repeats the last drawn frame in the video.
@@ -160,11 +141,12 @@ def process(
         if video is not None:
             video.close()
         raise AppError(f"cannot write {job.csv}: {error.strerror or error}") from None
-    with_face = 0
+    with_face = dropped = 0
     last_drawn: np.ndarray | None = None
     try:
         for result, frame in results:
-            is_dropped = result.index in dropped
+            is_dropped = result.dropped
+            dropped += is_dropped
             tracked = [] if is_dropped else track(result)
             rows = tracked_rows(result, tracked) if smoothing else frame_rows(result)
             if job.flags_drops:
@@ -194,11 +176,11 @@ def process(
         csv_file.close()
         if video is not None:
             video.close()
-    return csv_file.frames_written, with_face
+    return csv_file.frames_written, with_face, dropped
 
 
 def collect_offline(
-    results: Iterable[tuple[FrameResult, np.ndarray]], smoother: str, dropped: Container[int], progress: Progress | None
+    results: Iterable[tuple[FrameResult, np.ndarray]], smoother: str, progress: Progress | None
 ) -> tuple[list[FrameResult], list[list[TrackedFace]], bool]:
     """Every frame's result and its tracks, smoothed per track at the end; and whether Ctrl+C cut it short."""
     from app.offline import smooth_tracks_offline
@@ -210,7 +192,7 @@ def collect_offline(
     try:
         for result, _ in results:
             kept.append(result)
-            tracked.append([] if result.index in dropped else tracker.update(result))
+            tracked.append([] if result.dropped else tracker.update(result))
             if progress is not None:
                 progress.update(1)
     except KeyboardInterrupt:
@@ -263,29 +245,27 @@ def run_file(
         disable=None if show_progress is None else not show_progress,
         leave=False,
     )
-    dropped: set[int] = set()
     recording = Recording() if job.timeline is not None or job.summary is not None else None  # memory only if needed
     interrupted = False
     try:
         if job.realtime:
-            results = realtime_frames(Pipeline(classifier), source, dropped)
+            results = realtime_frames(Pipeline(classifier), source)
         else:
-            results = analysed_frames(Pipeline(classifier), source, job.drop, job.seed, dropped)
+            results = Pipeline(classifier).run(source, job.drop, job.seed)
         if job.offline and job.smoother is not None:
-            kept, smoothed, interrupted = collect_offline(results, job.smoother, dropped, progress)
+            kept, smoothed, interrupted = collect_offline(results, job.smoother, progress)
             by_index = {result.index: faces for result, faces in zip(kept, smoothed, strict=True)}
-            frames, _ = process(
+            frames, _, dropped = process(
                 replay(kept, job.path if job.video is not None else None),
                 job,
                 source.fps,
                 source.size,
                 lambda result: by_index[result.index],
-                dropped,
                 recording=recording,
             )
         else:
             tracker = new_tracker(job.smoother)
-            frames, _ = process(results, job, source.fps, source.size, tracker.update, dropped, progress, recording)
+            frames, _, dropped = process(results, job, source.fps, source.size, tracker.update, progress, recording)
     finally:
         progress.close()
         source.close()
@@ -299,7 +279,7 @@ def run_file(
             f"the rows of those {frames} frames are in {job.csv}",
             EXIT_PARTIAL,
         )
-    return frames, len(dropped)
+    return frames, dropped
 
 
 def write_reports(job: VideoJob, recording: Recording) -> None:

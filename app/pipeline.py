@@ -42,11 +42,13 @@ class FaceResult:
 
 @dataclass(frozen=True)
 class FrameResult:
-    """Everything found in one frame; `faces` is empty for a frame without a face."""
+    """Everything found in one frame; `faces` is empty for a frame without a face and for a dropped one (a frame
+    skipped, not looked at: by --drop, or by real-time playback that could not keep up)."""
 
     index: int
     t: float
     faces: list[FaceResult] = field(default_factory=list)
+    dropped: bool = False
 
 
 class Pipeline:
@@ -78,8 +80,15 @@ class Pipeline:
         self.stage_ends_ns = {"detect": detected, "preprocess": aligned, "classify": time.perf_counter_ns()}
         return FrameResult(index, t, [FaceResult(d, p) for d, p in zip(detections, probs, strict=True)])
 
-    def run(self, frames: Iterable[tuple[int, float, np.ndarray]]) -> Iterator[tuple[FrameResult, np.ndarray]]:
-        """Yields each frame's result with the frame itself, for drawing."""
+    def run(
+        self, frames: Iterable[tuple[int, float, np.ndarray]], drop: float = 0.0, seed: int = 0
+    ) -> Iterator[tuple[FrameResult, np.ndarray]]:
+        """Yields each frame's result with the frame itself, for drawing; with `drop`, that share of the frames,
+        drawn at random (seeded), comes out as dropped results, to see how smoothing copes with lost frames."""
+        rng = np.random.default_rng(seed)
         self.detector.reset()
         for index, t, frame in frames:
-            yield self.process(index, t, frame), frame
+            if drop > 0 and rng.random() < drop:
+                yield FrameResult(index, t, [], dropped=True), frame
+            else:
+                yield self.process(index, t, frame), frame

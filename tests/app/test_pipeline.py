@@ -67,3 +67,15 @@ def test_each_call_times_its_own_stages_for_the_latency_benchmark(sample_frames:
     assert set(pipeline.spans_ns) == set(PIPELINE_STAGES) and pipeline.spans_ns["classify"] > 0
     pipeline.process(1, 0.1, np.zeros((240, 320, 3), np.uint8))  # no face: nothing to crop or classify
     assert pipeline.spans_ns["preprocess"] == pipeline.spans_ns["classify"] == 0
+
+
+def test_run_drops_a_seeded_share_of_frames_as_dropped_results(sample_frames: list[np.ndarray]) -> None:
+    frames = [(i, i / 30, frame) for i, frame in enumerate(sample_frames[:40])]
+    classifier = RecordingClassifier()
+    results = [r for r, _ in Pipeline(classifier).run(frames, drop=0.5, seed=7)]
+    dropped = [r.index for r in results if r.dropped]
+    assert [r.index for r in results] == list(range(40)) and 10 <= len(dropped) <= 30
+    assert all(not r.faces for r in results if r.dropped) and all(r.faces for r in results if not r.dropped)
+    assert len(classifier.batches) == 40 - len(dropped)  # a dropped frame is not looked at
+    again = [r.index for r, _ in Pipeline(RecordingClassifier()).run(frames, drop=0.5, seed=7) if r.dropped]
+    assert again == dropped
