@@ -150,73 +150,23 @@ def camera_may_exist(index: int) -> bool:
     return True
 
 
-class CameraSource:
-    """Live frames of a camera; t is the monotonic clock since opening, as camera timestamps are unreliable."""
+class LiveCapture:
+    """A source read as it comes (a camera, a network stream): t is the monotonic clock since opening, as live
+    timestamps are unreliable, and the frames have no end of their own, so any end of them is early."""
 
-    def __init__(self, index: int = 0) -> None:
-        self.index = index
-        self.name = f"camera {index}"
-        self.stopped = False
-        if not camera_may_exist(index):
-            raise SourceError(f"no camera {index}")
-        api = cv2.CAP_V4L2 if sys.platform.startswith("linux") else cv2.CAP_ANY
-        self.capture = cv2.VideoCapture(index, api, [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, CAMERA_OPEN_TIMEOUT_MS])
-        if not self.capture.isOpened():
-            self.capture.release()
-            raise SourceError(f"cannot open camera {index}")
-        ok, first = self.capture.read()
+    def __init__(self, capture: cv2.VideoCapture, name: str, fps: float) -> None:
+        """Takes an opened capture and reads its first frame now, so that a source that gives none fails at once."""
+        self.capture, self.name = capture, name
+        ok, first = capture.read()
         if not ok or first is None:
-            self.capture.release()
-            raise SourceError(f"camera {index} opened but gave no frame")
+            capture.release()
+            raise SourceError(f"{name} opened but gave no frame")
         self._first: np.ndarray | None = first
-        self.fps = reported_fps(self.capture)
+        self.fps = fps
         self.frame_count: int | None = None
         self.size = (first.shape[1], first.shape[0])
         self.frames_read = 0
-        self._start = time.monotonic()
-
-    def __iter__(self) -> Iterator[Frame]:
-        frame = self._first
-        self._first = None
-        index = 0
-        while frame is not None:
-            self.frames_read = index + 1
-            yield index, time.monotonic() - self._start, frame
-            ok, frame = self.capture.read()
-            if not ok or frame is None:
-                self.stopped = True
-                return
-            index += 1
-
-    def ended_early(self) -> bool:
-        """A camera has no end of its own: any end of its frames is early."""
-        return self.stopped
-
-    def close(self) -> None:
-        self.capture.release()
-
-
-class StreamSource:
-    """A network stream (rtsp://, http://, file://...) read as it comes, like a camera."""
-
-    def __init__(self, url: str) -> None:
-        self.url = url
-        self.name = f"stream {url}"
         self.stopped = False
-        self.capture = cv2.VideoCapture(url)
-        if not self.capture.isOpened():
-            self.capture.release()
-            raise SourceError(f"cannot open stream {url}")
-        ok, first = self.capture.read()
-        if not ok or first is None:
-            self.capture.release()
-            raise SourceError(f"stream {url} opened but gave no frame")
-        self._first: np.ndarray | None = first
-        fps = reported_fps(self.capture)
-        self.fps = fps if fps < MAX_STREAM_FPS else DEFAULT_FPS
-        self.frame_count: int | None = None
-        self.size = (first.shape[1], first.shape[0])
-        self.frames_read = 0
         self._start = time.monotonic()
 
     def __iter__(self) -> Iterator[Frame]:
@@ -232,11 +182,38 @@ class StreamSource:
             index += 1
 
     def ended_early(self) -> bool:
-        """A stream read as live has no end of its own: any end of its frames is early."""
         return self.stopped
 
     def close(self) -> None:
         self.capture.release()
+
+
+class CameraSource(LiveCapture):
+    """Live frames of a camera."""
+
+    def __init__(self, index: int = 0) -> None:
+        self.index = index
+        if not camera_may_exist(index):
+            raise SourceError(f"no camera {index}")
+        api = cv2.CAP_V4L2 if sys.platform.startswith("linux") else cv2.CAP_ANY
+        capture = cv2.VideoCapture(index, api, [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, CAMERA_OPEN_TIMEOUT_MS])
+        if not capture.isOpened():
+            capture.release()
+            raise SourceError(f"cannot open camera {index}")
+        super().__init__(capture, f"camera {index}", reported_fps(capture))
+
+
+class StreamSource(LiveCapture):
+    """A network stream (rtsp://, http://, file://...) read as it comes, like a camera."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        capture = cv2.VideoCapture(url)
+        if not capture.isOpened():
+            capture.release()
+            raise SourceError(f"cannot open stream {url}")
+        fps = reported_fps(capture)
+        super().__init__(capture, f"stream {url}", fps if fps < MAX_STREAM_FPS else DEFAULT_FPS)
 
 
 class LoopedFileSource:

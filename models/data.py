@@ -1,4 +1,4 @@
-"""FER2013-style npz loading and the training augmentation (torchvision.transforms.v2)."""
+"""FER2013-style npz loading, npz cache writing and the training augmentation (torchvision.transforms.v2)."""
 
 from __future__ import annotations
 
@@ -31,6 +31,14 @@ def load_split(path: str | Path, split: str) -> tuple[np.ndarray, np.ndarray]:
     if faces.ndim != 3 or faces.dtype != np.uint8 or len(faces) != len(labels):
         raise ValueError(f"{path.name}:{split} must hold uint8 (N, H, W) faces and N labels")
     return faces, labels
+
+
+def save_npz_atomically(path: Path, **arrays: np.ndarray) -> None:
+    """Writes a cache entry whole or not at all: a run cut short never leaves a half-written file under `path`."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(".tmp.npz")
+    np.savez(partial, **arrays)
+    partial.replace(path)
 
 
 def training_augmentation() -> v2.Compose:

@@ -14,6 +14,7 @@ import cv2
 import numpy as np
 
 from models.align import align_face
+from models.data import save_npz_atomically
 from models.face_detector import MODEL_FILE, NMS_IOU, Detection
 from models.labels import FACE_SIZE
 
@@ -76,8 +77,5 @@ def cached_aligned_faces(
             if len(stored["crops"]) == len(faces):
                 return stored["crops"], stored["found"]
     crops, found = aligned_faces(faces)
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    partial = cached.with_suffix(".tmp.npz")
-    np.savez(partial, crops=crops, found=found)
-    partial.replace(cached)  # a run cut short never leaves a half-written cache entry
+    save_npz_atomically(cached, crops=crops, found=found)
     return crops, found

@@ -142,11 +142,10 @@ def cached_stream(path: Path, fingerprint: str, cache_dir: Path = CACHE_DIR) -> 
     if cached.is_file():
         with np.load(cached) as data:
             return data["probs"], data["t"]
+    from models.data import save_npz_atomically  # here: models.data imports torch, which the stream needed anyway
+
     probs, t = biggest_face_stream(path)
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    partial = cached.with_suffix(".tmp.npz")
-    np.savez(partial, probs=probs, t=t)
-    partial.replace(cached)  # a run cut short never leaves a half-written cache entry
+    save_npz_atomically(cached, probs=probs, t=t)
     return probs, t
 
 
