@@ -2,30 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
 
-from app.pipeline import FrameResult
+from app.colours import CLASS_COLOURS
+from app.results import FrameResult
 from models.face_detector import Detection
-from models.labels import CLASSES
+from smoothing.labels import CLASSES
 
-if TYPE_CHECKING:
-    from app.tracker import TrackedFace
-
-# BGR colours per class, in models.CLASSES order: angry, disgust, fear, happy, sad, surprise, neutral.
-CLASS_COLOURS: tuple[tuple[int, int, int], ...] = (
-    (40, 40, 230),
-    (40, 140, 60),
-    (160, 60, 160),
-    (40, 210, 250),
-    (200, 120, 40),
-    (40, 160, 250),
-    (200, 200, 200),
-)
 TEXT_COLOUR = (0, 0, 0)
 FONT = cv2.FONT_HERSHEY_SIMPLEX
 REFERENCE_HEIGHT = 480  # px; line widths and text are sized for this frame height and scaled for others
@@ -74,17 +60,12 @@ def draw_labelled_box(frame: np.ndarray, box: Detection, colour: tuple[int, int,
     )
 
 
-def draw_result(frame: np.ndarray, result: FrameResult, tracked: Sequence[TrackedFace] | None = None) -> np.ndarray:
-    """Draws each face's box and 'label 0.87' above it, in place; returns the frame for chaining.
-
-    With `tracked` (one per face, from app.tracker) the label is the smoothed one, when smoothing, with the track id.
-    """
-    for number, face in enumerate(result.faces):
-        if tracked is None:
-            label_index, text = face_caption(face.probs)
-        else:
-            shown = tracked[number]
-            label_index, text = face_caption(shown.belief if shown.belief is not None else face.probs, shown.track)
+def draw_result(frame: np.ndarray, result: FrameResult) -> np.ndarray:
+    """Draws each face's box and 'label 0.87' above it, in place; returns the frame for chaining. When smoothing, the
+    label is the smoothed one, with the track id ('happy 0.91 #2')."""
+    for face in result.faces:
+        track = face.track if face.belief is not None else None
+        label_index, text = face_caption(face.shown_probs, track)
         draw_labelled_box(frame, face.detection, CLASS_COLOURS[label_index], text)
     return frame
 

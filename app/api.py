@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
 
-    from app.tracker import TrackedFace
+    from app.results import FaceResult
 
 # CSV columns read as integers; pandas' nullable Int64, since a frame without a face leaves them empty
 INTEGER_COLUMNS = ("frame", "face", "x", "y", "w", "h", "track", "dropped")
@@ -60,12 +60,13 @@ def analyze(
 
 @dataclass(frozen=True)
 class StreamedFrame:
-    """One frame of a stream: its index and time (s), its tracked faces (box, raw probabilities and, with a smoother,
-    the smoothed belief), and the frame itself (BGR)."""
+    """One frame of a stream: its index and time (s), its tracked faces (box and landmarks, raw probabilities, track id
+    and, with a smoother, the smoothed belief), how long each stage took (ns), and the frame itself (BGR)."""
 
     index: int
     t: float
-    faces: list[TrackedFace]
+    faces: list[FaceResult]
+    spans_ns: dict[str, int]
     frame: np.ndarray
 
 
@@ -73,7 +74,7 @@ def stream(
     source: str | int | Path, smoother: str | None = "hmm", weights: str | None = None
 ) -> Iterator[StreamedFrame]:
     """Every frame of a video file, a camera (its index) or a stream URL, as fast as it can be read and analysed."""
-    from app.batch import check_smoother, new_tracker
+    from app.batch import check_smoother
     from app.errors import EXIT_PARTIAL
     from app.pipeline import Pipeline
     from app.sources import CameraSource, SourceError, StreamSource, VideoFileSource
@@ -92,9 +93,8 @@ def stream(
     except SourceError as error:
         raise AppError(str(error)) from None
     try:
-        pipeline, tracker = Pipeline(load_weights(weights)), new_tracker(smoother)
-        for result, frame in pipeline.run(frames):
-            yield StreamedFrame(result.index, result.t, tracker.update(result), frame)
+        for result, frame in Pipeline(load_weights(weights), smoother).run(frames):
+            yield StreamedFrame(result.index, result.t, result.faces, result.spans_ns, frame)
         if frames.ended_early():
             raise AppError(f"{frames.name} stopped delivering frames after {frames.frames_read}", EXIT_PARTIAL)
     except (SourceError, DetectorError) as error:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field, replace
 from multiprocessing import get_context
@@ -22,8 +22,8 @@ from app.outputs import prepare_output
 from app.sources import SourceError, VideoFileSource
 
 if TYPE_CHECKING:
-    from app.pipeline import FrameResult, Pipeline
-    from app.tracker import FaceTracker, TrackedFace
+    from app.pipeline import Pipeline
+    from app.results import FaceResult, FrameResult
 
 VIDEO_EXTENSIONS = (".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v")
 ANNOTATED_SUFFIX = "_annotated"  # outputs of an earlier run lie beside the inputs: never take them as inputs
@@ -63,7 +63,7 @@ class Recording:
     """Each frame's time and tracked faces, kept for the timeline and the summary."""
 
     times: list[float] = field(default_factory=list)
-    tracked: list[list[TrackedFace]] = field(default_factory=list)
+    tracked: list[list[FaceResult]] = field(default_factory=list)
 
 
 def check_smoother(name: str | None, offline: bool = False) -> None:
@@ -79,29 +79,18 @@ def check_smoother(name: str | None, offline: bool = False) -> None:
         raise AppError(str(error)) from None
 
 
-def new_tracker(smoother: str | None) -> FaceTracker:
-    """A tracker whose tracks each get a fresh smoother of that name (or none)."""
-    import smoothing
-    from app.tracker import FaceTracker
-
-    if smoother is None:
-        return FaceTracker()
-    return FaceTracker(lambda: smoothing.create(smoother))
-
-
 def realtime_frames(pipeline: Pipeline, source: VideoFileSource) -> Iterator[tuple[FrameResult, np.ndarray]]:
     """The file played in real time as the live app would see it: only the newest frame is processed when the
     previous one is done; the frames skipped meanwhile come out as dropped results."""
     from app.capture import LatestFrameCapture
-    from app.pipeline import FrameResult
 
     capture = LatestFrameCapture(source, paced=True, keep_times=True).start()
-    pipeline.detector.reset()
+    pipeline.reset()
     next_index = 0
     try:
         while (captured := capture.latest()) is not None:
             for skipped in range(next_index, captured.index):
-                yield FrameResult(skipped, capture.source_times[skipped], [], dropped=True), captured.frame
+                yield pipeline.skip(skipped, capture.source_times[skipped]), captured.frame
             next_index = captured.index + 1
             yield pipeline.process(captured.index, captured.source_t, captured.frame), captured.frame
     finally:
@@ -113,21 +102,16 @@ def process(
     job: VideoJob,
     fps: float,
     size: tuple[int, int],
-    track: Callable[[FrameResult], list[TrackedFace]],
     progress: Progress | None = None,
     recording: Recording | None = None,
 ) -> tuple[int, int, int]:
     """Writes each frame's rows (flushed) and drawn frame as it comes; returns (frames, frames with a face, frames
-    dropped).
-
-    `track` gives each frame's tracked faces (a FaceTracker's update, or offline beliefs looked up by frame); a
-    dropped frame is not tracked, gets a row flagged dropped, and repeats the last drawn frame in the video.
+    dropped). A dropped frame gets a row flagged dropped and repeats the last drawn frame in the video.
     """
     from app.annotate import AnnotatedVideoWriter, VideoOutputError, draw_result
-    from app.csv_output import COLUMNS, SMOOTHED_COLUMNS, CsvWriter, frame_rows, tracked_rows
+    from app.csv_output import COLUMNS, SMOOTHED_COLUMNS, CsvWriter, frame_rows
 
-    smoothing = job.smoother is not None
-    columns = (*(SMOOTHED_COLUMNS if smoothing else COLUMNS), *(("dropped",) if job.flags_drops else ()))
+    columns = (*(SMOOTHED_COLUMNS if job.smoother else COLUMNS), *(("dropped",) if job.flags_drops else ()))
     video = None
     try:
         if job.video is not None:
@@ -145,8 +129,7 @@ def process(
         for result, frame in results:
             is_dropped = result.dropped
             dropped += is_dropped
-            tracked = [] if is_dropped else track(result)
-            rows = tracked_rows(result, tracked) if smoothing else frame_rows(result)
+            rows = frame_rows(result)
             if job.flags_drops:
                 for row in rows:
                     row["dropped"] = str(int(is_dropped))
@@ -159,10 +142,10 @@ def process(
             with_face += bool(result.faces)
             if recording is not None:
                 recording.times.append(result.t)
-                recording.tracked.append(tracked)
+                recording.tracked.append(result.faces)
             if video is not None and frame is not None:
                 if not is_dropped or last_drawn is None:
-                    last_drawn = draw_result(frame, result, tracked if smoothing else None)
+                    last_drawn = draw_result(frame, result)
                 video.write(last_drawn)
             if progress is not None:
                 progress.update(1)
@@ -179,23 +162,21 @@ def process(
 
 def collect_offline(
     results: Iterable[tuple[FrameResult, np.ndarray]], smoother: str, progress: Progress | None
-) -> tuple[list[FrameResult], list[list[TrackedFace]], bool]:
-    """Every frame's result and its tracks, smoothed per track at the end; and whether Ctrl+C cut it short."""
+) -> tuple[list[FrameResult], bool]:
+    """Every frame's result (tracked, not yet smoothed), smoothed per track at the end; and whether Ctrl+C cut the
+    reading short."""
     from app.offline import smooth_tracks_offline
 
-    tracker = new_tracker(None)
     kept: list[FrameResult] = []
-    tracked: list[list[TrackedFace]] = []
     interrupted = False
     try:
         for result, _ in results:
             kept.append(result)
-            tracked.append([] if result.dropped else tracker.update(result))
             if progress is not None:
                 progress.update(1)
     except KeyboardInterrupt:
         interrupted = True
-    return kept, smooth_tracks_offline(smoother, kept, tracked), interrupted
+    return smooth_tracks_offline(smoother, kept), interrupted
 
 
 def replay(results: list[FrameResult], video: Path | None) -> Iterator[tuple[FrameResult, np.ndarray | None]]:
@@ -246,24 +227,14 @@ def run_file(
     recording = Recording() if job.timeline is not None or job.summary is not None else None  # memory only if needed
     interrupted = False
     try:
-        if job.realtime:
-            results = realtime_frames(Pipeline(classifier), source)
-        else:
-            results = Pipeline(classifier).run(source, job.drop, job.seed)
+        pipeline = Pipeline(classifier, None if job.offline else job.smoother)
+        results = realtime_frames(pipeline, source) if job.realtime else pipeline.run(source, job.drop, job.seed)
         if job.offline and job.smoother is not None:
-            kept, smoothed, interrupted = collect_offline(results, job.smoother, progress)
-            by_index = {result.index: faces for result, faces in zip(kept, smoothed, strict=True)}
-            frames, _, dropped = process(
-                replay(kept, job.path if job.video is not None else None),
-                job,
-                source.fps,
-                source.size,
-                lambda result: by_index[result.index],
-                recording=recording,
-            )
+            smoothed, interrupted = collect_offline(results, job.smoother, progress)
+            replayed = replay(smoothed, job.path if job.video is not None else None)
+            frames, _, dropped = process(replayed, job, source.fps, source.size, recording=recording)
         else:
-            tracker = new_tracker(job.smoother)
-            frames, _, dropped = process(results, job, source.fps, source.size, tracker.update, progress, recording)
+            frames, _, dropped = process(results, job, source.fps, source.size, progress, recording)
     finally:
         progress.close()
         source.close()

@@ -164,9 +164,8 @@ def cmd_live(args: argparse.Namespace, fallback: bool = False) -> int:
                 prepare_output(path)
         capture = LatestFrameCapture(source.source, paced=source.paced, size=size if source.paced else None)
         session = LiveSession(
-            Pipeline(classifier),
+            Pipeline(classifier, args.smoother),
             capture,
-            args.smoother,
             source.source.fps,
             out_dir,
             csv_path,

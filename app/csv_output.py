@@ -1,6 +1,6 @@
 """The per-frame, per-face CSV: its columns and row building live here only, so later columns extend one place.
 
-With a smoother, SMOOTHED_COLUMNS appends the track id and the smoothed belief, filled by tracked_rows(); other
+With a smoother, SMOOTHED_COLUMNS appends the track id and the smoothed belief, filled for faces that have one; other
 extra columns work the same way (`columns=COLUMNS + (...)` and extra keys in the row dicts); missing keys are
 written empty.
 """
@@ -10,15 +10,10 @@ from __future__ import annotations
 import csv
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TextIO
 
-import numpy as np
-
-from app.pipeline import FrameResult
-from models.labels import CLASSES
-
-if TYPE_CHECKING:
-    from app.tracker import TrackedFace
+from app.results import FrameResult
+from smoothing.labels import CLASSES
 
 PROB_COLUMNS: tuple[str, ...] = tuple(f"p_{name}" for name in CLASSES)
 COLUMNS: tuple[str, ...] = ("frame", "t", "face", "x", "y", "w", "h", *PROB_COLUMNS, "label")
@@ -32,7 +27,8 @@ Row = dict[str, str]
 
 
 def frame_rows(result: FrameResult) -> list[Row]:
-    """One row per face; a frame without faces gets one row with only frame and t, so no frame goes missing."""
+    """One row per face, with its track id and smoothed belief when smoothing; a frame without faces gets one row
+    with only frame and t, so no frame goes missing."""
     base = {"frame": str(result.index), "t": f"{result.t:.{TIME_DECIMALS}f}"}
     if not result.faces:
         return [dict(base)]
@@ -42,20 +38,13 @@ def frame_rows(result: FrameResult) -> list[Row]:
         row = {**base, "face": str(number), "x": str(box.x), "y": str(box.y), "w": str(box.w), "h": str(box.h)}
         row.update({column: f"{p:.{PROB_DECIMALS}f}" for column, p in zip(PROB_COLUMNS, face.probs, strict=True)})
         row["label"] = face.label
-        rows.append(row)
-    return rows
-
-
-def tracked_rows(result: FrameResult, tracked: Sequence[TrackedFace]) -> list[Row]:
-    """frame_rows() plus each face's track id and smoothed belief (SMOOTHED_COLUMNS); tracked follows result.faces."""
-    rows = frame_rows(result)
-    for row, face in zip(rows if result.faces else [], tracked, strict=True):
-        row["track"] = str(face.track)
         if face.belief is not None:
+            row["track"] = str(face.track)
             row.update(
                 {column: f"{p:.{PROB_DECIMALS}f}" for column, p in zip(SMOOTHED_PROB_COLUMNS, face.belief, strict=True)}
             )
-            row["smoothed_label"] = CLASSES[int(np.argmax(face.belief))]
+            row["smoothed_label"] = CLASSES[face.shown_index]
+        rows.append(row)
     return rows
 
 

@@ -7,7 +7,6 @@ Without a window the same loop runs and writes what it would have shown (annotat
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,11 +16,10 @@ import numpy as np
 import smoothing
 from app.annotate import AnnotatedVideoWriter
 from app.capture import CapturedFrame, LatestFrameCapture, RateMeter
-from app.csv_output import SMOOTHED_COLUMNS, CsvWriter, tracked_rows
+from app.csv_output import SMOOTHED_COLUMNS, CsvWriter, frame_rows
 from app.overlay import EmotionHistory, Status, draw_overlay
-from app.pipeline import FrameResult, Pipeline
-from app.tracker import FaceTracker, TrackedFace
-from smoothing import Smoother
+from app.pipeline import Pipeline
+from app.results import FrameResult
 
 WINDOW_NAME = "EmoSmooth"
 LIVE_COLUMNS = (*SMOOTHED_COLUMNS, "smoother")  # the smoother can change mid-run, so each row names its own
@@ -54,7 +52,6 @@ class LiveSession:
         self,
         pipeline: Pipeline,
         capture: LatestFrameCapture,
-        smoother: str,
         fps: float,
         out_dir: Path,
         csv_path: Path | None = None,
@@ -62,10 +59,8 @@ class LiveSession:
         window: bool = True,
         max_frames: int | None = None,
     ) -> None:
-        self.pipeline = pipeline
+        self.pipeline = pipeline  # with the smoother to start with; the number keys switch it
         self.capture = capture
-        self.smoother = smoother
-        self.tracker = FaceTracker(self._factory(smoother))
         self.history = EmotionHistory()
         self.fps = fps
         self.out_dir = out_dir
@@ -83,12 +78,12 @@ class LiveSession:
         self.last_index = -1
         self.shown: np.ndarray | None = None
         self.shown_index = 0
-        self._last: tuple[np.ndarray, list[TrackedFace], float] | None = None  # to redraw when paused
+        self._last: tuple[np.ndarray, FrameResult, float] | None = None  # to redraw when paused
         self.screenshots: list[Path] = []
 
-    @staticmethod
-    def _factory(name: str) -> Callable[[], Smoother]:
-        return lambda: smoothing.create(name)
+    @property
+    def smoother(self) -> str:
+        return self.pipeline.smoother or ""
 
     def status(self) -> Status:
         captured = max(self.capture.captured, 1)
@@ -104,9 +99,8 @@ class LiveSession:
 
     def step(self, captured: CapturedFrame) -> np.ndarray:
         """Processes one frame and returns it drawn; writes its CSV rows and video frames."""
-        result: FrameResult = self.pipeline.process(captured.index, captured.t, captured.frame)
-        tracked = self.tracker.update(result)
-        for face in tracked:
+        result = self.pipeline.process(captured.index, captured.t, captured.frame)
+        for face in result.faces:
             self.history.add(face.track, captured.t, face.shown_index)
         now = self.capture.now()
         self.history.prune(now)
@@ -114,10 +108,10 @@ class LiveSession:
         self.latency_total_s += self.last_latency_s
         self.processed += 1
         self.processed_rate.tick(now)
-        self._last = (captured.frame, tracked, now)
-        drawn = draw_overlay(captured.frame.copy(), tracked, self.history, now, self.status())
+        self._last = (captured.frame, result, now)
+        drawn = draw_overlay(captured.frame.copy(), result.faces, self.history, now, self.status())
         if self.csv is not None:
-            rows = tracked_rows(result, tracked)
+            rows = frame_rows(result)
             for row in rows:
                 row["smoother"] = self.smoother
             self.csv.write_rows(rows)
@@ -145,8 +139,7 @@ class LiveSession:
             except smoothing.ParamsError as error:  # the view goes on with the smoother it has
                 print(f"cannot switch to {SMOOTHER_KEYS[key]}: {error}", file=sys.stderr, flush=True)
                 return True
-            self.smoother = SMOOTHER_KEYS[key]
-            self.tracker.set_smoother(self._factory(self.smoother))
+            self.pipeline.set_smoother(SMOOTHER_KEYS[key])
         elif key in RAW_KEYS:
             self.raw_only = not self.raw_only
             self.redraw()
@@ -161,8 +154,8 @@ class LiveSession:
         """Draws the last frame again with the current mode, so a paused window shows what a key changed."""
         if self._last is None:
             return
-        frame, tracked, now = self._last
-        self.shown = draw_overlay(frame.copy(), tracked, self.history, now, self.status())
+        frame, result, now = self._last
+        self.shown = draw_overlay(frame.copy(), result.faces, self.history, now, self.status())
         if self.window:
             cv2.imshow(WINDOW_NAME, self.shown)
 

@@ -10,9 +10,10 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from app.annotate import CLASS_COLOURS, FONT, draw_labelled_box, face_caption, zoom_of
-from app.tracker import TrackedFace
-from models.labels import CLASSES
+from app.annotate import FONT, draw_labelled_box, face_caption, zoom_of
+from app.colours import CLASS_COLOURS
+from app.results import FaceResult
+from smoothing.labels import CLASSES
 
 HISTORY_S = 10.0  # the strip shows this many seconds of each face's smoothed emotion
 PANEL_WIDTH = 160  # px at the reference height: class name, then the raw and smoothed bars
@@ -81,11 +82,11 @@ def shade(frame: np.ndarray, x0: int, y0: int, x1: int, y1: int) -> None:
     region[:] = cv2.convertScaleAbs(region, alpha=1 - PANEL_ALPHA, beta=PANEL_ALPHA * BACKGROUND_GREY)
 
 
-def draw_bars(frame: np.ndarray, face: TrackedFace, raw_only: bool) -> None:
+def draw_bars(frame: np.ndarray, face: FaceResult, raw_only: bool) -> None:
     """Seven rows beside the box: raw probability (white) over the smoothed one (class colour)."""
     zoom = zoom_of(frame)
     width, row, name_w, margin = (round(v * zoom) for v in (PANEL_WIDTH, ROW_HEIGHT, NAME_WIDTH, MARGIN))
-    box = face.face.detection
+    box = face.detection
     x0 = box.x + box.w + margin
     if x0 + width > frame.shape[1]:  # no room on the right: the left side
         x0 = max(0, box.x - margin - width)
@@ -97,7 +98,7 @@ def draw_bars(frame: np.ndarray, face: TrackedFace, raw_only: bool) -> None:
         top = y0 + index * row
         cv2.putText(frame, name, (x0 + margin, top + row - margin), FONT, font_scale, LIGHT_TEXT, 1, cv2.LINE_AA)
         bar_x = x0 + name_w
-        raw_len = round(bar_w * float(face.face.probs[index]))
+        raw_len = round(bar_w * float(face.probs[index]))
         if face.belief is None or raw_only:  # raw only: the raw bar takes the whole row, in the class colour
             cv2.rectangle(frame, (bar_x, top + 2), (bar_x + raw_len, top + row - 2), CLASS_COLOURS[index], -1)
             continue
@@ -150,7 +151,7 @@ def draw_status(frame: np.ndarray, status: Status) -> None:
 
 def draw_overlay(
     frame: np.ndarray,
-    faces: Sequence[TrackedFace],
+    faces: Sequence[FaceResult],
     history: EmotionHistory,
     now: float,
     status: Status,
@@ -158,9 +159,9 @@ def draw_overlay(
     """Everything the live window shows, drawn in place; returns the frame."""
     raw_only = status.raw_only
     for face in faces:
-        probs = face.face.probs if raw_only or face.belief is None else face.belief
+        probs = face.probs if raw_only else face.shown_probs
         label_index, text = face_caption(probs, face.track)
-        draw_labelled_box(frame, face.face.detection, CLASS_COLOURS[label_index], text)
+        draw_labelled_box(frame, face.detection, CLASS_COLOURS[label_index], text)
         draw_bars(frame, face, raw_only)
     if not raw_only:
         draw_strip(frame, history, now)

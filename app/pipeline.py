@@ -1,21 +1,23 @@
-"""Per frame: detect the faces, classify all of them in one batch, and return one result per face; each call also
-times its own stages (spans_ns), the way ultralytics' predictor profiles its steps, so that the latency benchmark
-times this very path."""
+"""The one per-frame path of every mode (live, video, folder, API, benchmarks): detect the faces, classify them in
+one batch, track them and smooth each track; each frame's result carries how long each stage took (spans_ns), the
+way ultralytics' predictor profiles its steps, so that the latency benchmark times this very path."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
 from typing import Protocol
 
 import numpy as np
 
+import smoothing
+from app.results import FaceResult, FrameResult
+from app.tracker import FaceTracker
 from models.align import align_faces
-from models.face_detector import Detection, FaceDetector
-from models.labels import CLASSES
+from models.face_detector import FaceDetector
+from smoothing.labels import NUM_CLASSES
 
-PIPELINE_STAGES = ("detect", "preprocess", "classify")
+PIPELINE_STAGES = ("detect", "preprocess", "classify", "smooth")  # "smooth" includes matching faces to tracks
 
 
 class Classifier(Protocol):
@@ -24,71 +26,60 @@ class Classifier(Protocol):
     def predict(self, faces: Sequence[np.ndarray]) -> np.ndarray: ...
 
 
-@dataclass(frozen=True)
-class FaceResult:
-    """One face: its box and its (7,) probabilities in models.CLASSES order."""
-
-    detection: Detection
-    probs: np.ndarray
-
-    @property
-    def label_index(self) -> int:
-        return int(np.argmax(self.probs))
-
-    @property
-    def label(self) -> str:
-        return CLASSES[self.label_index]
-
-
-@dataclass(frozen=True)
-class FrameResult:
-    """Everything found in one frame; `faces` is empty for a frame without a face and for a dropped one (a frame
-    skipped, not looked at: by --drop, or by real-time playback that could not keep up)."""
-
-    index: int
-    t: float
-    faces: list[FaceResult] = field(default_factory=list)
-    dropped: bool = False
-
-
 class Pipeline:
-    """Detector, aligner and classifier; keeps the detector's tracking state, so feed it one stream in order."""
+    """Detector, aligner, classifier and tracker with one smoother per track (none when `smoother` is None); keeps
+    the detector's and the tracks' state, so feed it one stream in order and reset() between streams."""
 
-    def __init__(self, classifier: Classifier, detector: FaceDetector | None = None) -> None:
+    def __init__(
+        self, classifier: Classifier, smoother: str | None = None, detector: FaceDetector | None = None
+    ) -> None:
         self.classifier = classifier
         self.detector = detector if detector is not None else FaceDetector()
-        self.started_ns = 0  # when the last process() call began, and when each of its stages ended (perf_counter_ns)
-        self.stage_ends_ns: dict[str, int] = dict.fromkeys(PIPELINE_STAGES, 0)
+        self.tracker = FaceTracker()
+        self.smoother: str | None = None
+        self.set_smoother(smoother)
 
-    @property
-    def spans_ns(self) -> dict[str, int]:
-        """How long each stage of the last process() call took."""
-        starts = [self.started_ns, *(self.stage_ends_ns[stage] for stage in PIPELINE_STAGES[:-1])]
-        return {stage: self.stage_ends_ns[stage] - begun for stage, begun in zip(PIPELINE_STAGES, starts, strict=True)}
+    def set_smoother(self, name: str | None) -> None:
+        """Every track (and every later one) gets a fresh smoother of that kind; None: raw probabilities only."""
+        self.smoother = name
+        self.tracker.set_smoother(None if name is None else lambda: smoothing.create(name))
+
+    def reset(self) -> None:
+        """A new stream: no remembered faces, no tracks."""
+        self.detector.reset()
+        self.tracker.reset()
 
     def process(self, index: int, t: float, frame: np.ndarray) -> FrameResult:
-        """Detects the faces of one frame and classifies them together: one batch is cheaper than one per face."""
-        self.started_ns = time.perf_counter_ns()
+        """Detects the faces of one frame, classifies them together (one batch is cheaper than one per face), and
+        gives each its track and smoothed belief; tracks without a face this frame are told so."""
+        started = time.perf_counter_ns()
         detections = self.detector.detect(frame)
-        detected = time.perf_counter_ns()
-        if not detections:
-            self.stage_ends_ns = dict.fromkeys(PIPELINE_STAGES, detected)
-            return FrameResult(index, t, [])
-        crops = align_faces(frame, detections)
-        aligned = time.perf_counter_ns()
-        probs = self.classifier.predict(crops)
-        self.stage_ends_ns = {"detect": detected, "preprocess": aligned, "classify": time.perf_counter_ns()}
-        return FrameResult(index, t, [FaceResult(d, p) for d, p in zip(detections, probs, strict=True)])
+        detected = aligned = classified = time.perf_counter_ns()
+        probs = np.empty((0, NUM_CLASSES))
+        if detections:  # no face: nothing to crop or classify
+            crops = align_faces(frame, detections)
+            aligned = time.perf_counter_ns()
+            probs = self.classifier.predict(crops)
+            classified = time.perf_counter_ns()
+        faces = self.tracker.update(t, [FaceResult(d, p) for d, p in zip(detections, probs, strict=True)])
+        smoothed = time.perf_counter_ns()
+        spans = {"detect": detected - started, "preprocess": aligned - detected,
+                 "classify": classified - aligned, "smooth": smoothed - classified}  # fmt: skip
+        return FrameResult(index, t, faces, spans_ns=spans)
+
+    def skip(self, index: int, t: float) -> FrameResult:
+        """A frame not looked at (dropped): no faces, and the tracks' smoothers bridge the gap at the next frame."""
+        return FrameResult(index, t, [], dropped=True)
 
     def run(
         self, frames: Iterable[tuple[int, float, np.ndarray]], drop: float = 0.0, seed: int = 0
     ) -> Iterator[tuple[FrameResult, np.ndarray]]:
-        """Yields each frame's result with the frame itself, for drawing; with `drop`, that share of the frames,
-        drawn at random (seeded), comes out as dropped results, to see how smoothing copes with lost frames."""
+        """A new stream's results, each with its frame (for drawing); with `drop`, that share of the frames, drawn
+        at random (seeded), comes out as dropped results, to see how smoothing copes with lost frames."""
         rng = np.random.default_rng(seed)
-        self.detector.reset()
+        self.reset()
         for index, t, frame in frames:
             if drop > 0 and rng.random() < drop:
-                yield FrameResult(index, t, [], dropped=True), frame
+                yield self.skip(index, t), frame
             else:
                 yield self.process(index, t, frame), frame

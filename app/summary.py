@@ -13,8 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
-from app.tracker import TrackedFace
-from models.labels import CLASSES, NUM_CLASSES
+from app.results import FaceResult
+from smoothing.labels import CLASSES, NUM_CLASSES
 
 S_PER_MINUTE = 60.0
 SHARE_DECIMALS = 4
@@ -45,7 +45,7 @@ def frame_durations(times: np.ndarray) -> np.ndarray:
     return np.append(gaps, np.median(gaps))
 
 
-def summarize_tracks(times: Sequence[float], tracked: Sequence[Sequence[TrackedFace]]) -> list[TrackSummary]:
+def summarize_tracks(times: Sequence[float], tracked: Sequence[Sequence[FaceResult]]) -> list[TrackSummary]:
     """One summary per track, in order of first appearance; tracked has one list per frame, aligned with times."""
     durations = frame_durations(np.asarray(times))
     sightings: dict[int, list[tuple[int, int]]] = {}  # track -> (frame position, shown class)

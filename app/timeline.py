@@ -8,10 +8,10 @@ from pathlib import Path
 
 import numpy as np
 
-from app.annotate import CLASS_COLOURS
+from app.colours import CLASS_COLOURS, rgb
+from app.results import FaceResult
 from app.summary import frame_durations
-from app.tracker import TrackedFace
-from models.labels import CLASSES, NUM_CLASSES
+from smoothing.labels import CLASSES, NUM_CLASSES
 
 FIGURE_WIDTH_IN = 10.0
 TRACK_HEIGHT_IN = 2.2
@@ -20,12 +20,8 @@ TICK_Y = 1.06  # the raw-label ticks sit just above the stacked areas, which end
 TICK_SIZE = 60
 
 
-def rgb(bgr: tuple[int, int, int]) -> tuple[float, float, float]:
-    return bgr[2] / 255, bgr[1] / 255, bgr[0] / 255
-
-
 def write_timeline(
-    path: Path, times: Sequence[float], tracked: Sequence[Sequence[TrackedFace]], title: str = ""
+    path: Path, times: Sequence[float], tracked: Sequence[Sequence[FaceResult]], title: str = ""
 ) -> None:
     """One panel per track (a placeholder line when no face was seen); smoothed beliefs, else raw probabilities."""
     import matplotlib
@@ -45,8 +41,8 @@ def write_timeline(
         for position, faces in enumerate(tracked):
             for face in faces:
                 if face.track == track:
-                    shown[position] = face.belief if face.belief is not None else face.face.probs
-                    raw_labels[position] = face.face.label_index
+                    shown[position] = face.shown_probs
+                    raw_labels[position] = face.label_index
         seen = raw_labels >= 0
         # each belief holds until the face's next sighting (drawn as steps), so gaps and drops stay readable
         step_times = np.append(times[seen], times[seen][-1] + frame_durations(times)[seen][-1])

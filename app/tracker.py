@@ -9,12 +9,11 @@ and a face seen after that starts a fresh track with a fresh smoother.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-from app.pipeline import FaceResult, FrameResult
+from app.results import FaceResult
 from models.boxes import Box, iou_matrix
 from models.face_detector import Detection
 from smoothing import Smoother
@@ -31,20 +30,6 @@ VELOCITY_WEIGHT = 0.5
 # A track's box is carried on at its speed for at most this long: long enough to cross behind another face, short
 # enough that a face which stopped while hidden is still near its predicted box.
 MAX_PREDICT_S = 0.5
-
-
-@dataclass(frozen=True)
-class TrackedFace:
-    """One face of a frame with its track id and, when smoothing, its track's smoothed (7,) belief."""
-
-    track: int
-    face: FaceResult
-    belief: np.ndarray | None = None
-
-    @property
-    def shown_index(self) -> int:
-        """The class to show: the smoothed one when smoothing, else the raw one."""
-        return int(np.argmax(self.belief)) if self.belief is not None else self.face.label_index
 
 
 @dataclass
@@ -101,11 +86,11 @@ class FaceTracker:
         self.tracks: list[Track] = []
         self._next_id = 0
 
-    def update(self, result: FrameResult) -> list[TrackedFace]:
-        """The frame's faces, in result.faces order, with track ids; tracks without a face get update(None, t)."""
-        t = result.t
+    def update(self, t: float, faces: Sequence[FaceResult]) -> list[FaceResult]:
+        """The faces seen at time t, in their order, with track ids and (with smoothers) smoothed beliefs; tracks
+        without a face get update(None, t)."""
         self.tracks = [track for track in self.tracks if t - track.last_seen <= self.timeout_s]
-        boxes = [face.detection.box for face in result.faces]
+        boxes = [face.detection.box for face in faces]
         predicted = [track.predicted(t) for track in self.tracks]
         pairs = dict((new, old) for old, new in match_boxes(predicted, boxes, self.min_iou))
         matched_tracks = set(pairs.values())
@@ -113,7 +98,7 @@ class FaceTracker:
             if index not in matched_tracks and track.smoother is not None:
                 track.smoother.update(None, t)
         tracked = []
-        for index, face in enumerate(result.faces):
+        for index, face in enumerate(faces):
             if index in pairs:
                 track = self.tracks[pairs[index]]
             else:
@@ -123,8 +108,13 @@ class FaceTracker:
                 self.tracks.append(track)
             track.see(face.detection, t)
             belief = track.smoother.update(face.probs, t) if track.smoother is not None else None
-            tracked.append(TrackedFace(track.id, face, belief))
+            tracked.append(replace(face, track=track.id, belief=belief))
         return tracked
+
+    def reset(self) -> None:
+        """Forgets every track; ids start again at 0."""
+        self.tracks = []
+        self._next_id = 0
 
     def set_smoother(self, new_smoother: Callable[[], Smoother] | None) -> None:
         """Switches every track to a fresh smoother of another kind (the live app's number keys)."""

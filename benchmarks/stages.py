@@ -1,5 +1,5 @@
 """Times each stage of the live app's per-frame work on a video file, running what app.live.LiveSession.step runs:
-decode, then the app's Pipeline.process (which times its own detect, preprocess and classify), smooth, overlay."""
+decode, then the app's Pipeline.process (which times its own detect, preprocess, classify and smooth), overlay."""
 
 from __future__ import annotations
 
@@ -12,14 +12,12 @@ from typing import Any
 import cv2
 import numpy as np
 
-import smoothing
 from app.overlay import EmotionHistory, Status, draw_overlay
 from app.pipeline import PIPELINE_STAGES, Pipeline
-from app.tracker import FaceTracker
 from benchmarks.timing import summarize_ms
 from models.classifier import EmotionClassifier
 
-STAGES = ("decode", *PIPELINE_STAGES, "smooth", "overlay")
+STAGES = ("decode", *PIPELINE_STAGES, "overlay")
 END_TO_END = "end_to_end"
 MS_PER_S = 1000.0
 # What the status line shows; its text is drawn whatever the figures, so any plausible values cost the same.
@@ -54,15 +52,14 @@ class FrameStages:
     """The app's per-frame components for one stream: its pipeline, a tracker with one smoother per face, a history."""
 
     def __init__(self, classifier: EmotionClassifier, smoother: str) -> None:
-        self.pipeline = Pipeline(classifier)
+        self.pipeline = Pipeline(classifier, smoother)
         self.detector = self.pipeline.detector
         self.smoother = smoother
         self.reset()
 
     def reset(self) -> None:
         """A new stream: fresh detector state, tracks, smoothers and history."""
-        self.detector.reset()
-        self.tracker = FaceTracker(lambda: smoothing.create(self.smoother))
+        self.pipeline.reset()
         self.history = EmotionHistory()
         self.status = Status(STATUS_CAMERA_FPS, STATUS_CAMERA_FPS, STATUS_LATENCY_MS, 0.0, self.smoother)
 
@@ -77,19 +74,14 @@ class FrameStages:
         decoded = time.perf_counter_ns()
         result = self.pipeline.process(index, t, frame)
         processed = time.perf_counter_ns()
-        tracked = self.tracker.update(result)  # box matching plus one smoother update per track
-        smoothed = time.perf_counter_ns()
-        for face in tracked:
+        for face in result.faces:
             self.history.add(face.track, t, face.shown_index)
         self.history.prune(t)
-        draw_overlay(frame.copy(), tracked, self.history, t, self.status)
+        draw_overlay(frame.copy(), result.faces, self.history, t, self.status)
         drawn = time.perf_counter_ns()
-        # the pipeline's own stage ends partition decode's end to its return exactly (the call and the result's
-        # construction fall into its first and last stage)
-        ends = self.pipeline.stage_ends_ns
-        spans = {"decode": decoded - start, "detect": ends["detect"] - decoded,
-                 "preprocess": ends["preprocess"] - ends["detect"], "classify": processed - ends["preprocess"],
-                 "smooth": smoothed - processed, "overlay": drawn - smoothed, END_TO_END: drawn - start}  # fmt: skip
+        # the call's own overhead (entering it, building the result) is counted in its last stage, smooth
+        spans = {"decode": decoded - start, **result.spans_ns, "overlay": drawn - processed, END_TO_END: drawn - start}
+        spans["smooth"] = processed - decoded - sum(result.spans_ns[stage] for stage in PIPELINE_STAGES[:-1])
         return spans, len(result.faces)
 
 

@@ -1,8 +1,9 @@
-"""Face detection and emotion classification: models.load_classifier() and models.CLASSES are the contract."""
+"""Face detection and emotion classification: models.load_classifier() is the contract; its (N, 7) outputs follow
+smoothing.labels.CLASSES, the label set every 7-vector of the product shares."""
 
-from models.labels import CLASSES, FACE_SIZE, NUM_CLASSES
+from models.labels import FACE_SIZE
 
-__all__ = ["CLASSES", "FACE_SIZE", "NUM_CLASSES", "load_classifier"]
+__all__ = ["FACE_SIZE", "load_classifier"]
 
 
 def load_classifier(path=None):

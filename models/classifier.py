@@ -14,8 +14,9 @@ from torch import nn
 from torch.nn.utils.fusion import fuse_conv_bn_eval
 
 from models.image import to_grey
-from models.labels import FACE_SIZE, NUM_CLASSES
+from models.labels import FACE_SIZE
 from models.network import EmoNet
+from smoothing.labels import NUM_CLASSES
 
 DEFAULT_WEIGHTS = Path(__file__).resolve().parent / "weights" / "emonet.pt"
 CHECKPOINT_FORMAT = "emosmooth-emonet-v1"
@@ -110,7 +111,7 @@ class EmotionClassifier:
             return flip_averaged_logits(self.model, tensor).numpy()
 
     def predict(self, faces: np.ndarray | Sequence[np.ndarray]) -> np.ndarray:
-        """(N, 7) calibrated probabilities in models.CLASSES order; several faces go through in one batch."""
+        """(N, 7) calibrated probabilities in smoothing.labels.CLASSES order; several faces go through in one batch."""
         z = self.logits(faces).astype(np.float64) / self.temperature
         z -= z.max(axis=1, keepdims=True)
         probs = np.exp(z)

@@ -21,7 +21,7 @@ from models.classifier import PRECISIONS, WeightsError, load_classifier
 from models.data import DEFAULT_DATA, SELECT_SPLIT, load_split
 from models.fer_crops import CROPS, cached_aligned_faces
 from models.ferplus import DEFAULT_VOTES, NO_MAJORITY, load_votes, majority_labels
-from models.labels import CLASSES, NUM_CLASSES
+from smoothing.labels import CLASSES, NUM_CLASSES
 
 PREDICT_BATCH = 256
 LATENCY_WARMUP = 20

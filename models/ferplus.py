@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from models.labels import CLASSES
+from smoothing.labels import CLASSES
 
 DEFAULT_VOTES = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "ferplus_votes.npz"
 FERPLUS_TO_OURS: dict[str, str] = {
@@ -32,7 +32,8 @@ NO_MAJORITY = -1
 
 
 def load_votes(path: str | Path, split: str) -> tuple[np.ndarray, np.ndarray]:
-    """(N, 7) vote counts in models.CLASSES order, rows aligned with fer2013.npz's split, and which rows are usable."""
+    """(N, 7) vote counts in smoothing.labels.CLASSES order, rows aligned with fer2013.npz's split, and which rows
+    are usable."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"FER+ votes not found: {path}")

@@ -1,7 +1,5 @@
-"""The emotion label set shared by the classifier, the smoothers and every output file."""
+"""What the classifier knows of FER2013 beyond the label set (smoothing.labels): its face size and class counts."""
 
-CLASSES: tuple[str, ...] = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
-NUM_CLASSES: int = len(CLASSES)
 FACE_SIZE: int = 48  # FER2013 crops are 48x48 grey; the CNN is trained and run at this size
 # FER2013 Training's class counts (28,709 faces): the prior the classifier learned under. Peers' faces and real
 # video have other shares, which is why the real-fitted HMM does not divide by it (smoothing/hmm_real_fit.py).

@@ -9,6 +9,7 @@ Importing this package does not import torch.
 # (smoothing.changepoint is not registered: retired on real faces, see its docstring; the synthetic benchmark's
 # change-point oracle still uses its filter.)
 from smoothing import baselines, hmm, recurrent  # noqa: F401
+
 # isort: on
 from smoothing.base import CLASSES, Smoother
 from smoothing.param_files import ParamsError

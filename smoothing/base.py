@@ -7,7 +7,7 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from models.labels import CLASSES, NUM_CLASSES
+from smoothing.labels import CLASSES, NUM_CLASSES
 
 NOMINAL_FRAME_PERIOD_S: float = 1.0 / 15.0  # webcams deliver 15-30 fps; 15 fps is the low end we design for
 MAX_GAP_S: float = 5.0  # longer than the longest stall we expect (3 s): past this nothing of the old belief is kept

@@ -33,8 +33,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from models.labels import CLASSES, NUM_CLASSES
 from smoothing.hmm import HMMSmoother
+from smoothing.labels import CLASSES, NUM_CLASSES
 from smoothing.real_score import ALL_LABELLED, ONSET_KIND, TALKING, Tally, arrivals, pooled, summarise, tally_clip
 from smoothing.real_sequences import RealClip
 from smoothing.registry import run_online

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from models.labels import CLASSES, NUM_CLASSES
+from smoothing.labels import CLASSES, NUM_CLASSES
 from smoothing.real_sequences import UNSCORED, RealClip
 from smoothing.sequences import drop_mask
 

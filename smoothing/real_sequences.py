@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from models.labels import CLASSES, NUM_CLASSES
+from smoothing.labels import CLASSES, NUM_CLASSES
 
 REPO = Path(__file__).resolve().parents[1]
 

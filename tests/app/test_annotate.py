@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from app.annotate import CLASS_COLOURS, draw_result
-from app.pipeline import FaceResult, FrameResult
-from app.tracker import TrackedFace
+from app.annotate import draw_result
+from app.colours import CLASS_COLOURS
+from app.results import FaceResult, FrameResult
 from models.face_detector import Detection
-from models.labels import CLASSES
+from smoothing.labels import CLASSES
 
 HAPPY, SAD = CLASSES.index("happy"), CLASSES.index("sad")
 BOX = Detection(100, 100, 120, 120, 0.9)
@@ -27,7 +27,7 @@ def test_raw_label_without_smoothing_and_smoothed_label_with_it() -> None:
     result = FrameResult(0, 0.0, [face])
     blank = np.zeros((360, 640, 3), np.uint8)
     assert box_edge_colour(draw_result(blank.copy(), result)) == CLASS_COLOURS[HAPPY]
-    smoothed = draw_result(blank.copy(), result, [TrackedFace(0, face, belief)])
+    smoothed = draw_result(blank.copy(), FrameResult(0, 0.0, [FaceResult(BOX, raw, 0, belief)]))
     assert box_edge_colour(smoothed) == CLASS_COLOURS[SAD]
-    unsmoothed_track = draw_result(blank.copy(), result, [TrackedFace(0, face, None)])
+    unsmoothed_track = draw_result(blank.copy(), FrameResult(0, 0.0, [FaceResult(BOX, raw, 0, None)]))
     assert box_edge_colour(unsmoothed_track) == CLASS_COLOURS[HAPPY]

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import csv
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
-from app.csv_output import COLUMNS, SMOOTHED_COLUMNS, CsvWriter, frame_rows, tracked_rows
-from app.pipeline import FaceResult, FrameResult
-from app.tracker import TrackedFace
+from app.csv_output import COLUMNS, SMOOTHED_COLUMNS, CsvWriter, frame_rows
+from app.results import FaceResult, FrameResult
 from models.face_detector import Detection
 
 HEADER = "frame,t,face,x,y,w,h,p_angry,p_disgust,p_fear,p_happy,p_sad,p_surprise,p_neutral,label"
@@ -70,7 +70,12 @@ def test_smoothed_rows_add_track_and_belief_after_the_raw_columns() -> None:
     raw = _face(10, 3)  # raw says happy, the smoothed belief still says sad
     belief = np.full(7, 0.1)
     belief[4] = 0.4
-    (row,) = tracked_rows(FrameResult(0, 0.0, [raw]), [TrackedFace(5, raw, belief)])
+    (row,) = frame_rows(FrameResult(0, 0.0, [replace(raw, track=5, belief=belief)]))
     assert set(row) == set(SMOOTHED_COLUMNS)
     assert (row["label"], row["track"], row["s_sad"], row["smoothed_label"]) == ("happy", "5", "0.40000", "sad")
-    assert tracked_rows(FrameResult(1, 0.1, []), []) == [{"frame": "1", "t": "0.1000"}]
+    assert frame_rows(FrameResult(1, 0.1, [])) == [{"frame": "1", "t": "0.1000"}]
+
+
+def test_a_tracked_face_without_smoother_keeps_the_raw_columns_only() -> None:
+    (row,) = frame_rows(FrameResult(0, 0.0, [replace(_face(10, 3), track=2)]))
+    assert set(row) == set(COLUMNS)

@@ -20,7 +20,7 @@ from app.errors import EXIT_PARTIAL
 from app.live import LIVE_COLUMNS, SMOOTHER_KEYS, LiveSession
 from app.pipeline import Pipeline
 from app.sources import VideoFileSource, camera_may_exist
-from models.labels import CLASSES
+from smoothing.labels import CLASSES
 from tests.app.test_cli import assert_one_line_error, run_app
 from tests.conftest import SAMPLE_CLIP, count_frames
 
@@ -39,7 +39,7 @@ class HappyClassifier:
 
 def session(tmp_path: Path, paced: bool, csv_path: Path | None = None, record_path: Path | None = None) -> LiveSession:
     capture = LatestFrameCapture(VideoFileSource(SAMPLE_CLIP), paced=paced)
-    return LiveSession(Pipeline(HappyClassifier()), capture, "ema", 30.0, tmp_path, csv_path, record_path, window=False)
+    return LiveSession(Pipeline(HappyClassifier(), "ema"), capture, 30.0, tmp_path, csv_path, record_path, window=False)
 
 
 def test_headless_run_writes_rows_of_processed_frames_and_a_real_time_video(tmp_path: Path) -> None:
@@ -76,7 +76,7 @@ def test_keys_switch_smoother_raw_only_pause_screenshot_and_quit(
     assert SMOOTHER_KEYS[ord("1")] == smoothing.available()[0]
     assert live.handle_key(ord("5"))
     assert live.smoother == smoothing.available()[4]
-    assert all(type(track.smoother).name == live.smoother for track in live.tracker.tracks)
+    assert all(type(track.smoother).name == live.smoother for track in live.pipeline.tracker.tracks)
     live.handle_key(ord("r"))
     assert live.raw_only and live.status().raw_only
     live.handle_key(ord(" "))
@@ -107,7 +107,7 @@ def test_several_faces_get_their_own_tracks_and_strips(tmp_path: Path, sample_fr
     for index in (10, 11, 12):
         frame = sample_frames[index]
         live.step(CapturedFrame(index, index / 30, np.hstack([frame, frame])))
-    assert sorted(track.id for track in live.tracker.tracks) == [0, 1]
+    assert sorted(track.id for track in live.pipeline.tracker.tracks) == [0, 1]
     assert sorted(live.history.tracks) == [0, 1]
     live.capture.stop()
 

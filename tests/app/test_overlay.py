@@ -5,10 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 from app.overlay import BACKGROUND_GREY, PANEL_ALPHA, EmotionHistory, Status, draw_overlay, label_runs, shade
-from app.pipeline import FaceResult
-from app.tracker import TrackedFace
+from app.results import FaceResult
 from models.face_detector import Detection
-from models.labels import CLASSES
+from smoothing.labels import CLASSES
 
 HEIGHT, WIDTH = 360, 640
 BOX = Detection(100, 100, 120, 120, 0.9)
@@ -16,12 +15,12 @@ HAPPY, NEUTRAL = CLASSES.index("happy"), CLASSES.index("neutral")
 STATUS = Status(camera_fps=30.0, processed_fps=12.5, latency_ms=80.0, dropped_share=0.58, smoother="hmm")
 
 
-def tracked_face() -> TrackedFace:
+def tracked_face() -> FaceResult:
     raw = np.full(7, 0.02)
     raw[HAPPY] = 0.88
     belief = np.full(7, 0.05)
     belief[NEUTRAL] = 0.7
-    return TrackedFace(3, FaceResult(BOX, raw), belief)
+    return FaceResult(BOX, raw, 3, belief)
 
 
 def history() -> EmotionHistory:

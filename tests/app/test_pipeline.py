@@ -9,7 +9,8 @@ from collections.abc import Sequence
 import numpy as np
 
 from app.pipeline import PIPELINE_STAGES, Pipeline
-from models.labels import CLASSES, FACE_SIZE
+from models.labels import FACE_SIZE
+from smoothing.labels import CLASSES
 
 
 class RecordingClassifier:
@@ -57,16 +58,34 @@ def test_real_classifier_probabilities(classifier, sample_frames: list[np.ndarra
     assert abs(float(face.probs.sum()) - 1.0) < 1e-5
 
 
-def test_each_call_times_its_own_stages_for_the_latency_benchmark(sample_frames: list[np.ndarray]) -> None:
-    pipeline = Pipeline(RecordingClassifier())
+def test_each_result_carries_its_own_stage_times_for_the_latency_benchmark(sample_frames: list[np.ndarray]) -> None:
+    pipeline = Pipeline(RecordingClassifier(), "ema")
     before = time.perf_counter_ns()
-    pipeline.process(0, 0.0, sample_frames[0])
-    after = time.perf_counter_ns()
-    ends = [pipeline.stage_ends_ns[stage] for stage in PIPELINE_STAGES]
-    assert before <= pipeline.started_ns <= ends[0] <= ends[1] <= ends[2] <= after
-    assert set(pipeline.spans_ns) == set(PIPELINE_STAGES) and pipeline.spans_ns["classify"] > 0
-    pipeline.process(1, 0.1, np.zeros((240, 320, 3), np.uint8))  # no face: nothing to crop or classify
-    assert pipeline.spans_ns["preprocess"] == pipeline.spans_ns["classify"] == 0
+    result = pipeline.process(0, 0.0, sample_frames[0])
+    elapsed = time.perf_counter_ns() - before
+    assert tuple(result.spans_ns) == PIPELINE_STAGES
+    assert all(span > 0 for span in result.spans_ns.values()) and sum(result.spans_ns.values()) <= elapsed
+    empty = pipeline.process(1, 0.1, np.zeros((240, 320, 3), np.uint8))  # no face: nothing to crop or classify
+    assert empty.spans_ns["preprocess"] == empty.spans_ns["classify"] == 0
+
+
+def test_faces_come_tracked_and_with_a_smoother_smoothed(sample_frames: list[np.ndarray]) -> None:
+    frames = [(i, i / 30, frame) for i, frame in enumerate(sample_frames[:5])]
+    smoothed = [r for r, _ in Pipeline(RecordingClassifier(), "ema").run(frames)]
+    assert all(face.track == 0 and face.belief is not None for r in smoothed for face in r.faces)
+    assert smoothed[-1].faces[0].shown_index == CLASSES.index("happy")
+    raw = [r for r, _ in Pipeline(RecordingClassifier()).run(frames)]
+    assert all(face.track == 0 and face.belief is None for r in raw for face in r.faces)
+
+
+def test_a_new_run_starts_fresh_tracks_and_switching_smoother_restarts_them(sample_frames: list[np.ndarray]) -> None:
+    frames = [(i, i / 30, frame) for i, frame in enumerate(sample_frames[:3])]
+    pipeline = Pipeline(RecordingClassifier(), "ema")
+    first = [r.faces[0].track for r, _ in pipeline.run(frames)]
+    again = [r.faces[0].track for r, _ in pipeline.run(frames)]
+    assert first == again == [0, 0, 0]
+    pipeline.set_smoother(None)
+    assert pipeline.process(3, 0.1, sample_frames[3]).faces[0].belief is None
 
 
 def test_run_drops_a_seeded_share_of_frames_as_dropped_results(sample_frames: list[np.ndarray]) -> None:

@@ -9,24 +9,23 @@ import cv2
 import numpy as np
 import pytest
 
-from app.pipeline import FaceResult
+from app.results import FaceResult
 from app.summary import frame_durations, summarize_tracks, write_summary
 from app.timeline import write_timeline
-from app.tracker import TrackedFace
 from models.face_detector import Detection
-from models.labels import CLASSES
+from smoothing.labels import CLASSES
 
 HAPPY, SAD, NEUTRAL = (CLASSES.index(name) for name in ("happy", "sad", "neutral"))
 
 
-def seen(track: int, raw: int, smoothed: int | None = None) -> TrackedFace:
+def seen(track: int, raw: int, smoothed: int | None = None) -> FaceResult:
     probs = np.full(7, 0.01)
     probs[raw] = 0.94
     belief = None
     if smoothed is not None:
         belief = np.full(7, 0.05)
         belief[smoothed] = 0.7
-    return TrackedFace(track, FaceResult(Detection(0, 0, 50, 50, 0.9), probs), belief)
+    return FaceResult(Detection(0, 0, 50, 50, 0.9), probs, track, belief)
 
 
 def test_frame_durations_follow_a_variable_frame_rate() -> None:

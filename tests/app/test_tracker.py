@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import cv2
 import numpy as np
 import pytest
 
 import smoothing
 from app.offline import smooth_tracks_offline
-from app.pipeline import FaceResult, FrameResult
+from app.results import FaceResult, FrameResult
 from app.tracker import TRACK_TIMEOUT_S, FaceTracker, match_boxes
 from models.boxes import iou_matrix
 from models.face_detector import Detection, FaceDetector
-from models.labels import CLASSES
+from smoothing.labels import CLASSES
 
 FRAME_PERIOD_S = 1 / 30
 HAPPY, SAD = CLASSES.index("happy"), CLASSES.index("sad")
@@ -26,6 +28,11 @@ def face(x: int, y: int = 50, size: int = 100, winner: int = HAPPY) -> FaceResul
 
 def frame(index: int, *faces: FaceResult, t: float | None = None) -> FrameResult:
     return FrameResult(index, index * FRAME_PERIOD_S if t is None else t, list(faces))
+
+
+def track(tracker: FaceTracker, result: FrameResult) -> list[FaceResult]:
+    """The frame's faces with their track ids, as the pipeline's smooth stage gives them."""
+    return tracker.update(result.t, result.faces)
 
 
 class RecordingSmoother:
@@ -60,28 +67,28 @@ def test_matching_takes_the_best_total_overlap_and_drops_weak_pairs() -> None:
 
 def test_a_moving_face_keeps_its_id() -> None:
     tracker = FaceTracker()
-    ids = [tracker.update(frame(i, face(100 + 8 * i)))[0].track for i in range(60)]  # 8 px per frame, 240 px/s
+    ids = [track(tracker, frame(i, face(100 + 8 * i)))[0].track for i in range(60)]  # 8 px per frame, 240 px/s
     assert set(ids) == {0}
 
 
 def test_a_short_absence_keeps_the_id_and_a_long_one_starts_a_new_track() -> None:
     tracker = FaceTracker()
-    assert tracker.update(frame(0, face(100)))[0].track == 0
-    tracker.update(frame(1))
-    assert tracker.update(frame(2, face(104), t=TRACK_TIMEOUT_S / 2))[0].track == 0
-    tracker.update(frame(3, t=TRACK_TIMEOUT_S))
-    assert tracker.update(frame(4, face(104), t=TRACK_TIMEOUT_S * 2))[0].track == 1
+    assert track(tracker, frame(0, face(100)))[0].track == 0
+    track(tracker, frame(1))
+    assert track(tracker, frame(2, face(104), t=TRACK_TIMEOUT_S / 2))[0].track == 0
+    track(tracker, frame(3, t=TRACK_TIMEOUT_S))
+    assert track(tracker, frame(4, face(104), t=TRACK_TIMEOUT_S * 2))[0].track == 1
 
 
 def test_two_faces_keep_their_ids_whatever_order_the_detector_lists_them() -> None:
     tracker = FaceTracker()
-    first = tracker.update(frame(0, face(50), face(400)))
+    first = track(tracker, frame(0, face(50), face(400)))
     assert [f.track for f in first] == [0, 1]
     for i in range(1, 20):
         left, right = face(50 + 2 * i), face(400 - 2 * i)
         faces = (left, right) if i % 2 else (right, left)
-        tracked = tracker.update(frame(i, *faces))
-        assert {f.face.detection.x: f.track for f in tracked} == {50 + 2 * i: 0, 400 - 2 * i: 1}
+        tracked = track(tracker, frame(i, *faces))
+        assert {f.detection.x: f.track for f in tracked} == {50 + 2 * i: 0, 400 - 2 * i: 1}
 
 
 def test_each_track_has_its_own_smoother_which_hears_about_missed_frames() -> None:
@@ -92,20 +99,20 @@ def test_each_track_has_its_own_smoother_which_hears_about_missed_frames() -> No
         return made[-1]
 
     tracker = FaceTracker(new_smoother)
-    tracker.update(frame(0, face(50, winner=HAPPY), face(400, winner=SAD)))
-    tracked = tracker.update(frame(1, face(52, winner=HAPPY)))  # the right face is missed
+    track(tracker, frame(0, face(50, winner=HAPPY), face(400, winner=SAD)))
+    tracked = track(tracker, frame(1, face(52, winner=HAPPY)))  # the right face is missed
     assert len(made) == 2
     assert [p is None for p, _ in made[1].fed] == [False, True]
     assert made[1].fed[1][1] == pytest.approx(FRAME_PERIOD_S)
     assert tracked[0].shown_index == HAPPY
-    tracker.update(frame(2, t=10.0))  # both expired by now: nothing more is fed
+    track(tracker, frame(2, t=10.0))  # both expired by now: nothing more is fed
     assert len(made[0].fed) == 2 and len(made[1].fed) == 2
 
 
 def test_real_smoothers_give_distributions_per_track() -> None:
     tracker = FaceTracker(lambda: smoothing.create("ema"))
     for i in range(10):
-        tracked = tracker.update(frame(i, face(50, winner=HAPPY), face(400, winner=SAD)))
+        tracked = track(tracker, frame(i, face(50, winner=HAPPY), face(400, winner=SAD)))
         for tracked_face in tracked:
             assert tracked_face.belief is not None
             assert tracked_face.belief.sum() == pytest.approx(1.0)
@@ -115,13 +122,13 @@ def test_real_smoothers_give_distributions_per_track() -> None:
 def test_offline_smoothing_fills_every_sighting_and_skips_the_gaps() -> None:
     results = [frame(0, face(50)), frame(1), frame(2, face(54), face(400, winner=SAD)), frame(3, face(56))]
     tracker = FaceTracker()
-    tracked = [tracker.update(result) for result in results]
-    smoothed = smooth_tracks_offline("ema", results, tracked)
-    assert [[f.track for f in faces] for faces in smoothed] == [[0], [], [0, 1], [0]]
-    for faces in smoothed:
-        for tracked_face in faces:
+    tracked = [replace(result, faces=track(tracker, result)) for result in results]
+    smoothed = smooth_tracks_offline("ema", tracked)
+    assert [[f.track for f in result.faces] for result in smoothed] == [[0], [], [0, 1], [0]]
+    for result in smoothed:
+        for tracked_face in result.faces:
             assert tracked_face.belief is not None and tracked_face.belief.sum() == pytest.approx(1.0)
-    assert smoothed[2][1].shown_index == SAD
+    assert smoothed[2].faces[1].shown_index == SAD
 
 
 # --- with the real detector on synthetic clips made from the bundled sample face ---------------------------------
@@ -144,7 +151,7 @@ def test_a_face_tilting_to_45_degrees_and_back_keeps_one_track(sample_frames: li
     for index, degrees in enumerate(tilts):
         matrix = cv2.getRotationMatrix2D((width / 2, height / 2), float(degrees), 1.0)
         image = cv2.warpAffine(sample_frames[index % len(sample_frames)], matrix, (width, height))
-        tracked = tracker.update(detected(detector, index, image))
+        tracked = track(tracker, detected(detector, index, image))
         assert len(tracked) == 1, f"frame {index} at {degrees:.0f} degrees"
         tracks.append(tracked[0].track)
     assert set(tracks) == {0}
@@ -164,10 +171,10 @@ def test_two_faces_crossing_do_not_swap_tracks(sample_frames: list[np.ndarray]) 
         canvas[30 : 30 + patch.shape[0], positions["a"] : positions["a"] + patch.shape[1]] = patch
         canvas[30 : 30 + patch.shape[0], positions["b"] : positions["b"] + patch.shape[1]] = mirrored
         overlapping = abs(positions["a"] - positions["b"]) < patch.shape[1]  # then whose box is which is ambiguous
-        for tracked in tracker.update(detected(detector, index, canvas)):
+        for tracked in track(tracker, detected(detector, index, canvas)):
             if overlapping:
                 continue
-            centre = tracked.face.detection.x + tracked.face.detection.w / 2
+            centre = tracked.detection.x + tracked.detection.w / 2
             name = min(positions, key=lambda k: abs(positions[k] + patch.shape[1] / 2 - centre))
             tracks[name].add(tracked.track)
     # "b" passes in front and keeps its one track; "a", hidden behind it for a third of a second, may come back

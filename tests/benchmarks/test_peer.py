@@ -20,7 +20,7 @@ from benchmarks.peer import (
     fer_preprocess,
     tf_same_padding,
 )
-from models.labels import CLASSES
+from smoothing.labels import CLASSES
 
 SMOKE_FACES = 256  # first PublicTest faces scored in the smoke test
 SMOKE_MIN_ACCURACY = 0.55  # the port scores 0.61 on them; a wrong transpose or padding falls towards chance (0.25)

