@@ -159,7 +159,8 @@ def cmd_live(args: argparse.Namespace, fallback: bool = False) -> int:
             csv_path = csv_path or out_dir / LIVE_CSV
             record_path = record_path or out_dir / LIVE_VIDEO
             print(f"no window ({no_window_reason}); writing {shown(record_path)} and {shown(csv_path)} instead")
-        for path in (csv_path, record_path):
+        bare_record_path = Path(args.record_bare) if args.record_bare else None
+        for path in (csv_path, record_path, bare_record_path):
             if path is not None:
                 prepare_output(path)
         capture = LatestFrameCapture(source.source, paced=source.paced, size=size if source.paced else None)
@@ -172,13 +173,14 @@ def cmd_live(args: argparse.Namespace, fallback: bool = False) -> int:
             record_path,
             window,
             args.max_frames,
+            bare_record_path,
         )
         summary = session.run()
     finally:
         source.source.close()
     for line in summary_lines(summary):
         print(line)
-    for label, path in (("csv", csv_path), ("video", record_path)):
+    for label, path in (("csv", csv_path), ("video", record_path), ("bare video", bare_record_path)):
         if path is not None:
             print(f"{label}: {shown(path)}")
     if source.source.ended_early():
@@ -253,7 +255,8 @@ def build_parser() -> argparse.ArgumentParser:
         live.add_argument("--smoother", default=DEFAULT_LIVE_SMOOTHER, help=f"default: {DEFAULT_LIVE_SMOOTHER}")
         live.add_argument("--width", type=positive_int, help="frame width to ask the camera for (files are resized)")
         live.add_argument("--height", type=positive_int, help="frame height, with --width")
-        live.add_argument("--record", help="write the shown frames to this .mp4")
+        live.add_argument("--record", help="write the view (picture and panel) to this .mp4")
+        live.add_argument("--record-bare", help="write the picture with boxes and labels only to this .mp4 (research)")
         live.add_argument("--csv", help="write one row per processed frame and face to this CSV")
         live.add_argument("--out-dir", default=str(DEFAULT_OUT_DIR), help="screenshots, and files without a display")
         live.add_argument("--weights", help="classifier checkpoint (default: models/weights/emonet.pt)")

@@ -1,7 +1,8 @@
-"""The live loop: newest captured frame -> faces -> tracks with smoothers -> overlay in a window or in files.
+"""The live loop: newest captured frame -> the pipeline's result -> the view, in a window or in files.
 
-Keys in the window: 1-7 switch the smoother, r toggles raw only, space pauses, s saves a screenshot, q or Esc quits.
-Without a window the same loop runs and writes what it would have shown (annotated video and CSV).
+Keys in the window: 1-6 switch the smoother, r toggles raw only, space pauses, s saves a screenshot, f toggles
+fullscreen, h shows the keys, q or Esc quits. Without a window the same loop runs and writes what it would have
+shown (the view as a video, and the CSV).
 """
 
 from __future__ import annotations
@@ -14,12 +15,12 @@ import cv2
 import numpy as np
 
 import smoothing
-from app.annotate import AnnotatedVideoWriter
+from app.annotate import AnnotatedVideoWriter, draw_result
 from app.capture import CapturedFrame, LatestFrameCapture, RateMeter
 from app.csv_output import SMOOTHED_COLUMNS, CsvWriter, frame_rows
-from app.overlay import EmotionHistory, Status, draw_overlay
 from app.pipeline import Pipeline
 from app.results import FrameResult
+from app.view import HINT_S, MIN_WINDOW, LiveView, Status
 
 WINDOW_NAME = "EmoSmooth"
 LIVE_COLUMNS = (*SMOOTHED_COLUMNS, "smoother")  # the smoother can change mid-run, so each row names its own
@@ -27,6 +28,8 @@ SMOOTHER_KEYS = {ord(str(number)): name for number, name in enumerate(smoothing.
 RAW_KEYS = (ord("r"), ord("R"))
 PAUSE_KEY = ord(" ")
 SCREENSHOT_KEYS = (ord("s"), ord("S"))
+FULLSCREEN_KEYS = (ord("f"), ord("F"))
+HELP_KEYS = (ord("h"), ord("H"))
 QUIT_KEYS = (ord("q"), ord("Q"), 27)  # 27 is Esc
 KEY_WAIT_MS = 1
 FRAME_WAIT_S = 0.03  # while no new frame has come, the window still answers keys this often
@@ -58,15 +61,21 @@ class LiveSession:
         record_path: Path | None = None,
         window: bool = True,
         max_frames: int | None = None,
+        bare_record_path: Path | None = None,
     ) -> None:
         self.pipeline = pipeline  # with the smoother to start with; the number keys switch it
         self.capture = capture
-        self.history = EmotionHistory()
+        keys = [(chr(key), name) for key, name in SMOOTHER_KEYS.items()]
+        self.view = LiveView(keys, pipeline.detector.name)
         self.fps = fps
         self.out_dir = out_dir
         self.csv = CsvWriter(csv_path, LIVE_COLUMNS) if csv_path is not None else None
         self.record_path = record_path
         self.recorder: AnnotatedVideoWriter | None = None
+        self.bare_record_path = bare_record_path  # the picture with boxes and labels only, at the source's size
+        self.bare_recorder: AnnotatedVideoWriter | None = None
+        self.show_help = False
+        self.fullscreen = False
         self.window = window
         self.max_frames = max_frames
         self.raw_only = False
@@ -93,41 +102,63 @@ class LiveSession:
             latency_ms=self.last_latency_s * MS_PER_S,
             dropped_share=self.capture.dropped / captured,
             smoother=self.smoother,
+            detector=self.pipeline.detector.name,
             raw_only=self.raw_only,
             paused=self.paused,
         )
 
     def step(self, captured: CapturedFrame) -> np.ndarray:
-        """Processes one frame and returns it drawn; writes its CSV rows and video frames."""
+        """Processes one frame and returns the view of it; writes its CSV rows and video frames."""
         result = self.pipeline.process(captured.index, captured.t, captured.frame)
-        for face in result.faces:
-            self.history.add(face.track, captured.t, face.shown_index)
         now = self.capture.now()
-        self.history.prune(now)
+        self.view.add(result, now)
         self.last_latency_s = now - captured.t
         self.latency_total_s += self.last_latency_s
         self.processed += 1
         self.processed_rate.tick(now)
         self._last = (captured.frame, result, now)
-        drawn = draw_overlay(captured.frame.copy(), result.faces, self.history, now, self.status())
+        drawn = self.draw()
         if self.csv is not None:
             rows = frame_rows(result)
             for row in rows:
                 row["smoother"] = self.smoother
             self.csv.write_rows(rows)
-        self._record(drawn, captured.index)
-        self.shown, self.shown_index = drawn, captured.index
+        self._record(drawn, captured.frame, result)
         return drawn
 
-    def _record(self, drawn: np.ndarray, index: int) -> None:
-        """Writes the drawn frame once per captured frame since the last one, so the video keeps real time."""
-        if self.record_path is None:
-            return
-        if self.recorder is None:
-            self.recorder = AnnotatedVideoWriter(self.record_path, self.fps, (drawn.shape[1], drawn.shape[0]))
-        for _ in range(max(1, index - self.last_index)):
-            self.recorder.write(drawn)
-        self.last_index = index
+    def draw(self) -> np.ndarray:
+        """The view of the last processed frame, at the window's current size, in the current mode."""
+        assert self._last is not None
+        frame, result, now = self._last
+        shown = self.view.render(frame, result, now, self.status(), self.window_size(), self.show_help, now < HINT_S)
+        self.shown, self.shown_index = shown, result.index
+        return shown
+
+    def window_size(self) -> tuple[int, int] | None:
+        """The window's drawing area (width, height), which the user may have resized; None without a window."""
+        if not self.window:
+            return None
+        _, _, width, height = cv2.getWindowImageRect(WINDOW_NAME)
+        return (width, height) if width >= MIN_WINDOW[0] and height >= MIN_WINDOW[1] else None
+
+    def _record(self, drawn: np.ndarray, frame: np.ndarray, result: FrameResult) -> None:
+        """Writes the view (and the bare annotated picture) once per captured frame since the last one, so the
+        videos keep real time; the view's video keeps its first size (frames of a resized window are scaled)."""
+        repeats = max(1, result.index - self.last_index)
+        self.last_index = result.index
+        if self.record_path is not None:
+            if self.recorder is None:
+                size = self.view.default_size((frame.shape[1], frame.shape[0]))
+                self.recorder = AnnotatedVideoWriter(self.record_path, self.fps, size)
+            for _ in range(repeats):
+                self.recorder.write(drawn)
+        if self.bare_record_path is not None:
+            if self.bare_recorder is None:
+                size = (frame.shape[1], frame.shape[0])
+                self.bare_recorder = AnnotatedVideoWriter(self.bare_record_path, self.fps, size)
+            bare = draw_result(frame.copy(), result)
+            for _ in range(repeats):
+                self.bare_recorder.write(bare)
 
     def handle_key(self, key: int) -> bool:
         """Acts on one key; False when the key asks to quit."""
@@ -146,16 +177,22 @@ class LiveSession:
         elif key == PAUSE_KEY:
             self.paused = not self.paused
             self.redraw()
+        elif key in HELP_KEYS:
+            self.show_help = not self.show_help
+            self.redraw()
+        elif key in FULLSCREEN_KEYS and self.window:
+            self.fullscreen = not self.fullscreen
+            mode = cv2.WINDOW_FULLSCREEN if self.fullscreen else cv2.WINDOW_NORMAL
+            cv2.setWindowProperty(WINDOW_NAME, cv2.WND_PROP_FULLSCREEN, mode)
         elif key in SCREENSHOT_KEYS and self.shown is not None:
             self.save_screenshot()
         return True
 
     def redraw(self) -> None:
-        """Draws the last frame again with the current mode, so a paused window shows what a key changed."""
+        """Draws the last frame again in the current mode, so a paused window shows what a key changed."""
         if self._last is None:
             return
-        frame, result, now = self._last
-        self.shown = draw_overlay(frame.copy(), result.faces, self.history, now, self.status())
+        self.draw()
         if self.window:
             cv2.imshow(WINDOW_NAME, self.shown)
 
@@ -176,8 +213,8 @@ class LiveSession:
 
     def run(self) -> LiveSummary:
         """Until the source ends, q/Esc, the window closes, max_frames or Ctrl+C; outputs are closed in any case."""
-        if self.window:
-            cv2.namedWindow(WINDOW_NAME, cv2.WINDOW_AUTOSIZE)
+        if self.window:  # resizable, without Qt's toolbar; sized to the view at the first frame
+            cv2.namedWindow(WINDOW_NAME, cv2.WINDOW_NORMAL | cv2.WINDOW_FREERATIO | cv2.WINDOW_GUI_NORMAL)
         self.capture.start()
         try:
             while self.max_frames is None or self.processed < self.max_frames:
@@ -187,6 +224,8 @@ class LiveSession:
                 if captured is not None and self.paused:
                     self.last_index = captured.index  # frames skipped while paused are neither drops nor video
                 elif captured is not None:
+                    if self.window and self.processed == 0:
+                        cv2.resizeWindow(WINDOW_NAME, *self.view.default_size(captured.frame.shape[1::-1]))
                     drawn = self.step(captured)
                     if self.window:
                         cv2.imshow(WINDOW_NAME, drawn)
@@ -209,8 +248,9 @@ class LiveSession:
     def close(self) -> None:
         if self.csv is not None:
             self.csv.close()
-        if self.recorder is not None:
-            self.recorder.close()
+        for recorder in (self.recorder, self.bare_recorder):
+            if recorder is not None:
+                recorder.close()
         if self.window:
             cv2.destroyAllWindows()
 

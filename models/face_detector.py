@@ -121,6 +121,8 @@ class FaceDetector:
     are tracked is therefore found at the next full search, at most FULL_DETECT_EVERY - 1 frames late.
     """
 
+    name = "YuNet"  # what the live view's status names
+
     def __init__(
         self,
         full_detect_every: int = FULL_DETECT_EVERY,

@@ -61,6 +61,21 @@ def test_headless_run_writes_rows_of_processed_frames_and_a_real_time_video(tmp_
     assert count_frames(tmp_path / "l.mp4") == frames[-1] + 1
 
 
+def test_the_bare_recording_is_the_picture_with_boxes_and_labels_at_the_source_size(tmp_path: Path) -> None:
+    live = session(tmp_path, paced=False, record_path=tmp_path / "view.mp4")
+    live.bare_record_path = tmp_path / "bare.mp4"
+    live.run()
+    view, bare = cv2.VideoCapture(str(tmp_path / "view.mp4")), cv2.VideoCapture(str(tmp_path / "bare.mp4"))
+    source = VideoFileSource(SAMPLE_CLIP)
+    try:
+        assert (int(bare.get(cv2.CAP_PROP_FRAME_WIDTH)), int(bare.get(cv2.CAP_PROP_FRAME_HEIGHT))) == source.size
+        view_size = (int(view.get(cv2.CAP_PROP_FRAME_WIDTH)), int(view.get(cv2.CAP_PROP_FRAME_HEIGHT)))
+        assert view_size == live.view.default_size(source.size)
+        assert count_frames(tmp_path / "bare.mp4") == count_frames(tmp_path / "view.mp4")
+    finally:
+        view.release(), bare.release(), source.close()
+
+
 def test_a_loop_too_slow_for_the_source_drops_frames_and_says_how_many(tmp_path: Path) -> None:
     live = session(tmp_path, paced=False)  # unpaced: the file is read far faster than frames are processed
     summary = live.run()
@@ -68,7 +83,7 @@ def test_a_loop_too_slow_for_the_source_drops_frames_and_says_how_many(tmp_path:
     assert summary.dropped > 0 and summary.processed + summary.dropped == CLIP_FRAMES
 
 
-def test_keys_switch_smoother_raw_only_pause_screenshot_and_quit(
+def test_keys_switch_smoother_raw_only_pause_help_screenshot_and_quit(
     tmp_path: Path, sample_frames: list[np.ndarray]
 ) -> None:
     live = session(tmp_path, paced=False)
@@ -81,10 +96,14 @@ def test_keys_switch_smoother_raw_only_pause_screenshot_and_quit(
     assert live.raw_only and live.status().raw_only
     live.handle_key(ord(" "))
     assert live.paused and live.status().paused
+    without_help = live.shown.copy()
+    live.handle_key(ord("h"))
+    assert live.show_help and not np.array_equal(live.shown, without_help)  # redrawn at once, even when paused
     live.handle_key(ord("s"))
     (shot,) = live.screenshots
     assert shot == tmp_path / "screenshot_000041.png"
-    assert cv2.imread(str(shot)).shape == sample_frames[41].shape
+    height, width = sample_frames[41].shape[:2]
+    assert cv2.imread(str(shot)).shape == (*live.view.default_size((width, height))[::-1], 3)  # the panel too
     assert not live.handle_key(ord("q"))
     assert not live.handle_key(27)
     live.capture.stop()
@@ -102,13 +121,13 @@ def test_a_smoother_whose_file_is_missing_is_not_switched_to_and_the_view_goes_o
     live.capture.stop()
 
 
-def test_several_faces_get_their_own_tracks_and_strips(tmp_path: Path, sample_frames: list[np.ndarray]) -> None:
+def test_several_faces_get_their_own_tracks_and_panels(tmp_path: Path, sample_frames: list[np.ndarray]) -> None:
     live = session(tmp_path, paced=False)
     for index in (10, 11, 12):
         frame = sample_frames[index]
         live.step(CapturedFrame(index, index / 30, np.hstack([frame, frame])))
     assert sorted(track.id for track in live.pipeline.tracker.tracks) == [0, 1]
-    assert sorted(live.history.tracks) == [0, 1]
+    assert sorted(live.view.trails.tracks) == [0, 1]
     live.capture.stop()
 
 
