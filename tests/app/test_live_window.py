@@ -34,6 +34,7 @@ EXIT_TIMEOUT_S = 20
 SETTLE_S = 2.5  # lets a few frames through after a key, on a busy machine too
 WINDOW_NAME = "^EmoSmooth$"
 TOGGLE_TRIES = 3
+TOGGLE_SETTLE_S = 1.0  # a redraw follows a toggle at once; a press X dropped is caught by the check and repeated
 HELP_DARKER = 0.8  # the help box darkens the picture's top-left corner to well below this share of its brightness
 COLOURED_SPREAD = 60  # max - min channel: class colours are far above, greys (text, background) at 0
 
@@ -105,7 +106,7 @@ def toggle(display: str, key: str, out: Path, check) -> np.ndarray:
     """Presses a toggling key once, and again only if a screenshot shows that X dropped the press."""
     for _ in range(TOGGLE_TRIES):
         press(display, key)
-        time.sleep(SETTLE_S)
+        time.sleep(TOGGLE_SETTLE_S)
         shot = screenshot(display, out)
         if check(shot):
             return shot
