@@ -169,6 +169,18 @@ class TextStamps:
             image[cy0:cy1, cx0:cx1] = stamp[cy0 - y0 : cy1 - y0, cx0 - x0 : cx1 - x0]
 
 
+PALETTE = np.array([*CLASS_COLOURS, BACKGROUND], dtype=np.uint8)  # a class index, or BACKGROUND_INDEX, to BGR
+BACKGROUND_INDEX = NUM_CLASSES
+
+
+def paint_segments(image: np.ndarray, y0: int, y1: int, edges: np.ndarray, colours: np.ndarray) -> None:
+    """Rows y0..y1-1 filled left to right: [edges[i], edges[i+1]) in PALETTE[colours[i]]; one array write for a whole
+    bar or timeline instead of one rectangle per part."""
+    widths = np.diff(edges)
+    if widths.size and widths.min() >= 0 and widths.sum() > 0:
+        image[y0:y1, edges[0] : edges[-1]] = np.repeat(PALETTE[colours], widths, axis=0)[None]
+
+
 def place_label(
     box: tuple[int, int, int, int], tab: tuple[int, int], area: tuple[int, int, int, int]
 ) -> tuple[int, int]:
@@ -499,29 +511,27 @@ class LiveView:
     def _stacked_bar(view: np.ndarray, values: np.ndarray, x0: int, x1: int, y0: int, y1: int) -> None:
         """A distribution as one bar of class-coloured parts, left to right in CLASSES order."""
         edges = np.round(x0 + np.concatenate([[0.0], np.cumsum(values)]) * (x1 - x0)).astype(int)
-        for index in range(NUM_CLASSES):
-            if edges[index + 1] > edges[index]:
-                cv2.rectangle(view, (int(edges[index]), y0), (int(edges[index + 1]) - 1, y1), CLASS_COLOURS[index], -1)
+        paint_segments(view, y0, y1, edges, np.arange(NUM_CLASSES))
 
     @staticmethod
     def _draw_timeline(
         view: np.ndarray, layout: Layout, top: int, trail: FaceTrail, now: float, raw_only: bool
     ) -> None:
         """The shown class as a coloured band over the last HISTORY_S, newest on the right, and the raw class as a
-        thin strip of ticks above it."""
+        thin strip of ticks above it; nothing for the time since the face was last seen."""
         band_y, x0, x1 = LiveView._timeline_geometry(layout, top)
         ticks_h = max(2, layout.timeline_h // 3)
-        scale = (x1 - x0) / HISTORY_S
-        end = trail.last_seen  # nothing is drawn for the time since the face was last seen
         rows = (
-            (trail.raw_runs, band_y, band_y + ticks_h - 1),
-            (trail.raw_runs if raw_only else trail.shown_runs, band_y + ticks_h, band_y + layout.timeline_h),
+            (trail.raw_runs, band_y, band_y + ticks_h),
+            (trail.raw_runs if raw_only else trail.shown_runs, band_y + ticks_h + 1, band_y + layout.timeline_h + 1),
         )
         for runs, y0, y1 in rows:
-            for (t, label), (t_next, _) in zip(runs, [*list(runs)[1:], (end, -1)], strict=True):
-                start = max(x0, round(x1 - (now - t) * scale))
-                stop = max(start + 1, round(x1 - (now - t_next) * scale))
-                cv2.rectangle(view, (start, y0), (min(stop, x1), y1), CLASS_COLOURS[label], -1)
+            times = np.array([t for t, _ in runs] + [trail.last_seen])
+            edges = np.clip(np.round(x1 - (now - times) * (x1 - x0) / HISTORY_S), x0, x1).astype(int)
+            labels = np.array([label for _, label in runs] + [BACKGROUND_INDEX])
+            paint_segments(
+                view, y0, y1, np.concatenate([[x0], edges, [x1]]), np.concatenate([[BACKGROUND_INDEX], labels])
+            )
 
     def _draw_help(self, view: np.ndarray, layout: Layout) -> None:
         """The keys, over the picture."""
