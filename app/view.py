@@ -26,6 +26,7 @@ PANEL_RATIO = 0.8  # panel width per px of view height: 384 px beside 480, room 
 MIN_VIEW_HEIGHT = 480  # a smaller camera picture is shown enlarged, so that the panel's text stays readable
 MIN_WINDOW = (320, 240)  # a window reported smaller than this (minimised, or not mapped yet) is drawn at default size
 HINT_S = 3.0  # the "h: keys" hint shows this long after the start
+STATUS_REFRESH_S = 0.5  # the status figures change every frame; a line that changes faster than this cannot be read
 FONT = cv2.FONT_HERSHEY_SIMPLEX
 SMALL_FONT = 0.42
 LABEL_FONT = 0.55  # the compact label on the video
@@ -133,13 +134,34 @@ class FaceTrails:
 
 
 class TextStamps:
-    """Each text drawn once per (text, size, colours) onto its own background, then copied: putText costs ~50 us a
-    line, a copy ~1 us, and most of the view's lines repeat from frame to frame."""
+    """Text drawn word by word from stamps: each word is rendered once per (size, colours) onto its own background and
+    then copied. putText costs ~50 us a line and a copy ~1 us; the view's lines change every frame but their words
+    (class names, two-decimal numbers, units) come from a small set, so almost every word is a copy."""
 
-    LIMIT = 1024  # stamps kept; then the cache starts afresh (status lines with ever-new figures fill it slowly)
+    LIMIT = 4096  # words kept (a few MB); then the cache starts afresh
 
     def __init__(self) -> None:
-        self._stamps: dict[tuple[str, float, tuple[int, ...], tuple[int, ...], int], tuple[np.ndarray, int, int]] = {}
+        self._stamps: dict[
+            tuple[str, float, tuple[int, ...], tuple[int, ...], int], tuple[np.ndarray, int, int, int]
+        ] = {}
+
+    def _stamp(self, word: str, scale: float, colour: tuple[int, int, int], background: tuple[int, int, int],
+               thickness: int) -> tuple[np.ndarray, int, int, int]:  # fmt: skip
+        """(stamp, margin, rise from its top to the baseline, advance) of a word."""
+        key = (word, scale, colour, background, thickness)
+        if key not in self._stamps:
+            if len(self._stamps) >= self.LIMIT:
+                self._stamps.clear()
+            (width, height), baseline = cv2.getTextSize(word, FONT, scale, thickness)
+            margin = thickness + 1
+            stamp = np.full((height + baseline + 2 * margin, width + 2 * margin, 3), background, np.uint8)
+            cv2.putText(stamp, word, (margin, margin + height), FONT, scale, colour, thickness, cv2.LINE_AA)
+            self._stamps[key] = (stamp, margin, margin + height, width)
+        return self._stamps[key]
+
+    def width(self, text: str, scale: float, thickness: int = 1) -> int:
+        """How wide draw() makes the text."""
+        return sum(self._stamp(word, scale, (0, 0, 0), (0, 0, 0), thickness)[3] for word in words_of(text))
 
     def draw(
         self,
@@ -152,21 +174,21 @@ class TextStamps:
         thickness: int = 1,
     ) -> None:
         """What cv2.putText would draw at `origin` (the left end of the baseline) on a uniform `background`."""
-        key = (text, scale, colour, background, thickness)
-        if key not in self._stamps:
-            if len(self._stamps) >= self.LIMIT:
-                self._stamps.clear()
-            (width, height), baseline = cv2.getTextSize(text, FONT, scale, thickness)
-            margin = thickness + 1
-            stamp = np.full((height + baseline + 2 * margin, width + 2 * margin, 3), background, np.uint8)
-            cv2.putText(stamp, text, (margin, margin + height), FONT, scale, colour, thickness, cv2.LINE_AA)
-            self._stamps[key] = (stamp, margin, margin + height)
-        stamp, margin, rise = self._stamps[key]  # rise: from the stamp's top to the baseline
-        x0, y0 = origin[0] - margin, origin[1] - rise
-        x1, y1 = x0 + stamp.shape[1], y0 + stamp.shape[0]
-        cx0, cy0, cx1, cy1 = max(x0, 0), max(y0, 0), min(x1, image.shape[1]), min(y1, image.shape[0])
-        if cx1 > cx0 and cy1 > cy0:
-            image[cy0:cy1, cx0:cx1] = stamp[cy0 - y0 : cy1 - y0, cx0 - x0 : cx1 - x0]
+        x = origin[0]
+        for word in words_of(text):
+            stamp, margin, rise, advance = self._stamp(word, scale, colour, background, thickness)
+            x0, y0 = x - margin, origin[1] - rise
+            x1, y1 = x0 + stamp.shape[1], y0 + stamp.shape[0]
+            cx0, cy0, cx1, cy1 = max(x0, 0), max(y0, 0), min(x1, image.shape[1]), min(y1, image.shape[0])
+            if cx1 > cx0 and cy1 > cy0:
+                image[cy0:cy1, cx0:cx1] = stamp[cy0 - y0 : cy1 - y0, cx0 - x0 : cx1 - x0]
+            x += advance
+
+
+def words_of(text: str) -> list[str]:
+    """The words of a line, each after the first with its leading space, so that their widths add up."""
+    words = text.split(" ")
+    return [words[0], *(" " + word for word in words[1:])]
 
 
 PALETTE = np.array([*CLASS_COLOURS, BACKGROUND], dtype=np.uint8)  # a class index, or BACKGROUND_INDEX, to BGR
@@ -174,11 +196,10 @@ BACKGROUND_INDEX = NUM_CLASSES
 
 
 def paint_segments(image: np.ndarray, y0: int, y1: int, edges: np.ndarray, colours: np.ndarray) -> None:
-    """Rows y0..y1-1 filled left to right: [edges[i], edges[i+1]) in PALETTE[colours[i]]; one array write for a whole
-    bar or timeline instead of one rectangle per part."""
-    widths = np.diff(edges)
-    if widths.size and widths.min() >= 0 and widths.sum() > 0:
-        image[y0:y1, edges[0] : edges[-1]] = np.repeat(PALETTE[colours], widths, axis=0)[None]
+    """Rows y0..y1-1 filled left to right: [edges[i], edges[i+1]) in PALETTE[colours[i]], edges non-decreasing; one
+    array write for a whole bar or timeline instead of one rectangle per part."""
+    if edges[-1] > edges[0]:
+        image[y0:y1, edges[0] : edges[-1]] = np.repeat(PALETTE[colours], edges[1:] - edges[:-1], axis=0)
 
 
 def place_label(
@@ -283,6 +304,7 @@ class LiveView:
         self.smoother_keys = tuple(smoother_keys)  # (key, smoother name) pairs for the help
         self.detector = detector
         self.stamps = TextStamps()
+        self._status: tuple[tuple[str, ...], float, tuple[object, ...]] = ((), -np.inf, ())  # lines, when, mode
         self._backgrounds: dict[tuple[tuple[int, int], tuple[int, int], int], tuple[Layout, np.ndarray]] = {}
 
     @staticmethod
@@ -340,7 +362,7 @@ class LiveView:
                 layout,
                 LIGHT_TEXT,
             )
-        for line, text in enumerate(status.lines()):
+        for line, text in enumerate(self._status_lines(status, now)):
             origin = (layout.panel_x + layout.scaled(PAD), layout.status_y + layout.scaled(LINE * (line + 1) - 4))
             self._text(view, text, origin, SMALL_FONT, layout, LIGHT_TEXT)
         if show_help:
@@ -348,6 +370,14 @@ class LiveView:
         elif show_hint:
             self._draw_hint(view, layout)
         return view
+
+    def _status_lines(self, status: Status, now: float) -> tuple[str, ...]:
+        """The status text, with its figures refreshed every STATUS_REFRESH_S; a changed mode shows at once."""
+        lines, when, mode = self._status
+        new_mode = (status.smoother, status.detector, status.raw_only, status.paused)
+        if new_mode != mode or not 0 <= now - when < STATUS_REFRESH_S:
+            self._status = (status.lines(), now, new_mode)
+        return self._status[0]
 
     def _summary(self, tracks: Sequence[int]) -> str:
         return ", ".join(f"#{track} {CLASSES[self.trails.tracks[track].face.shown_index]}" for track in tracks)
@@ -526,12 +556,11 @@ class LiveView:
             (trail.raw_runs if raw_only else trail.shown_runs, band_y + ticks_h + 1, band_y + layout.timeline_h + 1),
         )
         for runs, y0, y1 in rows:
-            times = np.array([t for t, _ in runs] + [trail.last_seen])
+            starts, labels = zip(*runs, strict=True) if runs else ((), ())
+            times = np.array([*starts, trail.last_seen])
             edges = np.clip(np.round(x1 - (now - times) * (x1 - x0) / HISTORY_S), x0, x1).astype(int)
-            labels = np.array([label for _, label in runs] + [BACKGROUND_INDEX])
-            paint_segments(
-                view, y0, y1, np.concatenate([[x0], edges, [x1]]), np.concatenate([[BACKGROUND_INDEX], labels])
-            )
+            edges = np.concatenate([[x0], edges, [x1]])
+            paint_segments(view, y0, y1, edges, np.array([BACKGROUND_INDEX, *labels, BACKGROUND_INDEX]))
 
     def _draw_help(self, view: np.ndarray, layout: Layout) -> None:
         """The keys, over the picture."""
