@@ -104,9 +104,9 @@ def process(
     size: tuple[int, int],
     progress: Progress | None = None,
     recording: Recording | None = None,
-) -> tuple[int, int, int]:
-    """Writes each frame's rows (flushed) and drawn frame as it comes; returns (frames, frames with a face, frames
-    dropped). A dropped frame gets a row flagged dropped and repeats the last drawn frame in the video.
+) -> tuple[int, int]:
+    """Writes each frame's rows (flushed) and drawn frame as it comes; returns (frames written, frames dropped). A
+    dropped frame gets a row flagged dropped and repeats the last drawn frame in the video.
     """
     from app.annotate import AnnotatedVideoWriter, VideoOutputError, draw_result
     from app.csv_output import COLUMNS, SMOOTHED_COLUMNS, CsvWriter, frame_rows
@@ -123,7 +123,7 @@ def process(
         if video is not None:
             video.close()
         raise AppError(f"cannot write {job.csv}: {error.strerror or error}") from None
-    with_face = dropped = 0
+    dropped = 0
     last_drawn: np.ndarray | None = None
     try:
         for result, frame in results:
@@ -139,7 +139,6 @@ def process(
                 raise AppError(
                     f"cannot write {job.csv}: {error.strerror or error}; {csv_file.frames_written} frames were written"
                 ) from None
-            with_face += bool(result.faces)
             if recording is not None:
                 recording.times.append(result.t)
                 recording.tracked.append(result.faces)
@@ -157,7 +156,7 @@ def process(
         csv_file.close()
         if video is not None:
             video.close()
-    return csv_file.frames_written, with_face, dropped
+    return csv_file.frames_written, dropped
 
 
 def collect_offline(
@@ -232,9 +231,9 @@ def run_file(
         if job.offline and job.smoother is not None:
             smoothed, interrupted = collect_offline(results, job.smoother, progress)
             replayed = replay(smoothed, job.path if job.video is not None else None)
-            frames, _, dropped = process(replayed, job, source.fps, source.size, recording=recording)
+            frames, dropped = process(replayed, job, source.fps, source.size, recording=recording)
         else:
-            frames, _, dropped = process(results, job, source.fps, source.size, progress, recording)
+            frames, dropped = process(results, job, source.fps, source.size, progress, recording)
     finally:
         progress.close()
         source.close()

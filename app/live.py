@@ -66,7 +66,7 @@ class LiveSession:
         self.pipeline = pipeline  # with the smoother to start with; the number keys switch it
         self.capture = capture
         keys = [(chr(key), name) for key, name in SMOOTHER_KEYS.items()]
-        self.view = LiveView(keys, pipeline.detector.name)
+        self.view = LiveView(keys)
         self.fps = fps
         self.out_dir = out_dir
         self.csv = CsvWriter(csv_path, LIVE_COLUMNS) if csv_path is not None else None

@@ -299,10 +299,9 @@ def legend_rows_of(panel_w: int, zoom: float) -> list[list[int]]:
 class LiveView:
     """Draws the view; keeps each face's recent trail and, per window size, the parts that do not change."""
 
-    def __init__(self, smoother_keys: Sequence[tuple[str, str]] = (), detector: str = "yunet") -> None:
+    def __init__(self, smoother_keys: Sequence[tuple[str, str]] = ()) -> None:
         self.trails = FaceTrails()
         self.smoother_keys = tuple(smoother_keys)  # (key, smoother name) pairs for the help
-        self.detector = detector
         self.stamps = TextStamps()
         self._status: tuple[tuple[str, ...], float, tuple[object, ...]] = ((), -np.inf, ())  # lines, when, mode
         self._backgrounds: dict[tuple[tuple[int, int], tuple[int, int], int], tuple[Layout, np.ndarray]] = {}
@@ -514,7 +513,7 @@ class LiveView:
         )
         present = self.trails.present(track)
         tag = f"#{track}" if present else f"#{track} not seen {now - trail.last_seen:.1f} s"
-        (tag_w, _), _ = cv2.getTextSize(tag, FONT, SMALL_FONT * layout.zoom, 1)
+        tag_w = self.stamps.width(tag, SMALL_FONT * layout.zoom)  # right-aligned by the width it is drawn at
         self._text(view, tag, (px + layout.panel_w - pad - tag_w, title_y), SMALL_FONT, layout, DIM_TEXT)
         bars_y, bar_x, bar_w = self._bar_geometry(layout, top)
         gap = max(1, layout.bar_row // 6)
@@ -579,13 +578,17 @@ class LiveView:
         box_h = min(h, line * (len(lines) + 1))
         shade(view, x, y, x + w, y + box_h, OVERLAY_ALPHA)
         for number, text in enumerate(lines):
-            self._text(
-                view, text, (x + layout.scaled(2 * PAD), y + line * (number + 1)), SMALL_FONT * 1.2, layout, LIGHT_TEXT
-            )
+            overlay_text(view, text, (x + layout.scaled(2 * PAD), y + line * (number + 1)), SMALL_FONT * 1.2, layout)
 
     def _draw_hint(self, view: np.ndarray, layout: Layout) -> None:
         x, y, _, h = layout.video
         (text_w, text_h), _ = cv2.getTextSize("h: keys", FONT, SMALL_FONT * 1.2 * layout.zoom, 1)
         pad = layout.scaled(PAD)
         shade(view, x, y + h - text_h - 3 * pad, x + text_w + 2 * pad, y + h, OVERLAY_ALPHA)
-        self._text(view, "h: keys", (x + pad, y + h - pad - pad // 2), SMALL_FONT * 1.2, layout, LIGHT_TEXT)
+        overlay_text(view, "h: keys", (x + pad, y + h - pad - pad // 2), SMALL_FONT * 1.2, layout)
+
+
+def overlay_text(view: np.ndarray, text: str, origin: tuple[int, int], font: float, layout: Layout) -> None:
+    """Light text over the shaded picture, drawn directly: the picture shows through the shade, so the background is
+    not uniform and a stamp's flat background would show as a box around each word."""
+    cv2.putText(view, text, origin, FONT, font * layout.zoom, LIGHT_TEXT, 1, cv2.LINE_AA)
