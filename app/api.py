@@ -34,7 +34,8 @@ def analyze(
     video in it, indexed by (video file name, row)."""
     import pandas as pd
 
-    from app.batch import VIDEO_EXTENSIONS, VideoJob, folder_videos, run_file
+    from app.batch import VideoJob, run_file
+    from app.folder import VIDEO_EXTENSIONS, folder_videos
     from app.sources import SourceError
     from models.face_detector import DetectorError
 

@@ -6,27 +6,23 @@ offline smoothing is the exception: it needs the whole file and writes at the en
 
 from __future__ import annotations
 
-import os
+import contextlib
 import sys
 from collections.abc import Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass, field, replace
-from multiprocessing import get_context
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
-from app.errors import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_PARTIAL, AppError
+from app.errors import EXIT_PARTIAL, AppError, stop_code, stop_word
 from app.outputs import prepare_output
-from app.sources import SourceError, VideoFileSource
+from app.sources import VideoFileSource
 
 if TYPE_CHECKING:
     from app.pipeline import Pipeline
     from app.results import FaceResult, FrameResult
 
-VIDEO_EXTENSIONS = (".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v")
-ANNOTATED_SUFFIX = "_annotated"  # outputs of an earlier run lie beside the inputs: never take them as inputs
 
 
 class Progress(Protocol):
@@ -56,6 +52,15 @@ class VideoJob:
 
     def outputs(self) -> list[Path]:
         return [p for p in (self.csv, self.video, self.timeline, self.summary) if p is not None]
+
+
+@dataclass(frozen=True)
+class Written:
+    """What went into a video's outputs."""
+
+    frames: int
+    dropped: int = 0
+    unclassified: int = 0  # faces whose classification was not finite, written as UNCLASSIFIED rows
 
 
 @dataclass
@@ -104,10 +109,10 @@ def process(
     size: tuple[int, int],
     progress: Progress | None = None,
     recording: Recording | None = None,
-) -> tuple[int, int]:
-    """Writes each frame's rows (flushed) and drawn frame as it comes; returns (frames written, frames dropped). A
-    dropped frame gets a row flagged dropped and repeats the last drawn frame in the video.
-    """
+) -> Written:
+    """Writes each frame's rows and drawn frame as it comes. A dropped frame gets a row flagged dropped and repeats
+    the last drawn frame in the video. On a failed write or a stop signal, the outputs are closed whole (the CSV at
+    its last whole frame, the video playable to its last frame) and AppError says how many frames they hold."""
     from app.annotate import AnnotatedVideoWriter, VideoOutputError, draw_result
     from app.csv_output import COLUMNS, SMOOTHED_COLUMNS, CsvWriter, frame_rows
 
@@ -123,19 +128,20 @@ def process(
         if video is not None:
             video.close()
         raise AppError(f"cannot write {job.csv}: {error.strerror or error}") from None
-    dropped = 0
+    dropped = unclassified = 0
     last_drawn: np.ndarray | None = None
     try:
         for result, frame in results:
             is_dropped = result.dropped
             dropped += is_dropped
+            unclassified += len(result.unclassified)
             rows = frame_rows(result)
             if job.flags_drops:
                 for row in rows:
                     row["dropped"] = str(int(is_dropped))
             try:
                 csv_file.write_rows(rows)
-            except OSError as error:  # only the writer's failures are "cannot write"
+            except OSError as error:  # only the writer's failures are "cannot write" (disk full: ENOSPC)
                 raise AppError(
                     f"cannot write {job.csv}: {error.strerror or error}; {csv_file.frames_written} frames were written"
                 ) from None
@@ -148,34 +154,34 @@ def process(
                 video.write(last_drawn)
             if progress is not None:
                 progress.update(1)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as stop:  # Ctrl+C or SIGTERM (app.errors.Stopped)
         raise AppError(
-            f"interrupted; {csv_file.frames_written} frames were written to {job.csv}", EXIT_INTERRUPTED
+            f"{stop_word(stop)}; {csv_file.frames_written} frames were written to {job.csv}", stop_code(stop)
         ) from None
     finally:
         csv_file.close()
         if video is not None:
             video.close()
-    return csv_file.frames_written, dropped
+    return Written(csv_file.frames_written, dropped, unclassified)
 
 
 def collect_offline(
     results: Iterable[tuple[FrameResult, np.ndarray]], smoother: str, progress: Progress | None
-) -> tuple[list[FrameResult], bool]:
-    """Every frame's result (tracked, not yet smoothed), smoothed per track at the end; and whether Ctrl+C cut the
-    reading short."""
+) -> tuple[list[FrameResult], KeyboardInterrupt | None]:
+    """Every frame's result (tracked, not yet smoothed), smoothed per track at the end; and the stop (Ctrl+C,
+    SIGTERM) that cut the reading short, if one did: what was read is still smoothed and written."""
     from app.offline import smooth_tracks_offline
 
     kept: list[FrameResult] = []
-    interrupted = False
+    stopped = None
     try:
         for result, _ in results:
             kept.append(result)
             if progress is not None:
                 progress.update(1)
-    except KeyboardInterrupt:
-        interrupted = True
-    return smooth_tracks_offline(smoother, kept), interrupted
+    except KeyboardInterrupt as stop:
+        stopped = stop
+    return smooth_tracks_offline(smoother, kept), stopped
 
 
 def replay(results: list[FrameResult], video: Path | None) -> Iterator[tuple[FrameResult, np.ndarray | None]]:
@@ -193,9 +199,9 @@ def replay(results: list[FrameResult], video: Path | None) -> Iterator[tuple[Fra
 
 def run_file(
     job: VideoJob, weights: str | None, show_progress: bool | None = None, threads: int | None = None
-) -> tuple[int, int]:
-    """The whole file into its outputs; returns (frames written, frames dropped). AppError on failure, after
-    writing what was read.
+) -> Written:
+    """The whole file into its outputs. AppError on failure, after writing what was read; warnings (frames whose
+    timestamps had to be repaired, faces that could not be classified) go to stderr in one line each.
 
     show_progress None shows a bar only on a terminal; threads None keeps the classifier's default.
     """
@@ -224,30 +230,49 @@ def run_file(
         leave=False,
     )
     recording = Recording() if job.timeline is not None or job.summary is not None else None  # memory only if needed
-    interrupted = False
+    stopped = None
     try:
         pipeline = Pipeline(classifier, None if job.offline else job.smoother)
         results = realtime_frames(pipeline, source) if job.realtime else pipeline.run(source, job.drop, job.seed)
         if job.offline and job.smoother is not None:
-            smoothed, interrupted = collect_offline(results, job.smoother, progress)
+            smoothed, stopped = collect_offline(results, job.smoother, progress)
             replayed = replay(smoothed, job.path if job.video is not None else None)
-            frames, dropped = process(replayed, job, source.fps, source.size, recording=recording)
+            written = process(replayed, job, source.fps, source.size, recording=recording)
         else:
-            frames, dropped = process(results, job, source.fps, source.size, progress, recording)
+            written = process(results, job, source.fps, source.size, progress, recording)
+    except AppError:  # a stop or a failed write: the frames written still get their timeline and summary
+        if recording is not None:
+            with contextlib.suppress(OSError):  # a full disk: the first failure is the one to report
+                write_reports(job, recording)
+        raise
     finally:
         progress.close()
         source.close()
     if recording is not None:
         write_reports(job, recording)
-    if interrupted:
-        raise AppError(f"interrupted; {frames} frames were written to {job.csv}", EXIT_INTERRUPTED)
+    warn(job, written, source)
+    if stopped is not None:
+        raise AppError(f"{stop_word(stopped)}; {written.frames} frames were written to {job.csv}", stop_code(stopped))
     if source.ended_early():
         raise AppError(
-            f"{job.path} ended after {frames} of {source.frame_count} frames (truncated or damaged); "
-            f"the rows of those {frames} frames are in {job.csv}",
+            f"{job.path} ended after {written.frames} of {source.frame_count} frames (truncated or damaged); "
+            f"the rows of those {written.frames} frames are in {job.csv}",
             EXIT_PARTIAL,
         )
-    return frames, dropped
+    return written
+
+
+def warn(job: VideoJob, written: Written, source: VideoFileSource) -> None:
+    """The run's warnings, one line each on stderr: they do not fail the run, but the user must not miss them."""
+    if warning := source.timestamp_warning():
+        print(f"warning: {warning}", file=sys.stderr, flush=True)
+    if written.unclassified:
+        print(
+            f"warning: {written.unclassified} faces of {job.path} could not be classified (the classifier gave NaN); "
+            f"their rows in {job.csv} have nan probabilities and the label unclassified",
+            file=sys.stderr,
+            flush=True,
+        )
 
 
 def write_reports(job: VideoJob, recording: Recording) -> None:
@@ -260,66 +285,3 @@ def write_reports(job: VideoJob, recording: Recording) -> None:
         from app.summary import summarize_tracks, write_summary
 
         write_summary(job.summary, job.path, job.smoother, summarize_tracks(recording.times, recording.tracked))
-
-
-def folder_videos(folder: Path) -> list[Path]:
-    """The videos of a folder (not its subfolders), skipping annotated videos an earlier run wrote there."""
-    return sorted(
-        path
-        for path in folder.iterdir()
-        if path.is_file() and path.suffix.lower() in VIDEO_EXTENSIONS and not path.stem.endswith(ANNOTATED_SUFFIX)
-    )
-
-
-def folder_job(path: Path, template: VideoJob) -> VideoJob:
-    """The job for one video of a folder: every output beside the video, named after it."""
-    return replace(
-        template,
-        path=path,
-        csv=path.with_suffix(".csv"),
-        video=path.with_name(f"{path.stem}{ANNOTATED_SUFFIX}.mp4"),
-        timeline=path.with_name(f"{path.stem}_timeline.png"),
-        summary=path.with_name(f"{path.stem}_summary.json"),
-    )
-
-
-def _run_one(job: VideoJob, weights: str | None, threads: int) -> tuple[Path, int, str]:
-    """A worker's job: (video, exit code, message); never raises, so one bad file cannot stop the others."""
-    try:
-        frames, dropped = run_file(job, weights, show_progress=False, threads=threads)
-    except (AppError, SourceError) as error:
-        return job.path, getattr(error, "code", EXIT_ERROR), str(error)
-    except Exception as error:  # one line per file, as the promise goes
-        return job.path, EXIT_ERROR, f"unexpected {type(error).__name__}: {error}"
-    return job.path, EXIT_OK, f"{frames} frames" + (f" ({dropped} dropped)" if job.flags_drops else "")
-
-
-def run_folder(folder: Path, template: VideoJob, weights: str | None, workers: int) -> int:
-    """Every video of the folder, `workers` at a time; a bad file is reported in one line and the rest go on."""
-    videos = folder_videos(folder)
-    if not videos:
-        raise AppError(f"no videos ({', '.join(VIDEO_EXTENSIONS)}) in {folder}")
-    check_smoother(template.smoother, template.offline)
-    threads = max(1, (os.cpu_count() or 1) // workers)
-    jobs = [folder_job(path, template) for path in videos]
-    if workers == 1:
-        outcomes = (_run_one(job, weights, threads) for job in jobs)
-        return report_folder(outcomes, len(jobs))
-    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
-        futures = [pool.submit(_run_one, job, weights, threads) for job in jobs]
-        return report_folder((future.result() for future in as_completed(futures)), len(jobs))
-
-
-def report_folder(outcomes: Iterable[tuple[Path, int, str]], total: int) -> int:
-    """One line per video as it finishes (errors on stderr); exit code 0, or partial when some failed."""
-    failed = 0
-    for path, code, message in outcomes:
-        if code == EXIT_OK:
-            print(f"{path}: {message} written beside it", flush=True)
-        else:
-            failed += 1
-            where = "" if str(path) in message else f"{path}: "
-            print(f"error: {where}{message} (skipped)", file=sys.stderr, flush=True)
-    if failed == total:
-        return EXIT_ERROR
-    return EXIT_PARTIAL if failed else EXIT_OK

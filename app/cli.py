@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import smoothing
 from app.batch import check_smoother
-from app.errors import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_PARTIAL, AppError
+from app.errors import EXIT_ERROR, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, AppError, stop_code, stop_signals_raise, stop_word
 from app.outputs import prepare_output, shown
 from app.sources import CameraSource, FrameSource, LoopedFileSource, SourceError, StreamSource, VideoFileSource
 from app.weights import load_weights
@@ -52,7 +52,8 @@ class LiveSource:
 
 def cmd_video(args: argparse.Namespace) -> int:
     """`video PATH`: one file into its outputs, or every video of a folder into outputs beside each."""
-    from app.batch import VideoJob, run_file, run_folder
+    from app.batch import VideoJob, run_file
+    from app.folder import FolderRun, run_folder
 
     path = Path(args.path)
     template = VideoJob(
@@ -72,12 +73,15 @@ def cmd_video(args: argparse.Namespace) -> int:
     if path.is_dir():
         if args.csv or args.video or args.timeline or args.summary:
             raise AppError("for a folder, every output is written beside its video; leave out --csv and the rest")
-        return run_folder(path, template, args.weights, args.workers)
+        return run_folder(path, template, args.weights, FolderRun(args.workers, args.resume, args.ray))
+    if args.resume or args.ray is not None or args.workers is not None:
+        raise AppError("--resume, --ray and --workers are for a folder of videos")
     if not args.csv:
         raise AppError("--csv FILE is needed for a single video")
-    frames, dropped = run_file(template, args.weights)
-    dropped_note = f" ({dropped} dropped, {100 * dropped / max(frames, 1):.0f}%)" if template.flags_drops else ""
-    print(f"{frames} frames{dropped_note} written to {', '.join(str(p) for p in template.outputs())}")
+    written = run_file(template, args.weights)
+    share = 100 * written.dropped / max(written.frames, 1)
+    dropped_note = f" ({written.dropped} dropped, {share:.0f}%)" if template.flags_drops else ""
+    print(f"{written.frames} frames{dropped_note} written to {', '.join(str(p) for p in template.outputs())}")
     return EXIT_OK
 
 
@@ -99,16 +103,19 @@ def has_display() -> bool:
         return False
 
 
-def open_source(spec: str | None, fallback: bool, size: tuple[int, int] | None, loop: bool) -> LiveSource:
+def open_source(
+    spec: str | None, fallback: bool, size: tuple[int, int] | None, loop: bool, reconnects: int = 0
+) -> LiveSource:
     """A camera index, a stream URL or a file standing in for a camera (paced, looped with `loop`).
 
     With `fallback` (the demo) a missing default camera is replaced by the bundled clip, played in real time and
-    looped when `loop` is set.
+    looped when `loop` is set. A camera or stream that stops is reopened up to `reconnects` times in a row; a file
+    refuses them, as its end is its own.
     """
     if spec is None or spec.isdigit():
         index = DEFAULT_CAMERA if spec is None else int(spec)
         try:
-            camera = CameraSource(index)
+            camera = CameraSource(index, size, reconnects)
         except SourceError:
             if not fallback or spec is not None:
                 raise AppError(f"no camera {index} found; use --source FILE (a video file or stream URL)") from None
@@ -118,14 +125,11 @@ def open_source(spec: str | None, fallback: bool, size: tuple[int, int] | None, 
                 flush=True,
             )
             return open_file(SAMPLE_CLIP, loop)
-        if size is not None:
-            import cv2
-
-            camera.capture.set(cv2.CAP_PROP_FRAME_WIDTH, size[0])
-            camera.capture.set(cv2.CAP_PROP_FRAME_HEIGHT, size[1])
         return LiveSource(camera, paced=False)
     if "://" in spec:
-        return LiveSource(StreamSource(spec), paced=False)
+        return LiveSource(StreamSource(spec, reconnects), paced=False)
+    if reconnects:
+        raise AppError(f"--reconnect is for a camera or stream; {spec} is a file, which ends on its own", EXIT_USAGE)
     return open_file(Path(spec), loop)
 
 
@@ -147,7 +151,7 @@ def cmd_live(args: argparse.Namespace, fallback: bool = False) -> int:
     size = (args.width, args.height) if args.width is not None else None
     out_dir = Path(args.out_dir)
     window = not args.headless and has_display()
-    source = open_source(args.source, fallback, size, loop=args.loop or (fallback and window))
+    source = open_source(args.source, fallback, size, args.loop or (fallback and window), args.reconnect)
     try:
         classifier = load_weights(args.weights)
         no_window_reason = "--headless" if args.headless else "no display"
@@ -183,6 +187,10 @@ def cmd_live(args: argparse.Namespace, fallback: bool = False) -> int:
     for label, path in (("csv", csv_path), ("video", record_path), ("bare video", bare_record_path)):
         if path is not None:
             print(f"{label}: {shown(path)}")
+    if isinstance(source.source, VideoFileSource | LoopedFileSource) and (warning := source.source.timestamp_warning()):
+        print(f"warning: {warning}", file=sys.stderr)
+    if summary.stopped_by is not None:
+        raise AppError(f"{stop_word(summary.stopped_by)}; everything before is written", stop_code(summary.stopped_by))
     if source.source.ended_early():
         raise AppError(
             f"{source.source.name} stopped delivering frames after {source.source.frames_read}; "
@@ -243,7 +251,19 @@ def build_parser() -> argparse.ArgumentParser:
     video.add_argument(
         "--realtime", action="store_true", help="play the file in real time as the live app would, dropping frames"
     )
-    video.add_argument("--workers", type=positive_int, default=1, help="videos processed at once, for a folder")
+    video.add_argument(
+        "--workers", type=positive_int, help="videos processed at once, for a folder (default: 1; with --ray: all CPUs)"
+    )
+    video.add_argument(
+        "--resume", action="store_true", help="for a folder: skip videos whose outputs are complete, redo the rest"
+    )
+    video.add_argument(
+        "--ray",
+        nargs="?",
+        const="",
+        metavar="ADDRESS",
+        help="for a folder: run its videos as Ray tasks, on a local Ray instance or on the cluster at ADDRESS",
+    )
     video.set_defaults(func=cmd_video)
 
     for name, help_text, func in (
@@ -263,11 +283,18 @@ def build_parser() -> argparse.ArgumentParser:
         live.add_argument("--loop", action="store_true", help="replay a video file until q")
         live.add_argument("--headless", action="store_true", help="no window even when there is a display")
         live.add_argument("--max-frames", type=positive_int, help="stop after processing this many frames")
+        live.add_argument(
+            "--reconnect",
+            type=positive_int,
+            default=0,
+            metavar="N",
+            help="when the camera or stream stops delivering frames, reopen it up to N times in a row",
+        )
         live.set_defaults(func=func)
     from benchmarks.__main__ import add_arguments, run
 
     bench = commands.add_parser(
-        "bench", help="the benchmarks (real, detection, latency, quality), as python -m benchmarks"
+        "bench", help="the benchmarks (real, detection, latency, quality, folder, soak), as python -m benchmarks"
     )
     add_arguments(bench).set_defaults(func=run)
     return parser
@@ -277,16 +304,17 @@ def main(argv: list[str] | None = None) -> int:
     """Runs one command; returns the exit code."""
     args = build_parser().parse_args(argv)
     try:
-        return args.func(args)
+        with stop_signals_raise():  # SIGTERM unwinds like Ctrl+C, closing every output on the way
+            return args.func(args)
     except AppError as error:
         print(f"error: {error}", file=sys.stderr)
         return error.code
     except (SourceError, DetectorError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_ERROR
-    except KeyboardInterrupt:
-        print("error: interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
+    except KeyboardInterrupt as stop:
+        print(f"error: {stop_word(stop)}", file=sys.stderr)
+        return stop_code(stop)
     except Exception as error:  # the promise is one line and no traceback; EMOSMOOTH_DEBUG=1 shows it
         if os.environ.get(DEBUG_ENV):
             raise

@@ -8,17 +8,20 @@ written empty.
 from __future__ import annotations
 
 import csv
+import io
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import BinaryIO
 
 from app.results import FrameResult
+from models.face_detector import Detection
 from smoothing.labels import CLASSES
 
 PROB_COLUMNS: tuple[str, ...] = tuple(f"p_{name}" for name in CLASSES)
 COLUMNS: tuple[str, ...] = ("frame", "t", "face", "x", "y", "w", "h", *PROB_COLUMNS, "label")
 PROB_DECIMALS = 5
 TIME_DECIMALS = 4  # 0.1 ms, finer than any container's timestamps
+UNCLASSIFIED = "unclassified"  # the label of a face found whose classifier output was not finite (NaN)
 SMOOTHED_PROB_COLUMNS: tuple[str, ...] = tuple(f"s_{name}" for name in CLASSES)
 # With a smoother the raw columns come first, unchanged, then the track id and the smoothed belief.
 SMOOTHED_COLUMNS: tuple[str, ...] = (*COLUMNS, "track", *SMOOTHED_PROB_COLUMNS, "smoothed_label")
@@ -27,15 +30,15 @@ Row = dict[str, str]
 
 
 def frame_rows(result: FrameResult) -> list[Row]:
-    """One row per face, with its track id and smoothed belief when smoothing; a frame without faces gets one row
-    with only frame and t, so no frame goes missing."""
+    """One row per face, with its track id and smoothed belief when smoothing; a face whose classification failed
+    gets its box, `nan` probabilities and the label UNCLASSIFIED; a frame without faces gets one row with only frame
+    and t, so no frame goes missing."""
     base = {"frame": str(result.index), "t": f"{result.t:.{TIME_DECIMALS}f}"}
-    if not result.faces:
+    if not result.faces and not result.unclassified:
         return [dict(base)]
     rows = []
-    for number, face in enumerate(result.faces):
-        box = face.detection
-        row = {**base, "face": str(number), "x": str(box.x), "y": str(box.y), "w": str(box.w), "h": str(box.h)}
+    for face in result.faces:
+        row = {**base, **box_columns(face.detection)}
         row.update({column: f"{p:.{PROB_DECIMALS}f}" for column, p in zip(PROB_COLUMNS, face.probs, strict=True)})
         row["label"] = face.label
         if face.belief is not None:
@@ -45,26 +48,62 @@ def frame_rows(result: FrameResult) -> list[Row]:
             )
             row["smoothed_label"] = CLASSES[face.shown_index]
         rows.append(row)
+    for detection in result.unclassified:
+        rows.append({**base, **box_columns(detection), **dict.fromkeys(PROB_COLUMNS, "nan"), "label": UNCLASSIFIED})
+    for number, row in enumerate(rows):
+        row["face"] = str(number)
     return rows
 
 
+def box_columns(box: Detection) -> Row:
+    return {"x": str(box.x), "y": str(box.y), "w": str(box.w), "h": str(box.h)}
+
+
 class CsvWriter:
-    """Writes rows as frames arrive and flushes after each frame, so a crash or a cut-off video loses nothing."""
+    """Writes each frame's rows as they come, straight to the file (no buffer to lose in a crash), all or nothing: a
+    write that fails (disk full) or is cut by a signal leaves the file ending at the last whole frame."""
 
     def __init__(self, path: str | Path, columns: Sequence[str] = COLUMNS) -> None:
         self.path = Path(path)
         self.columns = tuple(columns)
-        self._file: TextIO = self.path.open("w", newline="", encoding="utf-8")
-        self._writer = csv.DictWriter(self._file, fieldnames=self.columns, restval="", lineterminator="\n")
-        self._writer.writeheader()
-        self._file.flush()
+        self._file: BinaryIO = self.path.open("wb", buffering=0)
+        self._text = io.StringIO()
+        self._writer = csv.DictWriter(self._text, fieldnames=self.columns, restval="", lineterminator="\n")
         self.frames_written = 0
+        self._whole_bytes = 0  # the file's length after the last whole frame
+        try:
+            self._writer.writeheader()
+            self._append()
+        except BaseException:
+            self.close()
+            raise
 
     def write_rows(self, rows: Sequence[Mapping[str, str]]) -> None:
-        """Writes the rows of one frame and flushes."""
+        """Writes the rows of one frame; on failure the file is cut back to the frames before and the error raised."""
         self._writer.writerows(rows)
-        self._file.flush()
+        self._append()
         self.frames_written += 1
+
+    def _append(self) -> None:
+        data = self._text.getvalue().encode("utf-8")
+        self._text.seek(0)
+        self._text.truncate()
+        try:
+            view = memoryview(data)
+            while view:  # a raw write may take only part of the data
+                view = view[self._file.write(view) :]
+        except BaseException:
+            self._cut_back()
+            raise
+        self._whole_bytes += len(data)
+
+    def _cut_back(self) -> None:
+        """Drops a half-written frame; truncating needs no free space, so this works on a full disk too."""
+        try:
+            self._file.truncate(self._whole_bytes)
+            self._file.seek(self._whole_bytes)
+        except OSError:
+            pass  # the rows before are on disk either way; nothing better to do here
 
     def write_frame(self, result: FrameResult) -> None:
         """Writes the base columns of one frame (rows without extra columns)."""

@@ -46,6 +46,7 @@ class LiveSummary:
     elapsed_s: float
     mean_latency_ms: float
     screenshots: list[Path]
+    stopped_by: KeyboardInterrupt | None = None  # Ctrl+C or SIGTERM (app.errors.Stopped), after which outputs closed
 
 
 class LiveSession:
@@ -213,6 +214,7 @@ class LiveSession:
 
     def run(self) -> LiveSummary:
         """Until the source ends, q/Esc, the window closes, max_frames or Ctrl+C; outputs are closed in any case."""
+        stopped_by = None
         if self.window:  # resizable, without Qt's toolbar; sized to the view at the first frame
             cv2.namedWindow(WINDOW_NAME, cv2.WINDOW_NORMAL | cv2.WINDOW_FREERATIO | cv2.WINDOW_GUI_NORMAL)
         self.capture.start()
@@ -231,8 +233,8 @@ class LiveSession:
                         cv2.imshow(WINDOW_NAME, drawn)
                 if self.window and not self._window_open():
                     break
-        except KeyboardInterrupt:
-            pass
+        except KeyboardInterrupt as stop:
+            stopped_by = stop
         finally:
             self.capture.stop()
             self.close()
@@ -243,6 +245,7 @@ class LiveSession:
             elapsed_s=self.capture.now(),
             mean_latency_ms=self.latency_total_s / max(self.processed, 1) * MS_PER_S,
             screenshots=self.screenshots,
+            stopped_by=stopped_by,
         )
 
     def close(self) -> None:

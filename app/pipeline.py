@@ -61,11 +61,14 @@ class Pipeline:
             aligned = time.perf_counter_ns()
             probs = self.classifier.predict(crops)
             classified = time.perf_counter_ns()
-        faces = self.tracker.update(t, [FaceResult(d, p) for d, p in zip(detections, probs, strict=True)])
+        valid = np.isfinite(probs).all(axis=1)  # a broken input or weights give NaN: report it, keep it from smoothers
+        found = [FaceResult(d, p) for d, p, ok in zip(detections, probs, valid, strict=True) if ok]
+        faces = self.tracker.update(t, found)
         smoothed = time.perf_counter_ns()
         spans = {"detect": detected - started, "preprocess": aligned - detected,
                  "classify": classified - aligned, "smooth": smoothed - classified}  # fmt: skip
-        return FrameResult(index, t, faces, spans_ns=spans)
+        unclassified = [d for d, ok in zip(detections, valid, strict=True) if not ok]
+        return FrameResult(index, t, faces, unclassified=unclassified, spans_ns=spans)
 
     def skip(self, index: int, t: float) -> FrameResult:
         """A frame not looked at (dropped): no faces, and the tracks' smoothers bridge the gap at the next frame."""

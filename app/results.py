@@ -43,11 +43,13 @@ class FaceResult:
 @dataclass(frozen=True)
 class FrameResult:
     """Everything found in one frame; `faces` is empty for a frame without a face and for a dropped one (a frame
-    skipped, not looked at: by --drop, or by real-time processing that could not keep up). `spans_ns` holds how long
-    each of the pipeline's stages took on it (empty for a dropped frame)."""
+    skipped, not looked at: by --drop, or by real-time processing that could not keep up). `unclassified` holds the
+    faces found whose classification failed (not finite): reported, never tracked or smoothed. `spans_ns` holds how
+    long each of the pipeline's stages took on it (empty for a dropped frame)."""
 
     index: int
     t: float
     faces: list[FaceResult] = field(default_factory=list)
     dropped: bool = False
+    unclassified: list[Detection] = field(default_factory=list)
     spans_ns: dict[str, int] = field(default_factory=dict)

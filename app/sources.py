@@ -3,8 +3,10 @@ each yields (index, t, frame) with t in seconds, ends when no frame comes, and s
 
 from __future__ import annotations
 
+import math
 import os
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,6 +25,11 @@ OPENCV_LOG_LEVEL_SILENT = 0  # cv::utils::logging::LOG_LEVEL_SILENT
 MS_PER_S = 1000.0
 DEFAULT_FPS = 30.0  # used when a container or camera does not report its frame rate
 CAMERA_OPEN_TIMEOUT_MS = 3000  # a camera that takes longer than this to open counts as absent
+# OpenCV's FFmpeg reader waits 30 s for a stream that sends nothing before giving up; a live view frozen that long
+# looks hung, so a stream silent for these times counts as absent (at open) or as stopped (while reading).
+STREAM_OPEN_TIMEOUT_MS = 10_000  # an RTSP or HTTP handshake over a slow link takes a few seconds, not ten
+STREAM_READ_TIMEOUT_MS = 5_000  # longer than the gap between frames of any real stream, even a 1 fps camera's
+RECONNECT_WAIT_S = 1.0  # between attempts to reopen a stopped camera or stream: time for it or its server to return
 MAX_STREAM_FPS = 1000.0  # some streams report their timebase as a rate; no real stream is this fast
 # A video that ends more than this many frames (or this fraction) short of the count in its header was cut off.
 TRUNCATION_SLACK_FRAMES = 5
@@ -75,8 +82,37 @@ def _describe_unopenable(path: Path) -> str:
     return f"cannot read {path}: not a video file, or corrupt"
 
 
+class MonotonicTimes:
+    """Makes a file's frame times strictly increasing, as the smoothers and the CSV need: a time that is not above
+    the one before (a repeat, a jump back as where recordings were joined, NaN, negative) becomes the one before plus
+    one frame period. Counts the times it replaced."""
+
+    def __init__(self, fps: float) -> None:
+        self.period = 1.0 / fps
+        self.previous = -self.period  # so that a first time that is NaN or negative becomes 0
+        self.repaired = 0
+
+    def __call__(self, t: float) -> float:
+        if not (math.isfinite(t) and t >= 0 and t > self.previous):
+            t = self.previous + self.period
+            self.repaired += 1
+        self.previous = t
+        return t
+
+
+def timestamp_warning(repaired: int, frames: int, path: Path) -> str | None:
+    """The line telling the user that some rows' t are not the file's own times, or None when all are."""
+    if repaired == 0:
+        return None
+    return (
+        f"{repaired} of {frames} frames of {path} had timestamps that repeat or go backwards; "
+        "each was placed one frame period after the one before"
+    )
+
+
 class VideoFileSource:
-    """Frames of a video file with the container's timestamps (CAP_PROP_POS_MSEC of each frame)."""
+    """Frames of a video file with the container's timestamps (CAP_PROP_POS_MSEC of each frame), repaired where they
+    repeat or go backwards (see MonotonicTimes); every frame is kept."""
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
@@ -102,8 +138,9 @@ class VideoFileSource:
             self.capture.release()
             raise SourceError(f"cannot read {self.path}: no decodable frame (not a video file, or corrupt)")
         self._first: np.ndarray | None = first
-        self._first_t = self.capture.get(cv2.CAP_PROP_POS_MSEC) / MS_PER_S
         self.fps = reported_fps(self.capture)
+        self._times = MonotonicTimes(self.fps)
+        self._first_t = self._position()
         count = self.capture.get(cv2.CAP_PROP_FRAME_COUNT)
         self.frame_count: int | None = int(count) if count and np.isfinite(count) and count > 0 else None
         self.size = (first.shape[1], first.shape[0])  # (width, height)
@@ -122,8 +159,20 @@ class VideoFileSource:
             if not ok or frame is None:
                 break
             index += 1
-            t = self.capture.get(cv2.CAP_PROP_POS_MSEC) / MS_PER_S
+            t = self._position()
         self.capture.release()
+
+    def _position(self) -> float:
+        return self._times(self.capture.get(cv2.CAP_PROP_POS_MSEC) / MS_PER_S)
+
+    @property
+    def repaired_timestamps(self) -> int:
+        """Frames whose container time repeated or went backwards and was replaced."""
+        return self._times.repaired
+
+    def timestamp_warning(self) -> str | None:
+        """One line for the user when some frame times were repaired; None when all are the file's own."""
+        return timestamp_warning(self.repaired_timestamps, self.frames_read, self.path)
 
     def ended_early(self) -> bool:
         """Whether the frames read fall clearly short of the header's count: a truncated or damaged file."""
@@ -152,22 +201,30 @@ def camera_may_exist(index: int) -> bool:
 
 class LiveCapture:
     """A source read as it comes (a camera, a network stream): t is the monotonic clock since opening, as live
-    timestamps are unreliable, and the frames have no end of their own, so any end of them is early."""
+    timestamps are unreliable, and the frames have no end of their own, so any end of them is early. With
+    `reconnects`, a source that stops is reopened up to that many times in a row before it counts as stopped; frame
+    indexes and times run on across the gap, which the smoothers bridge like any other."""
 
-    def __init__(self, capture: cv2.VideoCapture, name: str, fps: float) -> None:
-        """Takes an opened capture and reads its first frame now, so that a source that gives none fails at once."""
-        self.capture, self.name = capture, name
-        ok, first = capture.read()
+    def __init__(self, name: str, reconnects: int = 0) -> None:
+        """Opens the source and reads its first frame now, so that a source that gives none fails at once."""
+        self.name, self.reconnects = name, reconnects
+        self.capture = self.open()
+        ok, first = self.capture.read()
         if not ok or first is None:
-            capture.release()
+            self.capture.release()
             raise SourceError(f"{name} opened but gave no frame")
         self._first: np.ndarray | None = first
-        self.fps = fps
+        self.fps = reported_fps(self.capture)
         self.frame_count: int | None = None
         self.size = (first.shape[1], first.shape[0])
         self.frames_read = 0
         self.stopped = False
+        self._closed = threading.Event()  # set by close(), from another thread than the reading one
         self._start = time.monotonic()
+
+    def open(self) -> cv2.VideoCapture:
+        """An opened capture of the source, else SourceError; called again for each reconnect."""
+        raise NotImplementedError
 
     def __iter__(self) -> Iterator[Frame]:
         frame, self._first = self._first, None
@@ -175,45 +232,97 @@ class LiveCapture:
         while frame is not None:
             self.frames_read = index + 1
             yield index, time.monotonic() - self._start, frame
-            ok, frame = self.capture.read()
-            if not ok or frame is None:
-                self.stopped = True
-                return
+            frame = self._next_frame()
             index += 1
+
+    def _next_frame(self) -> np.ndarray | None:
+        """The next frame, reopening the source when none comes; None once every attempt in a row has failed."""
+        frame = self._read()
+        attempt = 0
+        while frame is None and attempt < self.reconnects and not self._closed.is_set():
+            attempt += 1
+            print(
+                f"{self.name} stopped delivering frames; reconnecting ({attempt}/{self.reconnects})",
+                file=sys.stderr,
+                flush=True,
+            )
+            if self._closed.wait(RECONNECT_WAIT_S):
+                break
+            frame = self._reopen()
+        self.stopped = frame is None and not self._closed.is_set()  # closed by the app: the run ended, not the source
+        return frame
+
+    def _read(self) -> np.ndarray | None:
+        """A frame at the size the source started with: a reopened camera or stream may come back at another, and
+        a recording keeps one size."""
+        ok, frame = self.capture.read()
+        if not ok or frame is None:
+            return None
+        return frame if (frame.shape[1], frame.shape[0]) == self.size else cv2.resize(frame, self.size)
+
+    def _reopen(self) -> np.ndarray | None:
+        """A fresh capture in place of the stopped one, and its first frame; None when it does not open or read."""
+        self.capture.release()
+        try:
+            self.capture = self.open()
+        except SourceError:
+            return None
+        if self._closed.is_set():  # closed while opening: the reader must not outlive close()
+            self.capture.release()
+            return None
+        return self._read()
 
     def ended_early(self) -> bool:
         return self.stopped
 
     def close(self) -> None:
+        """Releases the capture and ends any reconnecting; safe to call twice."""
+        self._closed.set()
         self.capture.release()
 
 
 class CameraSource(LiveCapture):
-    """Live frames of a camera."""
+    """Live frames of a camera, at `size` (width, height) when given and the camera can give it."""
 
-    def __init__(self, index: int = 0) -> None:
-        self.index = index
-        if not camera_may_exist(index):
-            raise SourceError(f"no camera {index}")
+    def __init__(self, index: int = 0, size: tuple[int, int] | None = None, reconnects: int = 0) -> None:
+        self.index, self.requested_size = index, size
+        super().__init__(f"camera {index}", reconnects)
+
+    def open(self) -> cv2.VideoCapture:
+        if not camera_may_exist(self.index):
+            raise SourceError(f"no camera {self.index}")
         api = cv2.CAP_V4L2 if sys.platform.startswith("linux") else cv2.CAP_ANY
-        capture = cv2.VideoCapture(index, api, [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, CAMERA_OPEN_TIMEOUT_MS])
+        capture = cv2.VideoCapture(self.index, api, [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, CAMERA_OPEN_TIMEOUT_MS])
         if not capture.isOpened():
             capture.release()
-            raise SourceError(f"cannot open camera {index}")
-        super().__init__(capture, f"camera {index}", reported_fps(capture))
+            raise SourceError(f"cannot open camera {self.index}")
+        if self.requested_size is not None:
+            capture.set(cv2.CAP_PROP_FRAME_WIDTH, self.requested_size[0])
+            capture.set(cv2.CAP_PROP_FRAME_HEIGHT, self.requested_size[1])
+        return capture
 
 
 class StreamSource(LiveCapture):
     """A network stream (rtsp://, http://, file://...) read as it comes, like a camera."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, reconnects: int = 0) -> None:
         self.url = url
-        capture = cv2.VideoCapture(url)
+        super().__init__(f"stream {url}", reconnects)
+        if self.fps >= MAX_STREAM_FPS:
+            self.fps = DEFAULT_FPS
+
+    def open(self) -> cv2.VideoCapture:
+        timeouts = [
+            cv2.CAP_PROP_OPEN_TIMEOUT_MSEC,
+            STREAM_OPEN_TIMEOUT_MS,
+            cv2.CAP_PROP_READ_TIMEOUT_MSEC,
+            STREAM_READ_TIMEOUT_MS,
+        ]
+        capture = cv2.VideoCapture(self.url, cv2.CAP_ANY, timeouts)
         if not capture.isOpened():
             capture.release()
-            raise SourceError(f"cannot open stream {url}")
-        fps = reported_fps(capture)
-        super().__init__(capture, f"stream {url}", fps if fps < MAX_STREAM_FPS else DEFAULT_FPS)
+            raise SourceError(f"cannot open stream {self.url}")
+        return capture
 
 
 class LoopedFileSource:
@@ -227,6 +336,7 @@ class LoopedFileSource:
         self.frame_count: int | None = None
         self.frames_read = 0
         self._current: VideoFileSource | None = first
+        self._repaired_before = 0  # repaired times of the plays already finished
 
     def __iter__(self) -> Iterator[Frame]:
         offset = 0.0
@@ -242,7 +352,18 @@ class LoopedFileSource:
             finally:
                 source.close()
                 self._current = None
+                self._repaired_before += source.repaired_timestamps
             offset += last_t + 1.0 / source.fps
+
+    @property
+    def repaired_timestamps(self) -> int:
+        """Frames of all plays so far whose container time repeated or went backwards and was replaced."""
+        current = self._current.repaired_timestamps if self._current is not None else 0
+        return self._repaired_before + current
+
+    def timestamp_warning(self) -> str | None:
+        """As VideoFileSource's, over all plays so far."""
+        return timestamp_warning(self.repaired_timestamps, self.frames_read, self.path)
 
     def ended_early(self) -> bool:
         return False

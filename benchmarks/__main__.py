@@ -1,9 +1,10 @@
-"""`python -m benchmarks [real|detection|latency|quality] [--quick] [--out DIR] [--data DIR]`: runs the benchmarks
-and writes their reports."""
+"""`python -m benchmarks [real|detection|latency|quality|folder] [--quick] [--out DIR] [--data DIR]`: runs the
+benchmarks and writes their reports; `python -m benchmarks soak --minutes N` runs the soak, never part of `all`."""
 
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 import time
 from collections.abc import Callable
@@ -14,25 +15,32 @@ from benchmarks.report import DEFAULT_RESULTS_DIR, REPO, Report, run_metadata, w
 from smoothing.real_sequences import DEFAULT_REAL_DIR
 
 QUICK_RESULTS_DIR = REPO / "out" / "benchmarks-quick"  # smoke results never overwrite the committed ones
+NOT_IN_ALL = ("soak",)  # an hour of real-time running is no `make bench` step
 
 
-def runners(data: Path | None = None) -> dict[str, Callable[[bool], Report]]:
+def runners(
+    data: Path | None = None, minutes: float | None = None, period_s: float | None = None
+) -> dict[str, Callable[[bool], Report]]:
     """Benchmark name -> run(quick); imported lazily so one benchmark's imports never slow the other."""
     from functools import partial
 
-    from benchmarks import detection, latency, quality, real
+    from benchmarks import detection, folder, latency, quality, real, soak
 
     return {
         "real": partial(real.run, data_dir=data) if data else real.run,
         "detection": partial(detection.run, data_dir=data) if data else detection.run,
         "latency": latency.run,
         "quality": quality.run,
+        "folder": folder.run,
+        "soak": partial(soak.run, minutes=minutes, period_s=period_s),
     }
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     """The benchmarks' options, shared by `python -m benchmarks` and `emosmooth bench`."""
-    parser.add_argument("which", nargs="?", choices=["real", "detection", "latency", "quality", "all"], default="all")
+    parser.add_argument(
+        "which", nargs="?", choices=["real", "detection", "latency", "quality", "folder", "soak", "all"], default="all"
+    )
     parser.add_argument("--quick", action="store_true", help="a smoke run under a minute: few repeats, few sequences")
     parser.add_argument(
         "--out", type=Path, help=f"results folder (default {DEFAULT_RESULTS_DIR}; with --quick {QUICK_RESULTS_DIR})"
@@ -40,7 +48,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     parser.add_argument(
         "--data", type=Path, help="real clips folder for `real` and `detection` (default ../shared/data/real)"
     )
+    parser.add_argument(
+        "--minutes", type=positive_float, metavar="N", help="soak: minutes of running (default 60; --quick: 0.1)"
+    )
+    parser.add_argument(
+        "--sample-seconds", type=positive_float, metavar="S", help="soak: seconds per sample (default 60; --quick: 1)"
+    )
     return parser
+
+
+def positive_float(text: str) -> float:
+    """argparse type for durations, so that 0 or a negative one is a usage error rather than an empty run."""
+    value = float(text)
+    if not 0 < value < math.inf:
+        raise argparse.ArgumentTypeError(f"must be above 0, got {text}")
+    return value
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -57,8 +79,8 @@ def run(args: argparse.Namespace) -> int:
     except OSError as error:
         print(f"error: cannot write results to {out}: {error.strerror or error}", file=sys.stderr)
         return EXIT_ERROR
-    table = runners(args.data)
-    names = list(table) if args.which == "all" else [args.which]
+    table = runners(args.data, args.minutes, args.sample_seconds)
+    names = [name for name in table if name not in NOT_IN_ALL] if args.which == "all" else [args.which]
     for name in names:
         if (
             name in ("real", "detection")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import cv2
 
-from app.batch import folder_videos
+from app.folder import folder_videos
 from tests.app.mp4_tools import faststart
 from tests.app.test_cli import assert_one_line_error, run_app
 from tests.conftest import SAMPLE_CLIP

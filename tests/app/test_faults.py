@@ -1,0 +1,221 @@
+"""Faults in the middle of a run (a user's Ctrl+C, a `kill`, a full disk, a classifier giving NaN): the run ends
+with its exit code and one line, and what was written stays whole: every CSV row complete, the video playable to its
+last written frame."""
+
+from __future__ import annotations
+
+import csv
+import os
+import resource
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from app.batch import VideoJob, process
+from app.csv_output import UNCLASSIFIED, CsvWriter
+from app.pipeline import Pipeline
+from tests.app.test_cli import REPO, assert_one_line_error
+from tests.conftest import SAMPLE_CLIP, count_frames, read_frames
+
+EXIT_ERROR, EXIT_INTERRUPTED, EXIT_TERMINATED = 1, 130, 143
+LONG_CLIP_REPEATS = 5  # the 2.4 s sample played 5 times: a run long enough to be stopped in the middle
+ROWS_BEFORE_STOP = 10  # the stop comes once this many frames are in the CSV
+RUN_TIMEOUT_S = 120
+FILE_SIZE_LIMIT = 8 * 1024  # bytes: the "disk" fills after some tens of frames' rows
+
+
+def start_app(*args: str | Path, limit_file_size: int | None = None) -> subprocess.Popen[str]:
+    """The app as a user starts it, in its own process; with `limit_file_size` every file it writes is capped
+    (RLIMIT_FSIZE), so writing past that fails as writing to a full disk does."""
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    env.pop("EMOSMOOTH_DEBUG", None)
+
+    def cap_files() -> None:
+        if limit_file_size is not None:
+            resource.setrlimit(resource.RLIMIT_FSIZE, (limit_file_size, limit_file_size))
+
+    return subprocess.Popen(
+        [sys.executable, "-m", "app", *map(str, args)],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=cap_files,
+    )
+
+
+def finished(run: subprocess.Popen[str]) -> subprocess.CompletedProcess[str]:
+    stdout, stderr = run.communicate(timeout=RUN_TIMEOUT_S)
+    return subprocess.CompletedProcess(run.args, run.returncode, stdout, stderr)
+
+
+def data_rows(path: Path) -> int:
+    try:
+        return max(0, path.read_bytes().count(b"\n") - 1)
+    except FileNotFoundError:
+        return 0
+
+
+def whole_rows(path: Path) -> list[list[str]]:
+    """The CSV's data rows, after checking that the file ends at a row's end and every row has every column."""
+    text = path.read_text()
+    assert text.endswith("\n")
+    header, *rows = list(csv.reader(text.splitlines()))
+    assert all(len(row) == len(header) for row in rows)
+    return rows
+
+
+def frames_in(rows: list[list[str]]) -> int:
+    return len({row[0] for row in rows})
+
+
+@pytest.fixture(scope="module")
+def long_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("clips") / "long.mp4"
+    frames = read_frames(SAMPLE_CLIP)
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 30.0, frames[0].shape[1::-1])
+    for frame in frames * LONG_CLIP_REPEATS:
+        writer.write(frame)
+    writer.release()
+    return path
+
+
+STOPS = {
+    "video-SIGINT": ("video", signal.SIGINT),
+    "video-SIGTERM": ("video", signal.SIGTERM),
+    "live-SIGINT": ("live", signal.SIGINT),
+    "live-SIGTERM": ("live", signal.SIGTERM),
+}
+
+
+@pytest.fixture(scope="module")
+def stopped_runs(
+    long_clip: Path, weights_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, tuple[subprocess.CompletedProcess[str], Path, Path]]]:
+    """The four runs, started together (they wait for torch to load in parallel), each stopped by its signal once
+    its CSV holds some frames: (result, csv, video) per run."""
+    folder = tmp_path_factory.mktemp("stopped")
+    started = {}
+    for name, (command, _) in STOPS.items():
+        csv_path, video = folder / f"{name}.csv", folder / f"{name}.mp4"
+        if command == "video":
+            args = ("video", long_clip, "--csv", csv_path, "--video", video, "--smoother", "hmm")
+        else:
+            args = ("live", "--source", long_clip, "--loop", "--headless", "--csv", csv_path, "--record", video)
+        started[name] = (start_app(*args, "--weights", weights_path), csv_path, video)
+    deadline = time.monotonic() + RUN_TIMEOUT_S
+    waiting = set(started)
+    while waiting and time.monotonic() < deadline:
+        for name in list(waiting):
+            process_, csv_path, _ = started[name]
+            if data_rows(csv_path) >= ROWS_BEFORE_STOP or process_.poll() is not None:
+                process_.send_signal(STOPS[name][1])
+                waiting.discard(name)
+        time.sleep(0.05)
+    results = {}
+    for name, (process_, csv_path, video) in started.items():
+        results[name] = (finished(process_), csv_path, video)
+    yield results
+
+
+@pytest.mark.parametrize("name", list(STOPS))
+def test_a_stop_signal_ends_the_run_with_its_code_and_whole_outputs(
+    name: str, stopped_runs: dict[str, tuple[subprocess.CompletedProcess[str], Path, Path]]
+) -> None:
+    result, csv_path, video = stopped_runs[name]
+    command, signum = STOPS[name]
+    assert result.returncode == (EXIT_INTERRUPTED if signum == signal.SIGINT else EXIT_TERMINATED), result.stderr
+    assert_one_line_error(result, "interrupted" if signum == signal.SIGINT else "terminated")
+    rows = whole_rows(csv_path)
+    assert frames_in(rows) >= ROWS_BEFORE_STOP
+    capture = cv2.VideoCapture(str(video))
+    assert capture.isOpened()  # the MP4 was closed with its index: it plays
+    decoded = count_frames(video)
+    assert decoded == int(capture.get(cv2.CAP_PROP_FRAME_COUNT))  # to its last written frame
+    if command == "video":  # a frame's rows are written just before its picture
+        assert decoded in (frames_in(rows), frames_in(rows) - 1)
+
+
+def test_a_full_disk_is_one_line_and_keeps_every_whole_frame(
+    long_clip: Path, weights_path: Path, tmp_path: Path
+) -> None:
+    csv_path = tmp_path / "o.csv"
+    run = start_app(
+        "video", long_clip, "--csv", csv_path, "--smoother", "hmm", "--weights", weights_path,
+        limit_file_size=FILE_SIZE_LIMIT,
+    )  # fmt: skip
+    result = finished(run)
+    assert result.returncode == EXIT_ERROR
+    assert_one_line_error(result, f"cannot write {csv_path}", "frames were written")
+    rows = whole_rows(csv_path)
+    assert 0 < frames_in(rows) < LONG_CLIP_REPEATS * 72
+    assert f"{frames_in(rows)} frames were written" in result.stderr
+    assert csv_path.stat().st_size <= FILE_SIZE_LIMIT
+
+
+def test_a_write_that_fails_midway_leaves_the_file_at_its_last_whole_frame(tmp_path: Path) -> None:
+    path = tmp_path / "o.csv"
+    writer = CsvWriter(path, ("frame", "label"))
+    writer.write_rows([{"frame": "0", "label": "happy"}])
+    with path.open("rb") as file:
+        whole = file.read()
+
+    class FullDisk:
+        """A file that takes a few bytes, then fails as a full disk does."""
+
+        def __init__(self, real: object) -> None:
+            self.real = real
+
+        def write(self, data: memoryview) -> int:
+            if len(data) > 3:
+                return self.real.write(data[:3])
+            raise OSError(28, "No space left on device")
+
+        def __getattr__(self, name: str) -> object:
+            return getattr(self.real, name)
+
+    writer._file = FullDisk(writer._file)
+    with pytest.raises(OSError, match="No space"):
+        writer.write_rows([{"frame": "1", "label": "sad"}, {"frame": "1", "label": "fear"}])
+    writer.close()
+    assert path.read_bytes() == whole
+    assert writer.frames_written == 1
+
+
+class NanOnOddFrames:
+    """A classifier that gives NaN on every other call, as broken weights or a broken input would."""
+
+    def __init__(self, classifier: object) -> None:
+        self.classifier = classifier
+        self.calls = 0
+
+    def predict(self, faces: object) -> np.ndarray:
+        self.calls += 1
+        probs = self.classifier.predict(faces)
+        return np.full_like(probs, np.nan) if self.calls % 2 == 0 else probs
+
+
+def test_a_face_the_classifier_gives_nan_for_is_one_row_marked_unclassified(
+    classifier: object, sample_frames: list[np.ndarray], tmp_path: Path
+) -> None:
+    pipeline = Pipeline(NanOnOddFrames(classifier), "hmm")
+    frames = [(index, index / 30, frame) for index, frame in enumerate(sample_frames[:20])]
+    job = VideoJob(path=SAMPLE_CLIP, csv=tmp_path / "o.csv", smoother="hmm")
+    written = process(pipeline.run(frames), job, 30.0, (640, 360))
+    assert written.frames == 20
+    assert written.unclassified == 10
+    with job.csv.open(newline="") as file:
+        rows = list(csv.DictReader(file))
+    assert len(rows) == 20  # one row per frame: one face each
+    unclassified = rows[1::2]
+    assert all(row["label"] == UNCLASSIFIED and row["p_happy"] == "nan" and row["x"] for row in unclassified)
+    assert all(row["track"] == "" for row in unclassified)  # never smoothed
+    assert all(row["label"] != UNCLASSIFIED and row["smoothed_label"] for row in rows[0::2])
