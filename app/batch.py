@@ -139,12 +139,7 @@ def process(
             if job.flags_drops:
                 for row in rows:
                     row["dropped"] = str(int(is_dropped))
-            try:
-                csv_file.write_rows(rows)
-            except OSError as error:  # only the writer's failures are "cannot write" (disk full: ENOSPC)
-                raise AppError(
-                    f"cannot write {job.csv}: {error.strerror or error}; {csv_file.frames_written} frames were written"
-                ) from None
+            csv_file.write_rows(rows)  # a failed write (disk full) is an AppError naming the frames written
             if recording is not None:
                 recording.times.append(result.t)
                 recording.tracked.append(result.faces)

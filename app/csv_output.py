@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import BinaryIO
 
+from app.errors import AppError
 from app.results import FrameResult
 from models.face_detector import Detection
 from smoothing.labels import CLASSES
@@ -79,9 +80,15 @@ class CsvWriter:
             raise
 
     def write_rows(self, rows: Sequence[Mapping[str, str]]) -> None:
-        """Writes the rows of one frame; on failure the file is cut back to the frames before and the error raised."""
+        """Writes the rows of one frame; when writing fails (a full disk), the file is cut back to the frames before
+        and AppError says how many it holds."""
         self._writer.writerows(rows)
-        self._append()
+        try:
+            self._append()
+        except OSError as error:
+            raise AppError(
+                f"cannot write {self.path}: {error.strerror or error}; {self.frames_written} frames were written"
+            ) from None
         self.frames_written += 1
 
     def _append(self) -> None:

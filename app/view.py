@@ -220,6 +220,16 @@ def place_label(
     return max(left, ax), min(top, ay + ah - tab_h)
 
 
+def copy_outside(target: np.ndarray, source: np.ndarray, rect: tuple[int, int, int, int]) -> None:
+    """Copies source into target everywhere but the rect (x, y, w, h): a third less copying than the whole image
+    when the rect is about to be overwritten anyway."""
+    x, y, w, h = rect
+    target[:y] = source[:y]
+    target[y + h :] = source[y + h :]
+    target[y : y + h, :x] = source[y : y + h, :x]
+    target[y : y + h, x + w :] = source[y : y + h, x + w :]
+
+
 def shade(image: np.ndarray, x0: int, y0: int, x1: int, y1: int, alpha: float) -> None:
     """Blends a rectangle (clipped to the image) toward the background, keeping `alpha` of what was there."""
     height, width = image.shape[:2]
@@ -332,12 +342,13 @@ class LiveView:
         frame_size = (frame.shape[1], frame.shape[0])
         tracks = sorted(self.trails.tracks)
         layout, background = self._background(size or self.default_size(frame_size), frame_size, len(tracks))
-        view = background.copy()
+        view = np.empty_like(background)
+        copy_outside(view, background, layout.video)  # the picture's own area is all written just below
         x, y, w, h = layout.video
-        picture = cv2.resize(frame, (w, h), interpolation=cv2.INTER_LINEAR)  # drawn apart: boxes stay inside it
+        picture = view[y : y + h, x : x + w]  # scaled straight into the view; drawing on it stays inside it
+        cv2.resize(frame, (w, h), dst=picture, interpolation=cv2.INTER_LINEAR)
         for face in result.faces:
             self._draw_face_on_video(picture, layout, face, w / frame_size[0], status.raw_only)
-        view[y : y + h, x : x + w] = picture
         for number, track in enumerate(tracks[:MAX_PANEL_FACES]):
             self._draw_section(view, layout, number, track, now, status.raw_only)
         if not tracks:

@@ -20,6 +20,7 @@ import pytest
 
 from app.batch import VideoJob, process
 from app.csv_output import UNCLASSIFIED, CsvWriter
+from app.errors import AppError
 from app.pipeline import Pipeline
 from tests.app.test_cli import REPO, assert_one_line_error
 from tests.conftest import SAMPLE_CLIP, count_frames, read_frames
@@ -144,15 +145,16 @@ def test_a_stop_signal_ends_the_run_with_its_code_and_whole_outputs(
         assert decoded in (frames_in(rows), frames_in(rows) - 1)
 
 
+@pytest.mark.parametrize("command", ["video", "live"])
 def test_a_full_disk_is_one_line_and_keeps_every_whole_frame(
-    long_clip: Path, weights_path: Path, tmp_path: Path
+    command: str, long_clip: Path, weights_path: Path, tmp_path: Path
 ) -> None:
     csv_path = tmp_path / "o.csv"
-    run = start_app(
-        "video", long_clip, "--csv", csv_path, "--smoother", "hmm", "--weights", weights_path,
-        limit_file_size=FILE_SIZE_LIMIT,
-    )  # fmt: skip
-    result = finished(run)
+    if command == "video":
+        args = ("video", long_clip, "--csv", csv_path, "--smoother", "hmm")
+    else:
+        args = ("live", "--source", long_clip, "--headless", "--csv", csv_path, "--out-dir", tmp_path)
+    result = finished(start_app(*args, "--weights", weights_path, limit_file_size=FILE_SIZE_LIMIT))
     assert result.returncode == EXIT_ERROR
     assert_one_line_error(result, f"cannot write {csv_path}", "frames were written")
     rows = whole_rows(csv_path)
@@ -161,7 +163,7 @@ def test_a_full_disk_is_one_line_and_keeps_every_whole_frame(
     assert csv_path.stat().st_size <= FILE_SIZE_LIMIT
 
 
-def test_a_write_that_fails_midway_leaves_the_file_at_its_last_whole_frame(tmp_path: Path) -> None:
+def test_a_write_that_fails_midway_leaves_the_file_at_its_last_whole_frame_and_says_so(tmp_path: Path) -> None:
     path = tmp_path / "o.csv"
     writer = CsvWriter(path, ("frame", "label"))
     writer.write_rows([{"frame": "0", "label": "happy"}])
@@ -183,7 +185,7 @@ def test_a_write_that_fails_midway_leaves_the_file_at_its_last_whole_frame(tmp_p
             return getattr(self.real, name)
 
     writer._file = FullDisk(writer._file)
-    with pytest.raises(OSError, match="No space"):
+    with pytest.raises(AppError, match="No space left on device; 1 frames were written"):
         writer.write_rows([{"frame": "1", "label": "sad"}, {"frame": "1", "label": "fear"}])
     writer.close()
     assert path.read_bytes() == whole

@@ -18,6 +18,7 @@ from app.view import (
     LiveView,
     Status,
     TextStamps,
+    copy_outside,
     place_label,
 )
 from models.face_detector import Detection
@@ -191,3 +192,12 @@ def test_a_line_is_stamped_word_by_word_where_puttext_puts_it() -> None:
     assert TextStamps().width(line, 0.55) == pytest.approx(
         cv2.getTextSize(line, cv2.FONT_HERSHEY_SIMPLEX, 0.55, 1)[0][0], abs=2
     )
+
+
+def test_copy_outside_leaves_the_picture_area_to_be_drawn() -> None:
+    source = np.full((6, 8, 3), 7, np.uint8)
+    target = np.zeros_like(source)
+    copy_outside(target, source, (2, 1, 3, 4))  # x, y, w, h
+    assert (target[1:5, 2:5] == 0).all()
+    target[1:5, 2:5] = 7
+    assert (target == source).all()
