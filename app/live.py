@@ -215,8 +215,8 @@ class LiveSession:
     def run(self) -> LiveSummary:
         """Until the source ends, q/Esc, the window closes, max_frames or Ctrl+C; outputs are closed in any case."""
         stopped_by = None
-        if self.window:  # resizable, without Qt's toolbar; sized to the view at the first frame
-            cv2.namedWindow(WINDOW_NAME, cv2.WINDOW_NORMAL | cv2.WINDOW_FREERATIO | cv2.WINDOW_GUI_NORMAL)
+        if self.window:
+            create_window()
         self.capture.start()
         try:
             while self.max_frames is None or self.processed < self.max_frames:
@@ -256,6 +256,11 @@ class LiveSession:
                 recorder.close()
         if self.window:
             cv2.destroyAllWindows()
+
+
+def create_window() -> None:
+    """The live window: resizable, any aspect, without Qt's toolbar; run() sizes it to the view at the first frame."""
+    cv2.namedWindow(WINDOW_NAME, cv2.WINDOW_NORMAL | cv2.WINDOW_FREERATIO | cv2.WINDOW_GUI_NORMAL)
 
 
 def summary_lines(summary: LiveSummary) -> list[str]:

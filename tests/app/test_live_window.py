@@ -182,3 +182,31 @@ def test_keys_switch_smoother_help_raw_only_fullscreen_screenshot_and_quit(
     assert smoothers[0] == "hmm" and smoothers[-1] == "ema"  # the key switched the smoother live
     index = int(shots[0].stem.split("_")[1])
     assert [r for r in rows if int(r["frame"]) == index]  # a screenshot is of a processed frame
+
+
+FULLSCREEN_CHECK = """
+from pathlib import Path
+import cv2, numpy as np
+from app.live import WINDOW_NAME, LiveSession, create_window
+session = LiveSession(None, None, 30.0, Path("."))
+create_window()
+states = []
+for press in range(3):
+    if press:
+        session.handle_key(ord("f"))
+    cv2.imshow(WINDOW_NAME, np.zeros((480, 640, 3), np.uint8))
+    cv2.waitKey(50)
+    states.append(cv2.getWindowProperty(WINDOW_NAME, cv2.WND_PROP_FULLSCREEN))
+print(states)
+"""
+
+
+def test_f_asks_for_fullscreen_and_back(display: str) -> None:
+    """The window's fullscreen state as the window system has it (without a window manager, as under Xvfb, the
+    window keeps its size: what is checked is that f asks for fullscreen and a second f leaves it)."""
+    env = {**os.environ, "DISPLAY": display, "PYTHONPATH": str(REPO)}
+    result = subprocess.run(
+        [sys.executable, "-c", FULLSCREEN_CHECK], env=env, capture_output=True, text=True, timeout=START_TIMEOUT_S
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["[0.0,", "1.0,", "0.0]"]
