@@ -250,19 +250,22 @@ def run_folder(folder: Path, template: VideoJob, weights: str | None, how: Folde
     runner = pick_runner(how)
     failed = 0
     stopped: KeyboardInterrupt | None = None
+    cut = ""  # what the stop did to the video it reached first
     with tqdm(total=len(todo), unit="video", file=sys.stderr, disable=None, leave=False) as bar:
         try:
             for outcome in runner(todo, weights) if todo else iter(()):
-                failed += report(outcome, bar)
-                bar.update(1)
                 if outcome.code in STOP_CODES:  # the stop reached a video first: the rest are not started
                     stopped = Stopped(outcome.code - SIGNAL_EXIT_BASE)
+                    cut = f" {outcome.path.name}: {outcome.message.removeprefix(stop_word(stopped) + '; ')};"
                     break
+                failed += report(outcome, bar)
+                bar.update(1)
         except KeyboardInterrupt as stop:
             stopped = stop
     write_folder_summary(folder, jobs, weights)
-    if stopped is not None:
-        print(f"error: {stop_word(stopped)}; the complete videos are in {folder / SUMMARY_CSV}", file=sys.stderr)
+    if stopped is not None:  # one line for the stop, as for a single video
+        summary = folder / SUMMARY_CSV
+        print(f"error: {stop_word(stopped)};{cut} the complete videos are in {summary}", file=sys.stderr)
         return stop_code(stopped)
     if failed and failed == len(jobs):  # not one video of the folder has its outputs
         return EXIT_ERROR

@@ -49,7 +49,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
         "--data", type=Path, help="real clips folder for `real` and `detection` (default ../shared/data/real)"
     )
     parser.add_argument(
-        "--minutes", type=positive_float, metavar="N", help="soak: minutes of running (default 60; --quick: 0.1)"
+        "--minutes", type=positive_float, metavar="N", help="soak: minutes of running (default 60; --quick: 0.05)"
     )
     parser.add_argument(
         "--sample-seconds", type=positive_float, metavar="S", help="soak: seconds per sample (default 60; --quick: 1)"

@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import os
 import resource
+import shutil
 import signal
 import subprocess
 import sys
@@ -21,6 +22,7 @@ import pytest
 from app.batch import VideoJob, process
 from app.csv_output import UNCLASSIFIED, CsvWriter
 from app.errors import AppError
+from app.folder import SUMMARY_CSV, folder_job, is_complete
 from app.pipeline import Pipeline
 from tests.app.test_cli import REPO, assert_one_line_error
 from tests.conftest import SAMPLE_CLIP, count_frames, read_frames
@@ -94,7 +96,9 @@ STOPS = {
     "video-SIGTERM": ("video", signal.SIGTERM),
     "live-SIGINT": ("live", signal.SIGINT),
     "live-SIGTERM": ("live", signal.SIGTERM),
+    "folder-SIGTERM": ("folder", signal.SIGTERM),
 }
+FOLDER_VIDEO = "a_long.mp4"  # the first of the folder's two videos: the stop comes while it is processed
 
 
 @pytest.fixture(scope="module")
@@ -109,6 +113,15 @@ def stopped_runs(
         csv_path, video = folder / f"{name}.csv", folder / f"{name}.mp4"
         if command == "video":
             args = ("video", long_clip, "--csv", csv_path, "--video", video, "--smoother", "hmm")
+        elif command == "folder":
+            videos = folder / name
+            videos.mkdir()
+            shutil.copy(long_clip, videos / FOLDER_VIDEO)
+            shutil.copy(SAMPLE_CLIP, videos / "b.mp4")
+            job = folder_job(videos / FOLDER_VIDEO, VideoJob(path=Path(), csv=Path()))
+            assert job.video is not None
+            csv_path, video = job.csv, job.video
+            args = ("video", videos, "--smoother", "hmm")
         else:
             args = ("live", "--source", long_clip, "--loop", "--headless", "--csv", csv_path, "--record", video)
         started[name] = (start_app(*args, "--weights", weights_path), csv_path, video)
@@ -141,8 +154,20 @@ def test_a_stop_signal_ends_the_run_with_its_code_and_whole_outputs(
     assert capture.isOpened()  # the MP4 was closed with its index: it plays
     decoded = count_frames(video)
     assert decoded == int(capture.get(cv2.CAP_PROP_FRAME_COUNT))  # to its last written frame
-    if command == "video":  # a frame's rows are written just before its picture
+    if command != "live":  # a frame's rows are written just before its picture
         assert decoded in (frames_in(rows), frames_in(rows) - 1)
+
+
+def test_a_stopped_folder_sums_up_its_complete_videos_and_leaves_the_cut_one_to_resume(
+    stopped_runs: dict[str, tuple[subprocess.CompletedProcess[str], Path, Path]], weights_path: Path
+) -> None:
+    result, csv_path, _ = stopped_runs["folder-SIGTERM"]
+    assert_one_line_error(result, "terminated;", f"{FOLDER_VIDEO}: ", "frames were written", "complete videos are in")
+    folder = csv_path.parent
+    assert (folder / SUMMARY_CSV).read_text().count("\n") == 1  # the header: no video was complete
+    assert not (folder / "b.csv").exists()  # the stop ends the folder: the next video is not started
+    cut = folder_job(folder / FOLDER_VIDEO, VideoJob(path=Path(), csv=Path(), smoother="hmm"))
+    assert not is_complete(cut, str(weights_path))  # so --resume redoes it (tests/app/test_folder.py)
 
 
 @pytest.mark.parametrize("command", ["video", "live"])

@@ -1,5 +1,6 @@
 """`video FOLDER --ray` on a local Ray instance with 2 CPUs (a subprocess, as a user runs it): the same files as
-local worker processes and a serial run, a damaged file failed alone, --resume skipping the complete videos."""
+local worker processes, a damaged file failed alone. (--resume picks the videos before any runner sees them, the
+same for Ray as for local workers: tests/app/test_folder.py.)"""
 
 from __future__ import annotations
 
@@ -24,7 +25,6 @@ GOOD = ("a", "b")
 BAD_BYTES = 20_000
 CANNOT_START = "cannot start a local Ray instance"
 RUNS = {
-    "serial": (),
     "local": ("--workers", RAY_CPUS),
     "ray": ("--ray", "--workers", RAY_CPUS),
 }
@@ -57,7 +57,7 @@ def skip_unless_ray_started(result: subprocess.CompletedProcess[str]) -> None:
 def runs(
     tmp_path_factory: pytest.TempPathFactory, weights_path: Path
 ) -> dict[str, tuple[Path, subprocess.CompletedProcess[str]]]:
-    """The same folder processed serially, by two local workers and by two Ray tasks: each run's folder and result."""
+    """The same folder processed by two local workers and by two Ray tasks: each run's folder and result."""
     short_clip = write_short_clip(tmp_path_factory.mktemp("clips") / "short.mp4")
     bad = os.urandom(BAD_BYTES)
     done = {}
@@ -70,13 +70,12 @@ def runs(
     return done
 
 
-def test_ray_writes_the_same_rows_as_local_workers_and_a_serial_run(runs: dict) -> None:
+def test_ray_writes_the_same_rows_as_local_workers(runs: dict) -> None:
     names = [f"{stem}.csv" for stem in GOOD] + ["summary.csv"]
     ray_folder = runs["ray"][0]
-    for how in ("local", "serial"):
-        folder = runs[how][0]
-        for name in names:
-            assert (ray_folder / name).read_bytes() == (folder / name).read_bytes(), f"{name}: ray != {how}"
+    local_folder = runs["local"][0]
+    for name in names:
+        assert (ray_folder / name).read_bytes() == (local_folder / name).read_bytes(), f"{name}: ray != local"
     assert len((ray_folder / "summary.csv").read_text().splitlines()) == 1 + len(GOOD)  # one track each, and a header
 
 
@@ -88,17 +87,6 @@ def test_a_damaged_file_fails_alone_on_ray(runs: dict) -> None:
         assert f"{stem}.mp4: " in result.stdout
         assert (folder / f"{stem}.csv").is_file() and (folder / f"{stem}_complete.json").is_file()
     assert not (folder / "bad.csv").exists()
-
-
-def test_resume_on_ray_skips_the_complete_videos(runs: dict, weights_path: Path) -> None:
-    folder, _ = runs["ray"]
-    before = {stem: (folder / f"{stem}.csv").stat().st_mtime_ns for stem in GOOD}
-    result = run_app("video", folder, "--smoother", "hmm", *RUNS["ray"], "--resume", "--weights", weights_path)
-    skip_unless_ray_started(result)
-    assert "2 of 3 videos already complete, skipped (--resume)" in result.stdout
-    assert result.returncode == EXIT_PARTIAL  # the one video it redid failed again; the other two are complete
-    assert_one_line_error(result, "bad.mp4")
-    assert {stem: (folder / f"{stem}.csv").stat().st_mtime_ns for stem in GOOD} == before
 
 
 def test_a_task_whose_worker_dies_fails_its_video_alone(tmp_path: Path) -> None:
