@@ -32,7 +32,6 @@ from app.errors import (
     AppError,
     Stopped,
     stop_code,
-    stop_handler,
     stop_word,
 )
 from app.sources import SourceError
@@ -161,19 +160,21 @@ def run_folder_job(job: VideoJob, weights: str | None, threads: int) -> Outcome:
     return Outcome(job.path, EXIT_OK, f"{written.frames} frames{dropped}")
 
 
-# A worker process stops like the command does (its video's outputs closed whole) while it runs a video; idle, it
-# leaves quietly, since an exception there would print the pool's traceback.
+# A worker process stops like the command does (its video's outputs closed whole) while it runs a video, and starts
+# none of the videos already queued to it; idle, it leaves quietly, since an exception there would print the pool's
+# traceback.
 _worker_busy = False
+_worker_stop: int | None = None  # the signal that stopped this worker
 
 
-def _worker_signal(signum: int, frame: FrameType | None) -> None:
-    if _worker_busy:
-        _raise_stop(signum, frame)
-    else:
+def _worker_signal(signum: int, _frame: FrameType | None) -> None:
+    global _worker_stop
+    first = _worker_stop is None
+    _worker_stop = signum if first else _worker_stop
+    if not _worker_busy:
         raise SystemExit(stop_code(Stopped(signum)))
-
-
-_raise_stop = stop_handler()
+    if first:  # later signals arrive while the outputs are being closed: ignored, as in the command
+        raise Stopped(signum)
 
 
 def _start_worker() -> None:
@@ -183,6 +184,9 @@ def _start_worker() -> None:
 
 def _run_in_worker(job: VideoJob, weights: str | None, threads: int) -> Outcome:
     global _worker_busy
+    if _worker_stop is not None:
+        stop = Stopped(_worker_stop)
+        return Outcome(job.path, stop_code(stop), f"{stop_word(stop)} before it started")
     _worker_busy = True
     try:
         return run_folder_job(job, weights, threads)

@@ -97,8 +97,14 @@ STOPS = {
     "live-SIGINT": ("live", signal.SIGINT),
     "live-SIGTERM": ("live", signal.SIGTERM),
     "folder-SIGTERM": ("folder", signal.SIGTERM),
+    "folder-workers-SIGINT": ("folder-workers", signal.SIGINT),
 }
-FOLDER_VIDEO = "a_long.mp4"  # the first of the folder's two videos: the stop comes while it is processed
+FOLDER_VIDEO = "a_long.mp4"  # the first of the folder's videos: the stop comes while it is processed
+# Per folder run: the long videos processed when the stop comes, then one that must not start, and the options.
+FOLDERS = {
+    "folder-SIGTERM": ((FOLDER_VIDEO,), "b.mp4", ()),
+    "folder-workers-SIGINT": ((FOLDER_VIDEO, "b_long.mp4"), "c.mp4", ("--workers", "2")),
+}
 
 
 @pytest.fixture(scope="module")
@@ -113,15 +119,17 @@ def stopped_runs(
         csv_path, video = folder / f"{name}.csv", folder / f"{name}.mp4"
         if command == "video":
             args = ("video", long_clip, "--csv", csv_path, "--video", video, "--smoother", "hmm")
-        elif command == "folder":
+        elif command.startswith("folder"):
             videos = folder / name
             videos.mkdir()
-            shutil.copy(long_clip, videos / FOLDER_VIDEO)
-            shutil.copy(SAMPLE_CLIP, videos / "b.mp4")
+            processed, not_started, options = FOLDERS[name]
+            for video_name in processed:
+                shutil.copy(long_clip, videos / video_name)
+            shutil.copy(SAMPLE_CLIP, videos / not_started)
             job = folder_job(videos / FOLDER_VIDEO, VideoJob(path=Path(), csv=Path()))
             assert job.video is not None
             csv_path, video = job.csv, job.video
-            args = ("video", videos, "--smoother", "hmm")
+            args = ("video", videos, "--smoother", "hmm", *options)
         else:
             args = ("live", "--source", long_clip, "--loop", "--headless", "--csv", csv_path, "--record", video)
         started[name] = (start_app(*args, "--weights", weights_path), csv_path, video)
@@ -158,16 +166,24 @@ def test_a_stop_signal_ends_the_run_with_its_code_and_whole_outputs(
         assert decoded in (frames_in(rows), frames_in(rows) - 1)
 
 
-def test_a_stopped_folder_sums_up_its_complete_videos_and_leaves_the_cut_one_to_resume(
-    stopped_runs: dict[str, tuple[subprocess.CompletedProcess[str], Path, Path]], weights_path: Path
+@pytest.mark.parametrize("name", list(FOLDERS))
+def test_a_stopped_folder_sums_up_its_complete_videos_and_leaves_the_cut_ones_to_resume(
+    name: str, stopped_runs: dict[str, tuple[subprocess.CompletedProcess[str], Path, Path]], weights_path: Path
 ) -> None:
-    result, csv_path, _ = stopped_runs["folder-SIGTERM"]
-    assert_one_line_error(result, "terminated;", f"{FOLDER_VIDEO}: ", "frames were written", "complete videos are in")
+    result, csv_path, _ = stopped_runs[name]
+    assert_one_line_error(result, "complete videos are in")
     folder = csv_path.parent
+    processed, not_started, _ = FOLDERS[name]
     assert (folder / SUMMARY_CSV).read_text().count("\n") == 1  # the header: no video was complete
-    assert not (folder / "b.csv").exists()  # the stop ends the folder: the next video is not started
-    cut = folder_job(folder / FOLDER_VIDEO, VideoJob(path=Path(), csv=Path(), smoother="hmm"))
-    assert not is_complete(cut, str(weights_path))  # so --resume redoes it (tests/app/test_folder.py)
+    assert not (folder / not_started).with_suffix(".csv").exists()  # the stop ends the folder: no video starts
+    for video in processed:  # the first had its rows when the stop came; another worker's may be at its start
+        cut = folder_job(folder / video, VideoJob(path=Path(), csv=Path(), smoother="hmm"))
+        assert cut.video is not None
+        if video == FOLDER_VIDEO:
+            assert frames_in(whole_rows(cut.csv)) >= ROWS_BEFORE_STOP and count_frames(cut.video) > 0
+        elif cut.csv.exists():  # the other worker may have been stopped before it wrote anything
+            whole_rows(cut.csv)
+        assert not is_complete(cut, str(weights_path))  # so --resume redoes it (tests/app/test_folder.py)
 
 
 @pytest.mark.parametrize("command", ["video", "live"])
