@@ -187,7 +187,7 @@ def cmd_live(args: argparse.Namespace, fallback: bool = False) -> int:
     for label, path in (("csv", csv_path), ("video", record_path), ("bare video", bare_record_path)):
         if path is not None:
             print(f"{label}: {shown(path)}")
-    if isinstance(source.source, VideoFileSource | LoopedFileSource) and (warning := source.source.timestamp_warning()):
+    if warning := source.source.timestamp_warning():
         print(f"warning: {warning}", file=sys.stderr)
     if summary.stopped_by is not None:
         raise AppError(f"{stop_word(summary.stopped_by)}; everything before is written", stop_code(summary.stopped_by))

@@ -9,6 +9,7 @@ cut short, and skips one that is done.
 from __future__ import annotations
 
 import csv
+import io
 import json
 import os
 import signal
@@ -103,19 +104,27 @@ def input_identity(path: Path) -> dict[str, int]:
     return {"bytes": stat.st_size, "mtime_ns": stat.st_mtime_ns}
 
 
+def output_sizes(job: VideoJob) -> dict[str, int]:
+    return {path.name: path.stat().st_size for path in job.outputs()}
+
+
+def write_whole(path: Path, text: str) -> None:
+    """Written beside the file, then renamed into place: a crash or a stop never leaves half of it."""
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(text, encoding="utf-8", newline="")  # the text's own line ends, on every system
+    os.replace(partial, path)
+
+
 def write_record(job: VideoJob, weights: str | None, frames: int) -> None:
-    """The completion record, written last and atomically (renamed into place), naming each output's size."""
+    """The completion record, written last and whole, naming each output's size."""
     record = {
         "video": job.path.name,
         "input": input_identity(job.path),
         "settings": job_settings(job, weights),
         "frames": frames,
-        "outputs": {path.name: path.stat().st_size for path in job.outputs()},
+        "outputs": output_sizes(job),
     }
-    path = record_path(job)
-    partial = path.with_name(path.name + ".partial")
-    partial.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
-    os.replace(partial, path)
+    write_whole(record_path(job), json.dumps(record, indent=2) + "\n")
 
 
 def is_complete(job: VideoJob, weights: str | None) -> bool:
@@ -124,7 +133,7 @@ def is_complete(job: VideoJob, weights: str | None) -> bool:
         record = json.loads(record_path(job).read_text(encoding="utf-8"))
         if record["input"] != input_identity(job.path) or record["settings"] != job_settings(job, weights):
             return False
-        if record["outputs"] != {path.name: path.stat().st_size for path in job.outputs()}:
+        if record["outputs"] != output_sizes(job):
             return False
         return last_frame(job.csv) == record["frames"] - 1
     except (OSError, ValueError, KeyError, TypeError):  # missing or damaged record or output: not complete
@@ -312,14 +321,13 @@ def summary_rows(job: VideoJob) -> list[dict[str, str]]:
 
 
 def write_folder_summary(folder: Path, jobs: Iterable[VideoJob], weights: str | None) -> Path:
-    """summary.csv over the folder's complete videos (also those of earlier, resumed runs), replaced atomically."""
+    """summary.csv over the folder's complete videos (also those of earlier, resumed runs), written whole."""
+    text = io.StringIO()
+    writer = csv.DictWriter(text, fieldnames=SUMMARY_COLUMNS, restval="", lineterminator="\n")
+    writer.writeheader()
+    for job in jobs:
+        if is_complete(job, weights):
+            writer.writerows(summary_rows(job))
     path = folder / SUMMARY_CSV
-    partial = path.with_name(path.name + ".partial")
-    with partial.open("w", newline="", encoding="utf-8") as file:
-        writer = csv.DictWriter(file, fieldnames=SUMMARY_COLUMNS, restval="", lineterminator="\n")
-        writer.writeheader()
-        for job in jobs:
-            if is_complete(job, weights):
-                writer.writerows(summary_rows(job))
-    os.replace(partial, path)
+    write_whole(path, text.getvalue())
     return path

@@ -1,8 +1,8 @@
 """The live loop: newest captured frame -> the pipeline's result -> the view, in a window or in files.
 
-Keys in the window: 1-6 switch the smoother, r toggles raw only, space pauses, s saves a screenshot, f toggles
-fullscreen, h shows the keys, q or Esc quits. Without a window the same loop runs and writes what it would have
-shown (the view as a video, and the CSV).
+Keys in the window: the number keys switch the smoother, r toggles raw only, space pauses, s saves a screenshot,
+f toggles fullscreen, h shows the keys, q or Esc quits. Without a window the same loop runs and writes what it would
+have shown (the view as a video, and the CSV).
 """
 
 from __future__ import annotations

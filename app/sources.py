@@ -44,8 +44,8 @@ class FrameSource(Protocol):
     """What every source gives the pipeline. Iterating yields (index, t, frame) in order, t in seconds on the
     source's clock (a file's container times, else the monotonic clock since opening); the iteration ends when no
     frame comes, for every source alike, and ended_early() then says whether it stopped short of its natural end (a
-    cut file; a camera or stream that stopped delivering). Opening a source that gives no first frame is a
-    SourceError."""
+    cut file; a camera or stream that stopped delivering) and timestamp_warning() whether some frame times had to be
+    repaired. Opening a source that gives no first frame is a SourceError."""
 
     name: str  # how messages name it: the file, "camera 0", "stream URL"
     fps: float
@@ -56,6 +56,8 @@ class FrameSource(Protocol):
     def __iter__(self) -> Iterator[Frame]: ...
 
     def ended_early(self) -> bool: ...
+
+    def timestamp_warning(self) -> str | None: ...
 
     def close(self) -> None: ...
 
@@ -274,6 +276,10 @@ class LiveCapture:
 
     def ended_early(self) -> bool:
         return self.stopped
+
+    def timestamp_warning(self) -> str | None:
+        """None: live frames are stamped with the monotonic clock, which never repeats or goes back."""
+        return None
 
     def close(self) -> None:
         """Releases the capture and ends any reconnecting; safe to call twice."""

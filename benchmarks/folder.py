@@ -15,10 +15,9 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-from app.folder import SUMMARY_CSV
+from app.folder import COMPLETE_SUFFIX, SUMMARY_CSV
 from benchmarks.clips import SAMPLE_CLIP
-from benchmarks.latency import load_average
-from benchmarks.report import REPO, Report, markdown_table
+from benchmarks.report import REPO, Report, load_average, markdown_table
 from benchmarks.timing import fmt
 from smoothing import DEFAULT_SMOOTHER
 
@@ -74,7 +73,7 @@ def run_config(config: Config, folder: Path) -> dict[str, Any]:
     if result.returncode != 0 or not (folder / SUMMARY_CSV).is_file():
         last = (result.stderr.strip().splitlines() or ["no message"])[-1]
         raise RuntimeError(f"{config.name}: exit code {result.returncode}: {last}")
-    videos = len(list(folder.glob("*_complete.json")))
+    videos = len(list(folder.glob(f"*{COMPLETE_SUFFIX}")))
     return {
         "runner": config.runner,
         "workers": config.workers,

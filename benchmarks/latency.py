@@ -15,7 +15,7 @@ import torch
 from benchmarks import latency_plots
 from benchmarks.clips import SYNTHETIC_FOURCC, SYNTHETIC_SIZE, benchmark_clips
 from benchmarks.peer_compare import PeerTimer, load_peer
-from benchmarks.report import Report, markdown_table
+from benchmarks.report import Report, load_average, markdown_table
 from benchmarks.smoother_cost import GAP_CONFIGS, GAP_FRAMES, GAP_JITTER, config_name, flatness, gap_costs, update_costs
 from benchmarks.stages import END_TO_END, STAGES, FrameStages, time_clips
 from benchmarks.timing import fmt
@@ -54,11 +54,6 @@ def classifier_threads() -> int:
     from app.weights import CLASSIFIER_THREADS
 
     return CLASSIFIER_THREADS
-
-
-def load_average() -> list[float] | None:
-    """The system's 1, 5 and 15 minute load averages: how busy the cores were around the measurement."""
-    return [round(v, 2) for v in os.getloadavg()] if hasattr(os, "getloadavg") else None
 
 
 def measure_clips(settings: Settings, quick: bool) -> tuple[list[dict[str, Any]], dict[str, Any]]:

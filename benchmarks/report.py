@@ -63,8 +63,13 @@ def run_metadata(quick: bool) -> dict[str, Any]:
         "python": platform.python_version(),
         "torch": torch.__version__,
         "numpy": np.__version__,
-        "load_average_at_start": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
+        "load_average_at_start": load_average(),
     }
+
+
+def load_average() -> list[float] | None:
+    """The system's 1, 5 and 15 minute load averages: how busy the cores were around the measurement."""
+    return [round(v, 2) for v in os.getloadavg()] if hasattr(os, "getloadavg") else None
 
 
 def _finite(value: Any) -> Any:

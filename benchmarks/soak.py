@@ -21,7 +21,7 @@ from app.capture import CapturedFrame, LatestFrameCapture
 from app.live import LiveSession, LiveSummary
 from benchmarks import soak_plots
 from benchmarks.clips import SAMPLE_CLIP
-from benchmarks.report import Report, markdown_table
+from benchmarks.report import Report, load_average, markdown_table
 from benchmarks.timing import fmt, summarize_ms
 from smoothing import DEFAULT_SMOOTHER
 
@@ -80,9 +80,10 @@ def process_counts() -> dict[str, int]:
     }
 
 
-def load_average() -> float | None:
+def load_1min() -> float | None:
     """The 1-minute load average: how busy the cores were besides this run."""
-    return round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None
+    load = load_average()
+    return load[0] if load else None
 
 
 class SoakSession(LiveSession):
@@ -128,7 +129,7 @@ class SoakSession(LiveSession):
             "latency_p95_ms": latency["p95_ms"],
             "latency_p99_ms": latency["p99_ms"],
             "dropped_share": (self.capture.dropped - dropped) / new_captured if new_captured else None,
-            "load_1min": load_average(),
+            "load_1min": load_1min(),
         }
         self.samples.append(sample)
         self.sample_ends.append(self.processed)
@@ -315,7 +316,7 @@ def run(quick: bool, minutes: float | None = None, period_s: float | None = None
     from app.weights import CLASSIFIER_THREADS
 
     settings = settings_for(quick, minutes, period_s)
-    load_at_start = load_average()
+    load_at_start = load_1min()
     session, summary, outputs = measure(settings)
     samples = session.samples
     if not samples:
@@ -334,7 +335,7 @@ def run(quick: bool, minutes: float | None = None, period_s: float | None = None
             "smoother": DEFAULT_SMOOTHER,
             "torch_threads": CLASSIFIER_THREADS,
             "load_at_start": load_at_start,
-            "load_at_end": load_average(),
+            "load_at_end": load_1min(),
             "warmup_reference": reference_rule,
             "warmup_reference_index": reference,
             "latency_window_rule": window_rule,

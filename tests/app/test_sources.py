@@ -126,7 +126,7 @@ def test_a_looped_file_runs_on_with_rising_times_and_never_ends_early() -> None:
 )
 def test_every_source_keeps_one_protocol(open_source) -> None:
     source = open_source()
-    members = [name for name in FrameSource.__annotations__] + ["ended_early", "close", "__iter__"]
+    members = [name for name in FrameSource.__annotations__] + ["ended_early", "timestamp_warning", "close", "__iter__"]
     assert all(hasattr(source, name) for name in members)
     index, t, frame = next(iter(source))
     assert (index, source.frames_read) == (0, 1) and t >= 0 and (frame.shape[1], frame.shape[0]) == source.size
