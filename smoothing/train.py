@@ -103,7 +103,7 @@ def fit_hmm_real(clips: list[RealClip], loso: bool) -> None:
     from smoothing.real_score import ALL_LABELLED
 
     start = time.perf_counter()
-    sources = sorted({clip.source for clip in clips}) if loso else []
+    sources = loso_folds(clips, loso)[1:]  # the held-out source of each fold
     online_accuracy: dict[str | None, float] = {}  # per fold: what forward-backward, which looks ahead, must match
     for offline in (False, True):
         tallies = grid_tallies(clips, partial(tqdm, desc=f"HMM grid, offline {offline}"), offline)
@@ -121,8 +121,11 @@ def fit_hmm_real(clips: list[RealClip], loso: bool) -> None:
     print(f"HMM fits: {time.perf_counter() - start:.0f} s")
 
 
-def fine_tune_cells(clips: list[RealClip], kinds: list[str], epochs: int, offline: bool, loso: bool) -> None:
-    """Fine-tunes each cell (and its offline twin) on augmented real clips; with --loso once without each source.
+def fine_tune_cells(
+    clips: list[RealClip], kinds: list[str], epochs: int, offline: bool, folds: list[str | None]
+) -> None:
+    """Fine-tunes each cell (and its offline twin) on augmented real clips, once per fold: None fits all clips, a
+    source fits the clips of the other sources (loso_folds).
 
     Validation (for the epoch choice) is a tenth of the clips of the sources being fitted, never the held-out one;
     held-expression sequences (real_sequences.steady_sequences) are mixed into training."""
@@ -131,9 +134,6 @@ def fine_tune_cells(clips: list[RealClip], kinds: list[str], epochs: int, offlin
     from smoothing.recurrent_train import train_bidirectional, train_recurrent
 
     torch.set_num_threads(TRAINING_THREADS)
-    folds: list[str | None] = [None]
-    if loso:
-        folds += sorted({clip.source for clip in clips})
     for source in folds:
         fitted = [clip for clip in clips if clip.source != source]
         order = np.random.default_rng(SEED).permutation(len(fitted))
@@ -151,6 +151,11 @@ def fine_tune_cells(clips: list[RealClip], kinds: list[str], epochs: int, offlin
                                        stability=FINE_TUNE_STABILITY_WEIGHT)  # fmt: skip
             path = cell_params_path(kind, is_offline) if source is None else fold_params(kind, source, is_offline)
             save_cell(path, kind, weights, summary, start, fitted_without=str(source))
+
+
+def loso_folds(clips: list[RealClip], loso: bool) -> list[str | None]:
+    """The fits to make: all clips (None), and with --loso once without each source."""
+    return [None] + (sorted({clip.source for clip in clips}) if loso else [])
 
 
 def pretrain_synthetic(kinds: list[str], epochs: int, offline: bool) -> None:
@@ -176,7 +181,7 @@ def main() -> None:
     if "hmm" in args.only:
         fit_hmm_real(clips, args.loso)
     if kinds:
-        fine_tune_cells(clips, kinds, args.epochs, offline=not args.online_only, loso=args.loso)
+        fine_tune_cells(clips, kinds, args.epochs, offline=not args.online_only, folds=loso_folds(clips, args.loso))
 
 
 if __name__ == "__main__":

@@ -16,7 +16,14 @@ from smoothing.recurrent import (
     params_path,
     step_program,
 )
-from smoothing.recurrent_train import EpochSelection, TorchSmoother, make_batch, switch_counts, total_variation
+from smoothing.recurrent_train import (
+    EpochSelection,
+    TorchSmoother,
+    batch_loss,
+    make_batch,
+    switch_counts,
+    total_variation,
+)
 from smoothing.sequences import Sequences, drop_mask
 from smoothing.synthetic import as_updates, synthetic_stream
 
@@ -156,6 +163,43 @@ def test_switch_counts_and_total_variation():
     change = torch.softmax(logits[0], dim=-1)
     expected = ((change[1] - change[0]).abs().sum() + (change[3] - change[2]).abs().sum()) / 2
     assert total_variation(logits, linked).item() == pytest.approx(expected.item())
+
+
+def test_flicker_penalty_counts_arrived_frames_not_filled_in_steps():
+    """A belief that flips at every arrived frame costs the same per frame in both gap modes: the recursive mode's
+    filled-in steps (which change nothing here) do not dilute it."""
+    t = np.arange(0.0, 4.0, 1.0 / 30.0)
+    labels = np.zeros(len(t), dtype=np.int64)
+    probs = np.full((len(t), NUM_CLASSES), 1.0 / NUM_CLASSES)
+    sequences = Sequences(probs, t, labels, np.zeros(len(t), dtype=np.int64), np.array([0, len(t)]))
+
+    def flicker_cost(gap: str) -> tuple[float, int]:
+        batch = make_batch(sequences, [0], [0.5], [gap], np.random.default_rng(0))
+        arrived = batch.arrived[0]
+        flip = torch.cumsum(arrived.long(), dim=0) % 2  # the argmax changes at each arrived frame, not in between
+        logits = (20.0 * torch.nn.functional.one_hot(flip, NUM_CLASSES).float())[None]
+        linked = (batch.valid[:, 1:] & batch.valid[:, :-1]).float()
+        return total_variation(logits, linked, linked * batch.arrived[:, 1:]).item(), int((~arrived).sum())
+
+    time_aware, _ = flicker_cost("time-aware")
+    recursive, filled_in = flicker_cost("recursive")
+    assert filled_in > 0
+    assert recursive == pytest.approx(time_aware, rel=1e-4)
+    assert time_aware == pytest.approx(2.0, rel=1e-4)  # a whole flip of a one-hot belief is an L1 change of 2
+
+
+def test_batch_loss_uses_the_per_arrived_frame_penalty():
+    model = random_model("rnn")
+    probs, t, labels = synthetic_stream(4.0, seed=2)
+    sequences = Sequences(probs, t, labels, np.zeros(len(t), dtype=np.int64), np.array([0, len(t)]))
+    batch = make_batch(sequences, [0], [0.5], ["recursive"], np.random.default_rng(0))
+    with torch.no_grad():
+        logits = model(batch)
+        loss, scores = batch_loss(model, batch, stability=1.0)
+        linked = (batch.valid[:, 1:] & batch.valid[:, :-1] & ~batch.reset[:, 1:]).float()
+        penalty = total_variation(logits, linked, linked * batch.arrived[:, 1:])
+    assert loss.item() == pytest.approx(scores["cross_entropy"] + penalty.item(), rel=1e-5)
+    assert penalty.item() > total_variation(logits, linked).item()  # per step it would be diluted
 
 
 def test_recursive_mode_fills_in_at_the_configured_frame_period():
