@@ -178,8 +178,7 @@ def test_flicker_penalty_counts_arrived_frames_not_filled_in_steps():
         arrived = batch.arrived[0]
         flip = torch.cumsum(arrived.long(), dim=0) % 2  # the argmax changes at each arrived frame, not in between
         logits = (20.0 * torch.nn.functional.one_hot(flip, NUM_CLASSES).float())[None]
-        linked = (batch.valid[:, 1:] & batch.valid[:, :-1]).float()
-        return total_variation(logits, linked, linked * batch.arrived[:, 1:]).item(), int((~arrived).sum())
+        return total_variation(logits, *batch.flicker_links()).item(), int((~arrived).sum())
 
     time_aware, _ = flicker_cost("time-aware")
     recursive, filled_in = flicker_cost("recursive")
@@ -196,8 +195,8 @@ def test_batch_loss_uses_the_per_arrived_frame_penalty():
     with torch.no_grad():
         logits = model(batch)
         loss, scores = batch_loss(model, batch, stability=1.0)
-        linked = (batch.valid[:, 1:] & batch.valid[:, :-1] & ~batch.reset[:, 1:]).float()
-        penalty = total_variation(logits, linked, linked * batch.arrived[:, 1:])
+        linked, counted = batch.flicker_links()
+        penalty = total_variation(logits, linked, counted)
     assert loss.item() == pytest.approx(scores["cross_entropy"] + penalty.item(), rel=1e-5)
     assert penalty.item() > total_variation(logits, linked).item()  # per step it would be diluted
 
