@@ -62,8 +62,9 @@ def draw_labelled_box(frame: np.ndarray, box: Detection, colour: tuple[int, int,
 
 def draw_result(frame: np.ndarray, result: FrameResult) -> np.ndarray:
     """Draws each face's box and 'label 0.87' above it, in place; returns the frame for chaining. When smoothing, the
-    label is the smoothed one, with the track id ('happy 0.91 #2')."""
-    for face in result.faces:
+    label is the smoothed one, with the track id ('happy 0.91 #2'), and each live track whose face the frame did not
+    show is drawn at its last box with its predicted belief."""
+    for face in result.shown_faces:
         track = face.track if face.belief is not None else None
         label_index, text = face_caption(face.shown_probs, track)
         draw_labelled_box(frame, face.detection, CLASS_COLOURS[label_index], text)

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from app.results import FaceResult
 
 # CSV columns read as integers; pandas' nullable Int64, since a frame without a face leaves them empty
-INTEGER_COLUMNS = ("frame", "face", "x", "y", "w", "h", "track", "dropped")
+INTEGER_COLUMNS = ("frame", "face", "x", "y", "w", "h", "track", "observed", "dropped")
 
 
 def analyze(

@@ -24,7 +24,6 @@ if TYPE_CHECKING:
     from app.results import FaceResult, FrameResult
 
 
-
 class Progress(Protocol):
     """The part of a tqdm bar that process() uses."""
 
@@ -86,17 +85,15 @@ def check_smoother(name: str | None, offline: bool = False) -> None:
 
 def realtime_frames(pipeline: Pipeline, source: VideoFileSource) -> Iterator[tuple[FrameResult, np.ndarray]]:
     """The file played in real time as the live app would see it: only the newest frame is processed when the
-    previous one is done; the frames skipped meanwhile come out as dropped results."""
+    previous one is done; the frames skipped meanwhile come out as dropped results, predicted to their times."""
     from app.capture import LatestFrameCapture
 
-    capture = LatestFrameCapture(source, paced=True, keep_times=True).start()
+    capture = LatestFrameCapture(source, paced=True).start()
     pipeline.reset()
-    next_index = 0
     try:
         while (captured := capture.latest()) is not None:
-            for skipped in range(next_index, captured.index):
-                yield pipeline.skip(skipped, capture.source_times[skipped]), captured.frame
-            next_index = captured.index + 1
+            for skipped in captured.skipped:
+                yield pipeline.skip(skipped.index, skipped.source_t), skipped.frame
             yield pipeline.process(captured.index, captured.source_t, captured.frame), captured.frame
     finally:
         capture.stop()
@@ -110,9 +107,10 @@ def process(
     progress: Progress | None = None,
     recording: Recording | None = None,
 ) -> Written:
-    """Writes each frame's rows and drawn frame as it comes. A dropped frame gets a row flagged dropped and repeats
-    the last drawn frame in the video. On a failed write or a stop signal, the outputs are closed whole (the CSV at
-    its last whole frame, the video playable to its last frame) and AppError says how many frames they hold."""
+    """Writes each frame's rows and drawn frame as it comes; a dropped frame's rows are flagged dropped and, like a
+    face missed, carry each live track's predicted belief, drawn on the frame as well. On a failed write or a stop
+    signal, the outputs are closed whole (the CSV at its last whole frame, the video playable to its last frame) and
+    AppError says how many frames they hold."""
     from app.annotate import AnnotatedVideoWriter, VideoOutputError, draw_result
     from app.csv_output import COLUMNS, SMOOTHED_COLUMNS, CsvWriter, frame_rows
 
@@ -129,24 +127,17 @@ def process(
             video.close()
         raise AppError(f"cannot write {job.csv}: {error.strerror or error}") from None
     dropped = unclassified = 0
-    last_drawn: np.ndarray | None = None
     try:
         for result, frame in results:
-            is_dropped = result.dropped
-            dropped += is_dropped
+            dropped += result.dropped
             unclassified += len(result.unclassified)
-            rows = frame_rows(result)
-            if job.flags_drops:
-                for row in rows:
-                    row["dropped"] = str(int(is_dropped))
-            csv_file.write_rows(rows)  # a failed write (disk full) is an AppError naming the frames written
+            extra = {"dropped": str(int(result.dropped))} if job.flags_drops else None
+            csv_file.write_rows(frame_rows(result, extra))  # a failed write (disk full) is an AppError naming frames
             if recording is not None:
                 recording.times.append(result.t)
                 recording.tracked.append(result.faces)
             if video is not None and frame is not None:
-                if not is_dropped or last_drawn is None:
-                    last_drawn = draw_result(frame, result)
-                video.write(last_drawn)
+                video.write(draw_result(frame, result))
             if progress is not None:
                 progress.update(1)
     except KeyboardInterrupt as stop:  # Ctrl+C or SIGTERM (app.errors.Stopped)

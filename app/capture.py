@@ -1,6 +1,7 @@
 """Capture on its own thread: the camera is read at its own rate and the processing loop takes only the newest frame.
 
-Frames that arrive while the loop is busy are dropped and counted, as a live app must, and every frame is stamped
+Frames that arrive while the loop is busy are passed over and counted as dropped, as a live app must, yet handed
+over with the newest one (CapturedFrame.skipped), so that each can still be shown and written; every frame is stamped
 with the monotonic clock when it was read, so the smoothers see the real times and the real gaps.
 A video file can stand in for a camera: it is then paced in real time (frame t is released at start + t).
 """
@@ -11,7 +12,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
@@ -30,6 +31,49 @@ class CapturedFrame:
     t: float
     frame: np.ndarray
     source_t: float = 0.0
+    skipped: tuple[CapturedFrame, ...] = ()  # the frames passed over since the last one taken, oldest first
+
+
+class NewestFrame:
+    """Hands frames from a producer to a slower consumer: take() gives the newest frame put and counts those it
+    replaced as dropped; with keep_passed they come along (CapturedFrame.skipped), for a consumer that still shows
+    or writes each one, else they are let go at once."""
+
+    def __init__(self, keep_passed: bool = True) -> None:
+        self.keep_passed = keep_passed
+        self.dropped = 0
+        self._newest: CapturedFrame | None = None
+        self._passed: list[CapturedFrame] = []
+        self._ended = False
+        self._ready = threading.Condition()
+
+    def put(self, frame: CapturedFrame) -> None:
+        with self._ready:
+            if self._newest is not None:
+                self.dropped += 1
+                if self.keep_passed:
+                    self._passed.append(self._newest)
+            self._newest = frame
+            self._ready.notify_all()
+
+    def end(self) -> None:
+        """No more frames will come; take() still gives the last one put."""
+        with self._ready:
+            self._ended = True
+            self._ready.notify_all()
+
+    def take(self, timeout_s: float | None = None) -> CapturedFrame | None:
+        """The newest frame not yet taken, with the ones it replaced, waiting for one; None once ended (or on
+        timeout)."""
+        with self._ready:
+            self._ready.wait_for(lambda: self._newest is not None or self._ended, timeout_s)
+            newest, self._newest = self._newest, None
+            passed, self._passed = self._passed, []
+        return replace(newest, skipped=tuple(passed)) if newest is not None and passed else newest
+
+    @property
+    def ended(self) -> bool:
+        return self._ended and self._newest is None
 
 
 class RateMeter:
@@ -51,11 +95,11 @@ class RateMeter:
 
 
 class LatestFrameCapture:
-    """Reads `frames` on a thread; latest() returns the newest unread frame and counts the unread older ones as drops.
+    """Reads `frames` on a thread; latest() returns the newest unread frame, carrying the unread older ones
+    (CapturedFrame.skipped), which count as drops.
 
     With `paced` the source's own timestamps set when each frame is released (a file standing in for a camera);
-    `size` (width, height) resizes frames that differ, for sources that cannot be asked for a resolution;
-    `keep_times` keeps every frame's source timestamp in `source_times`, so dropped frames can still be listed.
+    `size` (width, height) resizes frames that differ, for sources that cannot be asked for a resolution.
     """
 
     def __init__(
@@ -63,21 +107,15 @@ class LatestFrameCapture:
         frames: Iterable[tuple[int, float, np.ndarray]],
         paced: bool = False,
         size: tuple[int, int] | None = None,
-        keep_times: bool = False,
     ) -> None:
         self._frames = frames
         self.paced = paced
         self.size = size
-        self.keep_times = keep_times
-        self.source_times: list[float] = []
         self.captured = 0
-        self.dropped = 0
         self.rate = RateMeter()
-        self._newest: CapturedFrame | None = None
-        self._ended = False
+        self._slot = NewestFrame()
         self._error: Exception | None = None
         self._stop = threading.Event()
-        self._ready = threading.Condition()
         self._start = time.monotonic()
         self._thread = threading.Thread(target=self._read, name="capture", daemon=True)
 
@@ -102,21 +140,13 @@ class LatestFrameCapture:
                 if self.size is not None and (frame.shape[1], frame.shape[0]) != self.size:
                     frame = cv2.resize(frame, self.size)
                 stamped = CapturedFrame(self.captured, self.now(), frame, source_t)
-                with self._ready:
-                    if self.keep_times:
-                        self.source_times.append(source_t)
-                    if self._newest is not None:
-                        self.dropped += 1
-                    self._newest = stamped
-                    self.captured += 1
-                    self.rate.tick(stamped.t)
-                    self._ready.notify_all()
+                self.captured += 1
+                self.rate.tick(stamped.t)
+                self._slot.put(stamped)
         except Exception as error:  # handed to the processing loop, which reports it in one line
             self._error = error
         finally:
-            with self._ready:
-                self._ended = True
-                self._ready.notify_all()
+            self._slot.end()
 
     def _wait_until(self, due: float) -> None:
         while not self._stop.is_set():
@@ -126,18 +156,22 @@ class LatestFrameCapture:
             time.sleep(min(left, PACING_SLEEP_MAX_S))
 
     def latest(self, timeout_s: float | None = None) -> CapturedFrame | None:
-        """The newest frame not yet taken, waiting for one; None once the source has ended (or on timeout)."""
-        with self._ready:
-            self._ready.wait_for(lambda: self._newest is not None or self._ended, timeout_s)
-            newest, self._newest = self._newest, None
+        """The newest frame not yet taken, with the ones passed over since the last, waiting for one; None once the
+        source has ended (or on timeout)."""
+        newest = self._slot.take(timeout_s)
         if newest is None and self._error is not None:
             error, self._error = self._error, None
             raise error
         return newest
 
     @property
+    def dropped(self) -> int:
+        """Frames passed over: read while the consumer was busy with an older one."""
+        return self._slot.dropped
+
+    @property
     def ended(self) -> bool:
-        return self._ended and self._newest is None
+        return self._slot.ended
 
     def stop(self) -> None:
         """Stops reading; the source itself is closed by whoever opened it."""

@@ -1,8 +1,8 @@
 """The per-frame, per-face CSV: its columns and row building live here only, so later columns extend one place.
 
-With a smoother, SMOOTHED_COLUMNS appends the track id and the smoothed belief, filled for faces that have one; other
-extra columns work the same way (`columns=COLUMNS + (...)` and extra keys in the row dicts); missing keys are
-written empty.
+With a smoother, SMOOTHED_COLUMNS appends the track id, the smoothed belief and the observed flag, filled for faces
+that have a belief, and every live track whose face a frame did not show gets a predicted row; other extra columns
+work the same way (`columns=COLUMNS + (...)` and `frame_rows(result, extra)`); missing keys are written empty.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from app.errors import AppError
-from app.results import FrameResult
+from app.results import FaceResult, FrameResult
 from models.face_detector import Detection
 from smoothing.labels import CLASSES
 
@@ -24,36 +24,42 @@ PROB_DECIMALS = 5
 TIME_DECIMALS = 4  # 0.1 ms, finer than any container's timestamps
 UNCLASSIFIED = "unclassified"  # the label of a face found whose classifier output was not finite (NaN)
 SMOOTHED_PROB_COLUMNS: tuple[str, ...] = tuple(f"s_{name}" for name in CLASSES)
-# With a smoother the raw columns come first, unchanged, then the track id and the smoothed belief.
-SMOOTHED_COLUMNS: tuple[str, ...] = (*COLUMNS, "track", *SMOOTHED_PROB_COLUMNS, "smoothed_label")
+# With a smoother the raw columns come first, unchanged, then the track id, the smoothed belief and whether the
+# face was seen in this frame (1) or its belief predicted to the frame's time (0: missed, or the frame dropped).
+SMOOTHED_COLUMNS: tuple[str, ...] = (*COLUMNS, "track", *SMOOTHED_PROB_COLUMNS, "smoothed_label", "observed")
 
 Row = dict[str, str]
 
 
-def frame_rows(result: FrameResult) -> list[Row]:
+def frame_rows(result: FrameResult, extra: Row | None = None) -> list[Row]:
     """One row per face, with its track id and smoothed belief when smoothing; a face whose classification failed
-    gets its box, `nan` probabilities and the label UNCLASSIFIED; a frame without faces gets one row with only frame
-    and t, so no frame goes missing."""
-    base = {"frame": str(result.index), "t": f"{result.t:.{TIME_DECIMALS}f}"}
-    if not result.faces and not result.unclassified:
-        return [dict(base)]
+    gets its box, `nan` probabilities and the label UNCLASSIFIED; then one row per live track predicted to t (its
+    last box, no raw probabilities, observed 0); a frame without any gets one row with only frame and t, so no frame
+    goes missing. `extra` columns (dropped, the live smoother) go on every row of the frame."""
+    base = {"frame": str(result.index), "t": f"{result.t:.{TIME_DECIMALS}f}", **(extra or {})}
     rows = []
     for face in result.faces:
         row = {**base, **box_columns(face.detection)}
         row.update({column: f"{p:.{PROB_DECIMALS}f}" for column, p in zip(PROB_COLUMNS, face.probs, strict=True)})
         row["label"] = face.label
         if face.belief is not None:
-            row["track"] = str(face.track)
-            row.update(
-                {column: f"{p:.{PROB_DECIMALS}f}" for column, p in zip(SMOOTHED_PROB_COLUMNS, face.belief, strict=True)}
-            )
-            row["smoothed_label"] = CLASSES[face.shown_index]
+            row.update(belief_columns(face))
         rows.append(row)
     for detection in result.unclassified:
         rows.append({**base, **box_columns(detection), **dict.fromkeys(PROB_COLUMNS, "nan"), "label": UNCLASSIFIED})
     for number, row in enumerate(rows):
-        row["face"] = str(number)
-    return rows
+        row["face"] = str(number)  # the faces found, left to right; a predicted row is no face of this frame
+    predicted = [face for face in result.shown_faces if not face.observed]
+    rows += [{**base, **box_columns(face.detection), **belief_columns(face)} for face in predicted]
+    return rows or [base]
+
+
+def belief_columns(face: FaceResult) -> Row:
+    """A tracked face's track id, smoothed belief and label, and whether it was seen in this frame."""
+    assert face.belief is not None
+    beliefs = {column: f"{p:.{PROB_DECIMALS}f}" for column, p in zip(SMOOTHED_PROB_COLUMNS, face.belief, strict=True)}
+    observed = str(int(face.observed))
+    return {"track": str(face.track), **beliefs, "smoothed_label": CLASSES[face.shown_index], "observed": observed}
 
 
 def box_columns(box: Detection) -> Row:

@@ -14,12 +14,18 @@ from smoothing.labels import CLASSES
 @dataclass(frozen=True)
 class FaceResult:
     """One face: its box and landmarks, its raw (7,) probabilities in CLASSES order and, once tracked, its track id
-    and (when smoothing) its track's smoothed (7,) belief."""
+    and (when smoothing) its track's smoothed (7,) belief. A predicted face (a live track whose face the frame did
+    not show) has its track's last box, no raw probabilities (None) and the belief predicted to the frame's time."""
 
     detection: Detection
-    probs: np.ndarray
+    probs: np.ndarray | None
     track: int | None = None
     belief: np.ndarray | None = None
+
+    @property
+    def observed(self) -> bool:
+        """Whether the face was seen in this frame (raw probabilities of its own), rather than predicted."""
+        return self.probs is not None
 
     @property
     def label_index(self) -> int:
@@ -45,7 +51,9 @@ class FrameResult:
     """Everything found in one frame; `faces` is empty for a frame without a face and for a dropped one (a frame
     skipped, not looked at: by --drop, or by real-time processing that could not keep up). `unclassified` holds the
     faces found whose classification failed (not finite): reported, never tracked or smoothed. `spans_ns` holds how
-    long each of the pipeline's stages took on it (empty for a dropped frame)."""
+    long each of the pipeline's stages took on it (empty for a dropped frame). `predicted` holds the live tracks
+    (seen within their grace period) whose face this frame did not show: missed by the detector, or the frame
+    dropped."""
 
     index: int
     t: float
@@ -53,3 +61,10 @@ class FrameResult:
     dropped: bool = False
     unclassified: list[Detection] = field(default_factory=list)
     spans_ns: dict[str, int] = field(default_factory=dict)
+    predicted: list[FaceResult] = field(default_factory=list)
+
+    @property
+    def shown_faces(self) -> list[FaceResult]:
+        """What the CSV and the pictures show: the faces seen, then each live track predicted to t (when smoothing;
+        a prediction without a belief has nothing to show)."""
+        return [*self.faces, *(face for face in self.predicted if face.belief is not None)]

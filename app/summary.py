@@ -1,7 +1,8 @@
 """Per-track summary of a video (dominant emotion, share of time per emotion, switches per minute), as JSON.
 
 Times are weighted by each frame's real duration (to the next frame), so variable-frame-rate files are summarised
-by time and not by frame count.
+by time and not by frame count. Like the timelines, summaries count the observed frames of a track only: a predicted
+row (a dropped frame, a missed face) fills a gap in the CSV and the pictures, but it is no evidence of its own.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from smoothing.labels import CLASSES, NUM_CLASSES
 S_PER_MINUTE = 60.0
 SHARE_DECIMALS = 4
 DEFAULT_FRAME_PERIOD_S = 1 / 30  # the last frame's duration when the video has a single frame
+COUNTED_ROWS = "observed"  # which rows summaries, timelines and switch counts count (never the predicted ones)
 
 
 @dataclass(frozen=True)
@@ -46,7 +48,8 @@ def frame_durations(times: np.ndarray) -> np.ndarray:
 
 
 def summarize_tracks(times: Sequence[float], tracked: Sequence[Sequence[FaceResult]]) -> list[TrackSummary]:
-    """One summary per track, in order of first appearance; tracked has one list per frame, aligned with times."""
+    """One summary per track, in order of first appearance; tracked has one list per frame, aligned with times, of
+    the faces seen in it (FrameResult.faces: predicted faces are not counted)."""
     durations = frame_durations(np.asarray(times))
     sightings: dict[int, list[tuple[int, int]]] = {}  # track -> (frame position, shown class)
     for position, faces in enumerate(tracked):
@@ -83,6 +86,7 @@ def write_summary(path: Path, video: Path, smoother: str | None, summaries: Sequ
         "video": str(video),
         "smoother": smoother,
         "labels": "smoothed" if smoother is not None else "raw",
+        "counted_rows": COUNTED_ROWS,
         "tracks": [asdict(summary) for summary in summaries],
     }
     path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")

@@ -1,5 +1,6 @@
 """The timeline PNG: per track, smoothed probabilities as stacked areas with the raw top label as ticks above,
-so that one picture shows how much flicker the smoother removed."""
+so that one picture shows how much flicker the smoother removed. Like the summary, it draws the observed frames
+only (app.summary.COUNTED_ROWS), each belief held until the face's next sighting."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import numpy as np
 
 from app.colours import CLASS_COLOURS, rgb
 from app.results import FaceResult
-from app.summary import frame_durations
+from app.summary import COUNTED_ROWS, frame_durations
 from smoothing.labels import CLASSES, NUM_CLASSES
 
 FIGURE_WIDTH_IN = 10.0
@@ -59,7 +60,9 @@ def write_timeline(
         axes[0, 0].legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize="small", frameon=False)
     else:
         axes[0, 0].text(0.5, 0.5, "no face found", ha="center", va="center", transform=axes[0, 0].transAxes)
-    axes[-1, 0].set_xlabel("time (s); ticks above: raw top label")
+    axes[-1, 0].set_xlabel(
+        f"time (s); {COUNTED_ROWS} frames only, each held until the next; ticks above: raw top label"
+    )
     if title:
         axes[0, 0].set_title(title)
     figure.tight_layout()

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
+import numpy as np
 from scipy.optimize import linear_sum_assignment
 
 from app.results import FaceResult
@@ -61,6 +62,10 @@ class Track:
             )
         self.box, self.last_seen = box, t
 
+    def estimate(self, belief: np.ndarray | None) -> FaceResult:
+        """The track as a predicted face: its last box, no raw probabilities, the given belief."""
+        return FaceResult(self.box, None, self.id, belief)
+
 
 def match_boxes(old: Sequence[Box], new: Sequence[Box], min_iou: float = MIN_IOU) -> list[tuple[int, int]]:
     """(old index, new index) pairs of the assignment with the largest total overlap, each pair above min_iou."""
@@ -86,17 +91,20 @@ class FaceTracker:
         self.tracks: list[Track] = []
         self._next_id = 0
 
-    def update(self, t: float, faces: Sequence[FaceResult]) -> list[FaceResult]:
-        """The faces seen at time t, in their order, with track ids and (with smoothers) smoothed beliefs; tracks
-        without a face get update(None, t)."""
+    def update(self, t: float, faces: Sequence[FaceResult]) -> tuple[list[FaceResult], list[FaceResult]]:
+        """The faces seen at time t, in their order, with track ids and (with smoothers) smoothed beliefs; and the
+        live tracks without a face, as predicted faces: their smoothers get update(None, t), whose belief is the one
+        predict(t) gives."""
         self.tracks = [track for track in self.tracks if t - track.last_seen <= self.timeout_s]
         boxes = [face.detection.box for face in faces]
         predicted = [track.predicted(t) for track in self.tracks]
         pairs = dict((new, old) for old, new in match_boxes(predicted, boxes, self.min_iou))
         matched_tracks = set(pairs.values())
-        for index, track in enumerate(self.tracks):
-            if index not in matched_tracks and track.smoother is not None:
-                track.smoother.update(None, t)
+        missed = [
+            track.estimate(track.smoother.update(None, t) if track.smoother is not None else None)
+            for index, track in enumerate(self.tracks)
+            if index not in matched_tracks
+        ]
         tracked = []
         for index, face in enumerate(faces):
             if index in pairs:
@@ -109,7 +117,16 @@ class FaceTracker:
             track.see(face.detection, t)
             belief = track.smoother.update(face.probs, t) if track.smoother is not None else None
             tracked.append(replace(face, track=track.id, belief=belief))
-        return tracked
+        return tracked, missed
+
+    def predict(self, t: float) -> list[FaceResult]:
+        """Every track still live at time t (seen within the timeout) as a predicted face, its belief predicted to t
+        by its smoother; changes nothing (a dropped frame, or a frame shown before it is analysed)."""
+        return [
+            track.estimate(track.smoother.predict(t) if track.smoother is not None else None)
+            for track in self.tracks
+            if t - track.last_seen <= self.timeout_s
+        ]
 
     def reset(self) -> None:
         """Forgets every track; ids start again at 0."""
@@ -121,3 +138,4 @@ class FaceTracker:
         self.new_smoother = new_smoother
         for track in self.tracks:
             track.smoother = new_smoother() if new_smoother is not None else None
+

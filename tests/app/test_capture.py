@@ -43,6 +43,16 @@ def test_a_slow_consumer_gets_the_newest_frames_and_the_rest_count_as_dropped() 
     assert capture.ended
 
 
+def test_the_frames_passed_over_come_along_with_the_newest_so_each_can_still_be_shown() -> None:
+    capture = LatestFrameCapture(frames(FAST_FRAMES)).start()
+    time.sleep(0.2)
+    newest = capture.latest(TIMEOUT_S)
+    capture.stop()
+    assert newest is not None and newest.index == FAST_FRAMES - 1
+    assert [frame.index for frame in newest.skipped] == list(range(FAST_FRAMES - 1))
+    assert [frame.source_t for frame in newest.skipped[:2]] == [0.0, 1 / 30]  # each with its own times
+
+
 def test_a_paced_file_is_released_in_real_time_with_real_timestamps() -> None:
     capture = LatestFrameCapture(frames(PACED_FRAMES, PACED_FPS), paced=True).start()
     stamps = []

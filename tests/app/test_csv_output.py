@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from app.csv_output import COLUMNS, SMOOTHED_COLUMNS, CsvWriter, frame_rows
+from app.csv_output import COLUMNS, PROB_COLUMNS, SMOOTHED_COLUMNS, CsvWriter, frame_rows
 from app.results import FaceResult, FrameResult
 from models.face_detector import Detection
 
@@ -64,16 +64,51 @@ def test_extra_columns_extend_the_schema(tmp_path: Path) -> None:
     assert row["s_happy"] == "0.5" and row["label"] == "happy"
 
 
-def test_smoothed_rows_add_track_and_belief_after_the_raw_columns() -> None:
-    assert SMOOTHED_COLUMNS[: len(COLUMNS)] == COLUMNS
-    assert SMOOTHED_COLUMNS[len(COLUMNS)] == "track" and SMOOTHED_COLUMNS[-1] == "smoothed_label"
-    raw = _face(10, 3)  # raw says happy, the smoothed belief still says sad
+def _sad_belief() -> np.ndarray:
     belief = np.full(7, 0.1)
     belief[4] = 0.4
-    (row,) = frame_rows(FrameResult(0, 0.0, [replace(raw, track=5, belief=belief)]))
+    return belief
+
+
+def test_smoothed_rows_add_track_belief_and_observed_after_the_raw_columns() -> None:
+    assert SMOOTHED_COLUMNS[: len(COLUMNS)] == COLUMNS
+    assert SMOOTHED_COLUMNS[len(COLUMNS)] == "track"
+    assert SMOOTHED_COLUMNS[-2:] == ("smoothed_label", "observed")
+    raw = _face(10, 3)  # raw says happy, the smoothed belief still says sad
+    (row,) = frame_rows(FrameResult(0, 0.0, [replace(raw, track=5, belief=_sad_belief())]))
     assert set(row) == set(SMOOTHED_COLUMNS)
     assert (row["label"], row["track"], row["s_sad"], row["smoothed_label"]) == ("happy", "5", "0.40000", "sad")
+    assert row["observed"] == "1"
     assert frame_rows(FrameResult(1, 0.1, [])) == [{"frame": "1", "t": "0.1000"}]
+
+
+def test_a_live_track_missed_in_a_frame_gets_a_predicted_row_after_the_faces_found() -> None:
+    seen = replace(_face(10, 3), track=0, belief=_sad_belief())
+    missed = FaceResult(Detection(300, 20, 90, 90, 0.8), None, 1, _sad_belief())
+    rows = frame_rows(FrameResult(4, 0.4, [seen], predicted=[missed]), {"dropped": "0"})
+    assert [(row.get("face", ""), row["track"], row["observed"]) for row in rows] == [("0", "0", "1"), ("", "1", "0")]
+    predicted = rows[1]
+    assert (predicted["x"], predicted["w"], predicted["smoothed_label"], predicted["dropped"]) == (
+        "300",
+        "90",
+        "sad",
+        "0",
+    )
+    assert all(predicted.get(column, "") == "" for column in (*PROB_COLUMNS, "label"))  # no raw probabilities
+
+
+def test_a_dropped_frame_has_a_predicted_row_per_live_track_and_without_one_the_empty_row() -> None:
+    live = FaceResult(Detection(10, 20, 100, 100, 0.9), None, 2, _sad_belief())
+    (row,) = frame_rows(FrameResult(5, 0.5, dropped=True, predicted=[live]), {"dropped": "1"})
+    assert (row["frame"], row["track"], row["observed"], row["s_sad"], row["dropped"]) == (
+        "5",
+        "2",
+        "0",
+        "0.40000",
+        "1",
+    )
+    unsmoothed = replace(live, belief=None)  # without a smoother there is no belief to predict
+    assert frame_rows(FrameResult(5, 0.5, dropped=True, predicted=[unsmoothed])) == [{"frame": "5", "t": "0.5000"}]
 
 
 def test_a_tracked_face_without_smoother_keeps_the_raw_columns_only() -> None:

@@ -257,8 +257,12 @@ def test_a_face_the_classifier_gives_nan_for_is_one_row_marked_unclassified(
     assert written.unclassified == 10
     with job.csv.open(newline="") as file:
         rows = list(csv.DictReader(file))
-    assert len(rows) == 20  # one row per frame: one face each
-    unclassified = rows[1::2]
-    assert all(row["label"] == UNCLASSIFIED and row["p_happy"] == "nan" and row["x"] for row in unclassified)
+    unclassified = [row for row in rows if row["label"] == UNCLASSIFIED]
+    assert [row["frame"] for row in unclassified] == [str(index) for index in range(1, 20, 2)]
+    assert all(row["p_happy"] == "nan" and row["x"] for row in unclassified)
     assert all(row["track"] == "" for row in unclassified)  # never smoothed
-    assert all(row["label"] != UNCLASSIFIED and row["smoothed_label"] for row in rows[0::2])
+    predicted = [row for row in rows if row["observed"] == "0"]  # its track bridges the frame, predicted
+    assert [row["frame"] for row in predicted] == [row["frame"] for row in unclassified]
+    assert all(row["track"] == "0" and row["smoothed_label"] for row in predicted)
+    seen = [row for row in rows if row["observed"] == "1"]
+    assert [row["frame"] for row in seen] == [str(index) for index in range(0, 20, 2)]

@@ -8,9 +8,14 @@ from collections.abc import Sequence
 
 import numpy as np
 
+import smoothing
+from app.csv_output import frame_rows
 from app.pipeline import PIPELINE_STAGES, Pipeline
 from models.labels import FACE_SIZE
 from smoothing.labels import CLASSES
+
+FACE_PATCH = (slice(30, 330), slice(190, 410))  # rows, columns of the sample frame around its face, with margin
+BLANK_GREY = 120
 
 
 class RecordingClassifier:
@@ -98,3 +103,55 @@ def test_run_drops_a_seeded_share_of_frames_as_dropped_results(sample_frames: li
     assert len(classifier.batches) == 40 - len(dropped)  # a dropped frame is not looked at
     again = [r.index for r, _ in Pipeline(RecordingClassifier()).run(frames, drop=0.5, seed=7) if r.dropped]
     assert again == dropped
+
+
+class DriftingClassifier:
+    """Says happy, then more and more sad, so that the smoothed belief moves from frame to frame."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def predict(self, faces: Sequence[np.ndarray]) -> np.ndarray:
+        self.calls += 1
+        probs = np.full((len(faces), len(CLASSES)), 0.05)
+        sad = min(0.05 * self.calls, 0.65)
+        probs[:, CLASSES.index("sad")] += sad
+        probs[:, CLASSES.index("happy")] += 0.65 - sad
+        return probs
+
+
+def test_a_dropped_frame_carries_exactly_the_belief_its_track_s_smoother_predicts(
+    sample_frames: list[np.ndarray],
+) -> None:
+    frames = [(i, i / 30, frame) for i, frame in enumerate(sample_frames[:30])]
+    results = [r for r, _ in Pipeline(DriftingClassifier(), "hmm").run(frames, drop=0.3, seed=3)]
+    twin = smoothing.create("hmm")  # fed what track 0's smoother is fed
+    predicted_rows = 0
+    for position, result in enumerate(results):
+        if result.dropped and not any(r.faces for r in results[:position]):
+            assert result.predicted == []  # no face seen yet: no track to predict
+        elif result.dropped:
+            (predicted,) = result.predicted
+            assert (predicted.track, predicted.observed) == (0, False)
+            np.testing.assert_array_equal(predicted.belief, twin.predict(result.t))
+            predicted_rows += 1
+        else:
+            (face,) = result.faces
+            np.testing.assert_array_equal(face.belief, twin.update(face.probs, result.t))
+    assert predicted_rows >= 5
+
+
+def test_a_face_hidden_for_three_frames_keeps_its_track_with_predicted_rows(sample_frames: list[np.ndarray]) -> None:
+    hidden = range(5, 8)
+    frames = []
+    for index, frame in enumerate(sample_frames[:11]):
+        if index in hidden:
+            frame = frame.copy()
+            frame[FACE_PATCH] = BLANK_GREY  # a blank patch pasted over the face
+        frames.append((index, index / 30, frame))
+    results = [r for r, _ in Pipeline(RecordingClassifier(), "hmm").run(frames)]
+    assert [len(r.faces) for r in results] == [0 if i in hidden else 1 for i in range(11)]
+    rows = [frame_rows(r) for r in results]
+    assert all(row["track"] == "0" for frame in rows for row in frame)  # one row a frame, always track 0
+    assert [frame[0]["observed"] for frame in rows] == ["0" if i in hidden else "1" for i in range(11)]
+    assert all(len(frame) == 1 and frame[0].get("p_happy", "") == "" for i, frame in enumerate(rows) if i in hidden)

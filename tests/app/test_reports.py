@@ -55,6 +55,7 @@ def test_summary_file_names_video_smoother_and_tracks(tmp_path: Path) -> None:
     write_summary(path, Path("clip.mp4"), "hmm", summarize_tracks([0.0, 0.1], [[seen(3, HAPPY, HAPPY)], []]))
     document = json.loads(path.read_text())
     assert (document["video"], document["smoother"], document["labels"]) == ("clip.mp4", "hmm", "smoothed")
+    assert document["counted_rows"] == "observed"  # says that predicted rows are not counted
     assert [track["track"] for track in document["tracks"]] == [3]
     assert sum(document["tracks"][0]["share"].values()) == pytest.approx(1.0)
 

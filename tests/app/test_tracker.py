@@ -32,7 +32,8 @@ def frame(index: int, *faces: FaceResult, t: float | None = None) -> FrameResult
 
 def track(tracker: FaceTracker, result: FrameResult) -> list[FaceResult]:
     """The frame's faces with their track ids, as the pipeline's smooth stage gives them."""
-    return tracker.update(result.t, result.faces)
+    seen, _ = tracker.update(result.t, result.faces)
+    return seen
 
 
 class RecordingSmoother:
@@ -119,16 +120,57 @@ def test_real_smoothers_give_distributions_per_track() -> None:
     assert [f.shown_index for f in tracked] == [HAPPY, SAD]
 
 
-def test_offline_smoothing_fills_every_sighting_and_skips_the_gaps() -> None:
+def test_a_missed_face_comes_out_predicted_at_its_last_box_with_the_belief_predict_gave() -> None:
+    tracker = FaceTracker(lambda: smoothing.create("hmm"))
+    track(tracker, frame(0, face(50), face(400, winner=SAD)))
+    expected = tracker.tracks[1].smoother.predict(FRAME_PERIOD_S)
+    seen, missed = tracker.update(FRAME_PERIOD_S, [face(52)])  # the right face is missed
+    assert [f.track for f in seen] == [0]
+    (predicted,) = missed
+    assert (predicted.track, predicted.detection.x, predicted.observed) == (1, 400, False)
+    np.testing.assert_array_equal(predicted.belief, expected)
+
+
+def test_predicting_lists_the_live_tracks_only_and_changes_nothing() -> None:
+    plain, probed = FaceTracker(lambda: smoothing.create("hmm")), FaceTracker(lambda: smoothing.create("hmm"))
+    for tracker in (plain, probed):
+        track(tracker, frame(0, face(50), face(400, winner=SAD)))
+        track(tracker, frame(1, face(52)))  # track 1 last seen at frame 0
+    assert [f.track for f in probed.predict(TRACK_TIMEOUT_S)] == [0, 1]
+    assert [f.track for f in probed.predict(FRAME_PERIOD_S + TRACK_TIMEOUT_S)] == [0]  # track 1 has timed out
+    (next_plain,), (next_probed,) = track(plain, frame(2, face(54))), track(probed, frame(2, face(54)))
+    np.testing.assert_array_equal(next_plain.belief, next_probed.belief)
+
+
+def test_offline_smoothing_fills_every_sighting_and_every_live_track_s_missed_frames() -> None:
     results = [frame(0, face(50)), frame(1), frame(2, face(54), face(400, winner=SAD)), frame(3, face(56))]
     tracker = FaceTracker()
-    tracked = [replace(result, faces=track(tracker, result)) for result in results]
+    tracked = []
+    for result in results:
+        seen, missed = tracker.update(result.t, result.faces)
+        tracked.append(replace(result, faces=seen, predicted=missed))
     smoothed = smooth_tracks_offline("ema", tracked)
     assert [[f.track for f in result.faces] for result in smoothed] == [[0], [], [0, 1], [0]]
+    assert [[f.track for f in result.predicted] for result in smoothed] == [[], [0], [], [1]]
     for result in smoothed:
-        for tracked_face in result.faces:
+        for tracked_face in result.shown_faces:
             assert tracked_face.belief is not None and tracked_face.belief.sum() == pytest.approx(1.0)
-    assert smoothed[2].faces[1].shown_index == SAD
+    assert smoothed[2].faces[1].shown_index == SAD and smoothed[3].predicted[0].shown_index == SAD
+
+
+def test_offline_beliefs_of_sighted_frames_ignore_the_frames_after_the_face_left() -> None:
+    """The bidirectional nets read a sequence from both ends: the tail a track lives through after its last sighting
+    must not change what the sighted frames were given."""
+    tracker = FaceTracker()
+    tracked = []
+    for index in range(10):
+        seen, missed = tracker.update(index * FRAME_PERIOD_S, [face(50 + index)] if index < 6 else [])
+        tracked.append(FrameResult(index, index * FRAME_PERIOD_S, seen, predicted=missed))
+    smoothed = smooth_tracks_offline("lstm", tracked)
+    probs = np.array([result.faces[0].probs for result in tracked[:6]])
+    alone = smoothing.smooth_offline("lstm", probs, np.arange(6) * FRAME_PERIOD_S)
+    np.testing.assert_allclose([result.faces[0].belief for result in smoothed[:6]], alone, atol=1e-12)
+    assert all(result.predicted[0].belief.sum() == pytest.approx(1.0) for result in smoothed[6:])
 
 
 # --- with the real detector on synthetic clips made from the bundled sample face ---------------------------------

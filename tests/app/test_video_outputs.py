@@ -25,7 +25,9 @@ def rows_of(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(file))
 
 
-def test_dropped_frames_are_flagged_and_the_reports_are_written(tmp_path: Path, weights_path: Path) -> None:
+def test_dropped_frames_are_flagged_and_predicted_and_the_reports_are_written(
+    tmp_path: Path, weights_path: Path
+) -> None:
     out = {name: tmp_path / name for name in ("o.csv", "o.mp4", "o.png", "o.json")}
     result = run_app(
         "video", SAMPLE_CLIP, "--csv", out["o.csv"], "--video", out["o.mp4"], "--timeline", out["o.png"],
@@ -36,8 +38,11 @@ def test_dropped_frames_are_flagged_and_the_reports_are_written(tmp_path: Path, 
     assert len(rows) == CLIP_FRAMES
     dropped = [row for row in rows if row["dropped"] == "1"]
     assert 0.3 * CLIP_FRAMES < len(dropped) < 0.7 * CLIP_FRAMES
-    assert all(row["face"] == row["track"] == row["smoothed_label"] == "" for row in dropped)
-    assert all(row["track"] == "0" for row in rows if row["dropped"] == "0")
+    first_seen = min(int(row["frame"]) for row in rows if row["observed"] == "1")
+    after = [row for row in rows if int(row["frame"]) >= first_seen]
+    assert all(row["track"] == "0" and row["smoothed_label"] for row in after)  # every frame has a belief
+    predicted = [row for row in after if row["dropped"] == "1"]
+    assert predicted and all(row["observed"] == "0" and row["face"] == row["p_happy"] == "" for row in predicted)
     assert cv2.imread(str(out["o.png"])) is not None
     summary = json.loads(out["o.json"].read_text())
     (track,) = summary["tracks"]

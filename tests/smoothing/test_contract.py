@@ -144,6 +144,17 @@ def test_huge_gap_relaxes_to_prior(config, stream):
     np.testing.assert_allclose(smoother.update(None, t[-1] + HUGE_GAP_S), prior, atol=1e-9)
 
 
+def test_a_frame_without_face_gets_the_belief_predict_said(config, stream):
+    """The app writes a missed face's row from update(None, t) and a dropped frame's from predict(t): one value."""
+    name, options = config
+    smoother = smoothing.create(name, **options)
+    rows, t = stream
+    for row, ti in zip(rows[:40], t[:40], strict=True):
+        smoother.update(row, ti)
+    for later in (0.03, 0.4, 2.5, 7.0):  # within a frame, a stall, past max_gap_s
+        np.testing.assert_array_equal(smoother.predict(t[39] + later), smoother.update(None, t[39] + later))
+
+
 def test_predict_changes_no_state(config, stream):
     name, options = config
     plain, probed = smoothing.create(name, **options), smoothing.create(name, **options)

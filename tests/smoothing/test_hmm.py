@@ -78,6 +78,19 @@ def test_predict_is_the_propagated_belief():
     np.testing.assert_allclose(hmm.predict(1.8), belief @ scipy.linalg.expm(markov_generator() * 0.8), atol=1e-10)
 
 
+@pytest.mark.parametrize("missing", [1, 3, 10, 45])
+def test_the_shipped_filter_predicts_across_dropped_frames_through_expm_of_the_gap(missing):
+    """A dropped frame's row is the last belief carried through expm(Q dt) for the whole gap, whatever route
+    TransitionMatrices takes (eigenvectors or scipy's expm)."""
+    hmm = smoothing.create("hmm")
+    probs, t, _ = synthetic_stream(2.0, seed=6)
+    for row, ti in zip(as_updates(probs), t, strict=True):
+        belief = hmm.update(row, ti)
+    gap = missing * NOMINAL_FRAME_PERIOD_S
+    expected = belief @ scipy.linalg.expm(hmm.transitions.generator * gap)
+    np.testing.assert_allclose(hmm.predict(t[-1] + gap), expected / expected.sum(), atol=1e-10)
+
+
 def test_filter_update_is_bayes_rule():
     hmm = synthetic_hmm(beta=0.7, class_prior=CLASS_PRIOR)
     p = np.array([0.1, 0.05, 0.05, 0.5, 0.1, 0.1, 0.1])

@@ -126,6 +126,25 @@ def test_time_aware_predict_runs_the_gap_step_without_committing():
     np.testing.assert_allclose(predicted, smoother.update(None, 1.0))
 
 
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("missing", [1, 2, 5, 12])
+def test_recursive_predict_across_missing_frames_equals_stepping_through_them(kind, missing):
+    """The recursive gap rule fills in one step per missing frame: predicting across k of them gives what k updates
+    without a face give, so a dropped frame's row is what stepping would have shown."""
+    probs, _, _ = synthetic_stream(3.0, seed=4)
+    faces = [row for row in as_updates(probs) if row is not None][:8]
+    predicting, stepping = (SMOOTHERS[kind](gap="recursive") for _ in range(2))
+    period = predicting.frame_period_s
+    for i, p in enumerate(faces):
+        predicting.update(p, i * period)
+        stepping.update(p, i * period)
+    last = (len(faces) - 1) * period
+    predicted = predicting.predict(last + missing * period)
+    for k in range(1, missing + 1):
+        stepped = stepping.update(None, last + k * period)
+    np.testing.assert_allclose(predicted, stepped, atol=1e-12)
+
+
 def test_rejects_an_unknown_gap_mode():
     with pytest.raises(ValueError, match="gap"):
         RNNSmoother(cell=numpy_cell(random_model("rnn")), gap="interpolate")
