@@ -1,6 +1,7 @@
 """The Python API: analyze() gives a video's (or a folder's) per-frame table as a pandas DataFrame, the very table
-the `video` command writes as CSV; stream() yields each frame's tracked faces as they are computed, for code built
-on top. Failures raise app.errors.AppError with the one-line message the command line prints."""
+the `video` command writes as CSV; smooth() smooths another tool's per-frame table as the `smooth` command does;
+stream() yields each frame's tracked faces as they are computed, for code built on top. Failures raise
+app.errors.AppError with the one-line message the command line prints."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ from typing import TYPE_CHECKING
 from app.errors import AppError
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
     import numpy as np
     import pandas as pd
 
@@ -52,11 +55,49 @@ def analyze(
                 run_file(job, weights, show_progress=False)
             except (SourceError, DetectorError) as error:  # what the command line reports in one line, too
                 raise AppError(str(error)) from None
-            header = pd.read_csv(csv, nrows=0).columns
-            tables.append(pd.read_csv(csv, dtype={c: "Int64" for c in INTEGER_COLUMNS if c in header}))
+            tables.append(read_output(csv))
     if not path.is_dir():
         return tables[0]
     return pd.concat(tables, keys=[video.name for video in videos], names=["video", "row"])
+
+
+def smooth(
+    table: pd.DataFrame | str | Path,
+    smoother: str,
+    offline: bool = False,
+    fps: float | None = None,
+    time: str | None = None,
+    frame: str | None = None,
+    probs: Mapping[str, str] | None = None,
+    box: Sequence[str] | None = None,
+    face: str | None = None,
+) -> pd.DataFrame:
+    """Another tool's per-frame table (a DataFrame, or a CSV's path) smoothed per face track, as
+    `python -m app smooth TABLE --smoother NAME --out ...` writes it: the video CSV's columns. The layout (this
+    project's, py-feat's, fer's) is told by the columns; the options name columns as the command's do
+    (probs: {class: column})."""
+    from app.resmooth import smooth_table
+    from app.tables import BOX_COLUMNS, TableOptions, read_table_file
+
+    if box is not None and len(box) != len(BOX_COLUMNS):
+        raise AppError(f"box names {len(BOX_COLUMNS)} columns (x, y, width, height), got {len(box)}")
+    options = TableOptions(fps, time, frame, probs, tuple(box) if box is not None else None, face)
+    if isinstance(table, str | Path):
+        name, table = str(table), read_table_file(Path(table))
+    else:
+        name = "the table"
+    with tempfile.TemporaryDirectory(prefix="emosmooth-") as folder:
+        csv = Path(folder) / "smoothed.csv"
+        smooth_table(table, name, csv, smoother, offline, options)
+        return read_output(csv)
+
+
+def read_output(csv: Path) -> pd.DataFrame:
+    """A CSV this app wrote, its integer columns as pandas' nullable Int64 (empty where a row has no face)."""
+    import pandas as pd
+
+    header = pd.read_csv(csv, nrows=0).columns
+    return pd.read_csv(csv, dtype={column: "Int64" for column in INTEGER_COLUMNS if column in header})
 
 
 @dataclass(frozen=True)

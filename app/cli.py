@@ -1,5 +1,5 @@
-"""Command line (`emosmooth` or `python -m app`): `video` turns files into CSV, video, timeline and summary; `live` and
-`demo` show the camera; `bench` runs the benchmarks.
+"""Command line (`emosmooth` or `python -m app`): `video` turns files into CSV, video, timeline and summary; `smooth`
+smooths another tool's per-frame table; `live` and `demo` show the camera; `bench` runs the benchmarks.
 
 Every failure ends in one `error: ...` line on stderr and a non-zero exit code, never a traceback
 (set EMOSMOOTH_DEBUG=1 to get the traceback of an unexpected error).
@@ -8,6 +8,7 @@ Every failure ends in one `error: ...` line on stderr and a non-zero exit code, 
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import socket
 import sys
@@ -200,6 +201,25 @@ def cmd_live(args: argparse.Namespace, fallback: bool = False) -> int:
     return EXIT_OK
 
 
+def cmd_smooth(args: argparse.Namespace) -> int:
+    """`smooth TABLE`: another tool's (or an earlier run's) per-frame table smoothed, without detector or CNN."""
+    from app.resmooth import smooth_table
+    from app.tables import TableOptions, read_table_file
+
+    path = Path(args.table)
+    probs = dict(args.prob) if args.prob else None
+    options = TableOptions(args.fps, args.time, args.frame, probs, tuple(args.box) if args.box else None, args.face)
+    out = Path(args.out)
+    table = read_table_file(path)
+    smoothed = smooth_table(table, str(path), out, args.smoother, args.offline, options, source=path)
+    mode = " offline" if args.offline else ""
+    print(
+        f"{smoothed.frames} frames, {smoothed.faces} faces in {smoothed.tracks} tracks ({smoothed.layout}) smoothed "
+        f"with {args.smoother}{mode} into {shown(out)}"
+    )
+    return EXIT_OK
+
+
 def open_window() -> bool:
     """Whether OpenCV can open a window here (a build with GUI support): tried once, then closed again."""
     import cv2
@@ -223,6 +243,24 @@ def positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
     return value
+
+
+def positive_float(text: str) -> float:
+    """argparse type for rates, so that 0, a negative number, nan or inf is a usage error, not times of nonsense."""
+    value = float(text)
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"must be a number above 0, got {text}")
+    return value
+
+
+def class_column(text: str) -> tuple[str, str]:
+    """argparse type for `--prob CLASS=COLUMN`: one of our classes, and the table's column that holds it."""
+    label, equals, column = text.partition("=")
+    if not equals or not column:
+        raise argparse.ArgumentTypeError(f"expected CLASS=COLUMN, got {text!r}")
+    if label not in smoothing.CLASSES:
+        raise argparse.ArgumentTypeError(f"{label!r} is not a class; the classes are {', '.join(smoothing.CLASSES)}")
+    return label, column
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -265,6 +303,27 @@ def build_parser() -> argparse.ArgumentParser:
         help="for a folder: run its videos as Ray tasks, on a local Ray instance or on the cluster at ADDRESS",
     )
     video.set_defaults(func=cmd_video)
+
+    smooth = commands.add_parser(
+        "smooth", help="smooth a per-frame table of emotion probabilities (this app's, py-feat's, fer's or any)"
+    )
+    smooth.add_argument("table", help="CSV: EmoSmooth's, py-feat's Fex, fer's Video.analyze, or any (name its columns)")
+    smooth.add_argument("--smoother", required=True, help=f"{', '.join(smoothing.available())}")
+    smooth.add_argument("--offline", action="store_true", help="smooth each face's whole sequence, looking ahead")
+    smooth.add_argument("--out", required=True, help="CSV to write: the video CSV's columns, smoothed")
+    smooth.add_argument("--fps", type=positive_float, help="frame rate: times are frame / fps (fer's CSV needs it)")
+    smooth.add_argument("--time", metavar="COLUMN", help="the column of each row's time in seconds")
+    smooth.add_argument("--frame", metavar="COLUMN", help="the column of each row's frame number (with --fps)")
+    smooth.add_argument(
+        "--prob",
+        nargs="+",
+        type=class_column,
+        metavar="CLASS=COLUMN",
+        help=f"the column of each class's probability ({', '.join(smoothing.CLASSES)}); unnamed classes count 0",
+    )
+    smooth.add_argument("--box", nargs=4, metavar=("X", "Y", "W", "H"), help="the columns of each face's box, in px")
+    smooth.add_argument("--face", metavar="COLUMN", help="the column of each face's index in its frame (no boxes)")
+    smooth.set_defaults(func=cmd_smooth)
 
     for name, help_text, func in (
         ("live", "live view of a camera, file or stream, with smoothing, in a window or into files", cmd_live),

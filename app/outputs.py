@@ -16,9 +16,9 @@ def shown(path: Path) -> str:
 
 
 def prepare_output(path: Path, source: Path | None = None) -> Path:
-    """Creates the parent folder and refuses to overwrite the input video."""
+    """Creates the parent folder and refuses to overwrite the input (a video, a table)."""
     if source is not None and path.resolve() == source.resolve():
-        raise AppError(f"output {path} would overwrite the input video")
+        raise AppError(f"output {path} would overwrite the input {source}")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as error:

@@ -139,3 +139,34 @@ class FaceTracker:
         for track in self.tracks:
             track.smoother = new_smoother() if new_smoother is not None else None
 
+
+class IndexTracker:
+    """Tracks the faces of a table without boxes by the index the table gives each (face 0, face 1, ...): face i is
+    track i, with its own smoother; like FaceTracker, a track unseen for longer than timeout_s ends, so face i seen
+    after that starts afresh, and the live tracks a frame lacks come out predicted."""
+
+    def __init__(self, new_smoother: Callable[[], Smoother] | None = None, timeout_s: float = TRACK_TIMEOUT_S) -> None:
+        self.new_smoother = new_smoother
+        self.timeout_s = timeout_s
+        self.tracks: dict[int, Track] = {}
+
+    def update(
+        self, t: float, faces: Sequence[FaceResult], keys: Sequence[int]
+    ) -> tuple[list[FaceResult], list[FaceResult]]:
+        """As FaceTracker.update, the faces matched to tracks by their keys (each face's index) instead of boxes."""
+        self.tracks = {key: track for key, track in self.tracks.items() if t - track.last_seen <= self.timeout_s}
+        missed = [
+            track.estimate(track.smoother.update(None, t) if track.smoother is not None else None)
+            for key, track in self.tracks.items()
+            if key not in keys
+        ]
+        tracked = []
+        for face, key in zip(faces, keys, strict=True):
+            if key not in self.tracks:
+                smoother = self.new_smoother() if self.new_smoother is not None else None
+                self.tracks[key] = Track(key, face.detection, t, smoother)
+            track = self.tracks[key]
+            track.see(face.detection, t)
+            belief = track.smoother.update(face.probs, t) if track.smoother is not None else None
+            tracked.append(replace(face, track=key, belief=belief))
+        return tracked, missed
