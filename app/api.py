@@ -1,7 +1,7 @@
 """The Python API: analyze() gives a video's (or a folder's) per-frame table as a pandas DataFrame, the very table
-the `video` command writes as CSV; smooth() smooths another tool's per-frame table as the `smooth` command does;
-stream() yields each frame's tracked faces as they are computed, for code built on top. Failures raise
-app.errors.AppError with the one-line message the command line prints."""
+the `video` command writes as CSV, and a photo's faces as the `image` command writes them; smooth() smooths another
+tool's per-frame table as the `smooth` command does; stream() yields each frame's tracked faces as they are computed,
+for code built on top. Failures raise app.errors.AppError with the one-line message the command line prints."""
 
 from __future__ import annotations
 
@@ -34,18 +34,22 @@ def analyze(
     seed: int = 0,
 ) -> pd.DataFrame:
     """One row per frame and face, with the CSV's columns (`python -m app video PATH --csv ...`). For a folder, every
-    video in it, indexed by (video file name, row)."""
+    video in it, indexed by (video file name, row). For an image (JPEG, PNG, WebP), or a folder of images without
+    videos, one row per image and face, as `python -m app image PATH --csv ...` writes them."""
     import pandas as pd
 
     from app.batch import VideoJob, run_file
     from app.folder import VIDEO_EXTENSIONS, folder_videos
+    from app.images import IMAGE_EXTENSIONS, image_files
     from app.sources import SourceError
     from models.face_detector import DetectorError
 
     path = Path(path)
     videos = folder_videos(path) if path.is_dir() else [path]
+    if path.suffix.lower() in IMAGE_EXTENSIONS or (not videos and image_files([path])):
+        return analyze_images(path, weights)
     if not videos:
-        raise AppError(f"no videos ({', '.join(VIDEO_EXTENSIONS)}) in {path}")
+        raise AppError(f"no videos ({', '.join(VIDEO_EXTENSIONS)}) or images ({', '.join(IMAGE_EXTENSIONS)}) in {path}")
     tables = []
     with tempfile.TemporaryDirectory(prefix="emosmooth-") as folder:
         for number, video in enumerate(videos):
@@ -59,6 +63,19 @@ def analyze(
     if not path.is_dir():
         return tables[0]
     return pd.concat(tables, keys=[video.name for video in videos], names=["video", "row"])
+
+
+def analyze_images(path: Path, weights: str | None) -> pd.DataFrame:
+    """An image's (or a folder of images') rows, as the `image` command writes them; an unreadable image raises."""
+    from app.images import run_images
+
+    def refuse(message: str) -> None:
+        raise AppError(message)
+
+    with tempfile.TemporaryDirectory(prefix="emosmooth-") as folder:
+        csv = Path(folder) / "images.csv"
+        run_images([path], csv, None, weights, show_progress=False, unreadable=refuse)
+        return read_output(csv)
 
 
 def smooth(

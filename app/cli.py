@@ -1,5 +1,6 @@
-"""Command line (`emosmooth` or `python -m app`): `video` turns files into CSV, video, timeline and summary; `smooth`
-smooths another tool's per-frame table; `live` and `demo` show the camera; `bench` runs the benchmarks.
+"""Command line (`emosmooth` or `python -m app`): `video` turns files into CSV, video, timeline and summary; `image`
+turns photos into CSV; `smooth` smooths another tool's per-frame table; `live` and `demo` show the camera; `bench`
+runs the benchmarks.
 
 Every failure ends in one `error: ...` line on stderr and a non-zero exit code, never a traceback
 (set EMOSMOOTH_DEBUG=1 to get the traceback of an unexpected error).
@@ -220,6 +221,20 @@ def cmd_smooth(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_image(args: argparse.Namespace) -> int:
+    """`image PATH...`: the faces of photos (files, or folders of them) into one CSV, and annotated copies."""
+    from app.images import run_images
+
+    annotate = Path(args.annotate) if args.annotate else None
+    written = run_images([Path(path) for path in args.paths], Path(args.csv), annotate, args.weights)
+    read = written.images - written.skipped
+    copies = f", annotated copies in {shown(annotate)}" if annotate is not None and read else ""
+    print(f"{read} of {written.images} images, {written.faces} faces, written to {shown(Path(args.csv))}{copies}")
+    if written.skipped == written.images:
+        return EXIT_ERROR
+    return EXIT_PARTIAL if written.skipped else EXIT_OK
+
+
 def open_window() -> bool:
     """Whether OpenCV can open a window here (a build with GUI support): tried once, then closed again."""
     import cv2
@@ -303,6 +318,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="for a folder: run its videos as Ray tasks, on a local Ray instance or on the cluster at ADDRESS",
     )
     video.set_defaults(func=cmd_video)
+
+    image = commands.add_parser("image", help="emotions of every face in photos (JPEG, PNG, WebP) or folders of them")
+    image.add_argument("paths", nargs="+", metavar="PATH", help="image files, or folders: every image in each")
+    image.add_argument("--csv", required=True, help="CSV to write, one row per image and face")
+    image.add_argument("--annotate", metavar="DIR", help="also write each image with boxes and labels into DIR")
+    image.add_argument("--weights", help="classifier checkpoint (default: models/weights/emonet.pt)")
+    image.set_defaults(func=cmd_image)
 
     smooth = commands.add_parser(
         "smooth", help="smooth a per-frame table of emotion probabilities (this app's, py-feat's, fer's or any)"

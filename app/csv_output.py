@@ -27,6 +27,8 @@ SMOOTHED_PROB_COLUMNS: tuple[str, ...] = tuple(f"s_{name}" for name in CLASSES)
 # With a smoother the raw columns come first, unchanged, then the track id, the smoothed belief and whether the
 # face was seen in this frame (1) or its belief predicted to the frame's time (0: missed, or the frame dropped).
 SMOOTHED_COLUMNS: tuple[str, ...] = (*COLUMNS, "track", *SMOOTHED_PROB_COLUMNS, "smoothed_label", "observed")
+# A still image has no frame number or time: its file names it.
+IMAGE_COLUMNS: tuple[str, ...] = ("file", *(column for column in COLUMNS if column not in ("frame", "t")))
 
 Row = dict[str, str]
 
@@ -52,6 +54,11 @@ def frame_rows(result: FrameResult, extra: Row | None = None) -> list[Row]:
     predicted = [face for face in result.shown_faces if not face.observed]
     rows += [{**base, **box_columns(face.detection), **belief_columns(face)} for face in predicted]
     return rows or [base]
+
+
+def image_rows(file: str, result: FrameResult) -> list[Row]:
+    """frame_rows() of a still image: `file` in place of frame and t."""
+    return [{"file": file, **{k: v for k, v in row.items() if k not in ("frame", "t")}} for row in frame_rows(result)]
 
 
 def belief_columns(face: FaceResult) -> Row:
