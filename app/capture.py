@@ -35,12 +35,10 @@ class CapturedFrame:
 
 
 class NewestFrame:
-    """Hands frames from a producer to a slower consumer: take() gives the newest frame put and counts those it
-    replaced as dropped; with keep_passed they come along (CapturedFrame.skipped), for a consumer that still shows
-    or writes each one, else they are let go at once."""
+    """Hands frames from a producer to a slower consumer: take() gives the newest frame put, and those it replaced
+    come along (CapturedFrame.skipped), counted as dropped, for a consumer that still shows or writes each one."""
 
-    def __init__(self, keep_passed: bool = True) -> None:
-        self.keep_passed = keep_passed
+    def __init__(self) -> None:
         self.dropped = 0
         self._newest: CapturedFrame | None = None
         self._passed: list[CapturedFrame] = []
@@ -51,8 +49,7 @@ class NewestFrame:
         with self._ready:
             if self._newest is not None:
                 self.dropped += 1
-                if self.keep_passed:
-                    self._passed.append(self._newest)
+                self._passed.append(self._newest)
             self._newest = frame
             self._ready.notify_all()
 

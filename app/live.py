@@ -1,4 +1,5 @@
-"""The live loop: newest captured frame -> the pipeline's result -> the view, in a window or in files.
+"""The live loop: every captured frame is shown at the camera's rate, each live track predicted to its capture time,
+while the pipeline analyses the newest frame on a thread of its own, as fast as it can; in a window or in files.
 
 Keys in the window: the number keys switch the smoother, r toggles raw only, space pauses, s saves a screenshot,
 f toggles fullscreen, h shows the keys, q or Esc quits. Without a window the same loop runs and writes what it would
@@ -8,13 +9,14 @@ have shown (the view as a video, and the CSV).
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import cv2
 import numpy as np
 
 import smoothing
+from app.analysis import Analysed, BackgroundAnalysis
 from app.annotate import AnnotatedVideoWriter, draw_result
 from app.capture import CapturedFrame, LatestFrameCapture, RateMeter
 from app.csv_output import SMOOTHED_COLUMNS, CsvWriter, frame_rows
@@ -23,7 +25,9 @@ from app.results import FrameResult
 from app.view import HINT_S, MIN_WINDOW, LiveView, Status
 
 WINDOW_NAME = "EmoSmooth"
-LIVE_COLUMNS = (*SMOOTHED_COLUMNS, "smoother")  # the smoother can change mid-run, so each row names its own
+# a frame analysis passed over is written with the predictions shown, flagged dropped; the smoother can change
+# mid-run, so each row names its own
+LIVE_COLUMNS = (*SMOOTHED_COLUMNS, "dropped", "smoother")
 SMOOTHER_KEYS = {ord(str(number)): name for number, name in enumerate(smoothing.available()[:9], start=1)}
 RAW_KEYS = (ord("r"), ord("R"))
 PAUSE_KEY = ord(" ")
@@ -41,8 +45,9 @@ class LiveSummary:
     """What the run did, for the closing lines."""
 
     captured: int
+    shown: int
     processed: int
-    dropped: int
+    dropped: int  # shown but not analysed: their rows are the predictions shown
     elapsed_s: float
     mean_latency_ms: float
     screenshots: list[Path]
@@ -83,6 +88,10 @@ class LiveSession:
         self.paused = False
         self.processed = 0
         self.processed_rate = RateMeter()
+        self.shown_frames = 0
+        self.shown_rate = RateMeter()
+        self.dropped = 0
+        self.analysis: BackgroundAnalysis | None = None  # started by run()
         self.latency_total_s = 0.0
         self.last_latency_s = 0.0
         self.last_index = -1
@@ -99,36 +108,44 @@ class LiveSession:
         captured = max(self.capture.captured, 1)
         return Status(
             camera_fps=self.capture.rate.rate(),
+            shown_fps=self.shown_rate.rate(),
             processed_fps=self.processed_rate.rate(),
             latency_ms=self.last_latency_s * MS_PER_S,
-            dropped_share=self.capture.dropped / captured,
+            dropped_share=self.dropped / captured,
             smoother=self.smoother,
             detector=self.pipeline.detector.name,
             raw_only=self.raw_only,
             paused=self.paused,
         )
 
-    def step(self, captured: CapturedFrame) -> np.ndarray:
-        """Processes one frame and returns the view of it; writes its CSV rows and video frames."""
-        result = self.pipeline.process(captured.index, captured.t, captured.frame)
+    def show(self, captured: CapturedFrame) -> np.ndarray:
+        """The view of one captured frame, each live track predicted to its capture time; recorded."""
+        result = self.pipeline.predict(captured.index, captured.t)
         now = self.capture.now()
-        self.view.add(result, now)
-        self.last_latency_s = now - captured.t
-        self.latency_total_s += self.last_latency_s
-        self.processed += 1
-        self.processed_rate.tick(now)
         self._last = (captured.frame, result, now)
         drawn = self.draw()
-        if self.csv is not None:
-            rows = frame_rows(result)
-            for row in rows:
-                row["smoother"] = self.smoother
-            self.csv.write_rows(rows)
         self._record(drawn, captured.frame, result)
+        self.shown_frames += 1
+        self.shown_rate.tick(now)
         return drawn
 
+    def take(self, analysed: Analysed) -> None:
+        """A frame's result from analysis, in frame order, into the outputs and, when analysed, the view's trails."""
+        result = analysed.result
+        if analysed.latency_s is None:
+            self.dropped += 1
+        else:
+            now = self.capture.now()
+            self.view.add(result, now)
+            self.last_latency_s = analysed.latency_s
+            self.latency_total_s += self.last_latency_s
+            self.processed += 1
+            self.processed_rate.tick(now)
+        if self.csv is not None:
+            self.csv.write_rows(frame_rows(result, {"dropped": str(int(result.dropped)), "smoother": self.smoother}))
+
     def draw(self) -> np.ndarray:
-        """The view of the last processed frame, at the window's current size, in the current mode."""
+        """The view of the last shown frame, at the window's current size, in the current mode."""
         assert self._last is not None
         frame, result, now = self._last
         shown = self.view.render(frame, result, now, self.status(), self.window_size(), self.show_help, now < HINT_S)
@@ -215,38 +232,58 @@ class LiveSession:
     def run(self) -> LiveSummary:
         """Until the source ends, q/Esc, the window closes, max_frames or Ctrl+C; outputs are closed in any case."""
         stopped_by = None
+        ended = False
         if self.window:
             create_window()
+        self.analysis = BackgroundAnalysis(self.pipeline, self.capture.now, self.max_frames)
         self.capture.start()
+        self.analysis.start()
         try:
             while self.max_frames is None or self.processed < self.max_frames:
                 captured = self.capture.latest(FRAME_WAIT_S)
                 if captured is None and self.capture.ended:
+                    ended = True
                     break
-                if captured is not None and self.paused:
-                    self.last_index = captured.index  # frames skipped while paused are neither drops nor video
-                elif captured is not None:
-                    if self.window and self.processed == 0:
-                        cv2.resizeWindow(WINDOW_NAME, *self.view.default_size(captured.frame.shape[1::-1]))
-                    drawn = self.step(captured)
-                    if self.window:
-                        cv2.imshow(WINDOW_NAME, drawn)
+                if captured is not None:  # and the frames the view fell behind on, if it did: each is shown
+                    for frame in (*captured.skipped, replace(captured, skipped=())):
+                        self._arrive(frame)
+                for analysed in self.analysis.results():
+                    self.take(analysed)
                 if self.window and not self._window_open():
                     break
         except KeyboardInterrupt as stop:
             stopped_by = stop
         finally:
+            self.analysis.stop(finish=ended)
             self.capture.stop()
-            self.close()
+            try:
+                for analysed in self.analysis.results():  # the last ones, and the frames left waiting (dropped)
+                    self.take(analysed)
+            finally:
+                self.close()
         return LiveSummary(
             captured=self.capture.captured,
+            shown=self.shown_frames,
             processed=self.processed,
-            dropped=self.capture.dropped,
+            dropped=self.dropped,
             elapsed_s=self.capture.now(),
             mean_latency_ms=self.latency_total_s / max(self.processed, 1) * MS_PER_S,
             screenshots=self.screenshots,
             stopped_by=stopped_by,
         )
+
+    def _arrive(self, captured: CapturedFrame) -> None:
+        """A captured frame: shown (in the window, and recorded) and offered to analysis, unless paused."""
+        if self.paused:
+            self.last_index = captured.index  # frames skipped while paused are neither drops nor video
+            return
+        if self.window and self.shown_frames == 0:
+            cv2.resizeWindow(WINDOW_NAME, *self.view.default_size(captured.frame.shape[1::-1]))
+        drawn = self.show(captured)
+        assert self.analysis is not None
+        self.analysis.offer(captured)
+        if self.window:
+            cv2.imshow(WINDOW_NAME, drawn)
 
     def close(self) -> None:
         if self.csv is not None:
@@ -264,11 +301,12 @@ def create_window() -> None:
 
 
 def summary_lines(summary: LiveSummary) -> list[str]:
-    """The closing report: how much was captured, processed and dropped, and how fast."""
+    """The closing report: how much was captured, shown, processed and dropped, and how fast."""
     share = summary.dropped / max(summary.captured, 1)
     fps = summary.processed / summary.elapsed_s if summary.elapsed_s > 0 else 0.0
     return [
-        f"{summary.captured} frames captured in {summary.elapsed_s:.1f} s, {summary.processed} processed "
+        f"{summary.captured} frames captured in {summary.elapsed_s:.1f} s, {summary.shown} shown, "
+        f"{summary.processed} processed "
         f"({fps:.1f} fps), {summary.dropped} dropped ({100 * share:.0f}%), "
         f"mean latency {summary.mean_latency_ms:.0f} ms",
         *(f"screenshot: {path}" for path in summary.screenshots),

@@ -42,6 +42,7 @@ TIMELINE_MAX = 34
 NAME_WIDTH = 72  # px for the class names before the bars
 SWATCH = 10  # px of a legend entry's colour square
 BOX_THICKNESS = 2
+MISSED_BOX_THICKNESS = 1  # a track whose face the newest analysed frame missed: still shown, but visibly less sure
 BACKGROUND = (30, 30, 30)  # the panel, and the bars beside the video when the window is wider than the picture
 LIGHT_TEXT = (235, 235, 235)
 DIM_TEXT = (150, 150, 150)
@@ -56,6 +57,7 @@ class Status:
     """What the status lines report."""
 
     camera_fps: float
+    shown_fps: float  # frames drawn: every captured one, predicted to its time, while analysis takes the newest
     processed_fps: float
     latency_ms: float
     dropped_share: float  # 0..1 of the frames captured
@@ -67,7 +69,7 @@ class Status:
     def lines(self) -> tuple[str, ...]:
         mode = " (raw only)" if self.raw_only else ""
         return (
-            f"camera {self.camera_fps:.1f} fps, processed {self.processed_fps:.1f} fps",
+            f"camera {self.camera_fps:.1f} fps, shown {self.shown_fps:.1f}, analysed {self.processed_fps:.1f}",
             f"latency {self.latency_ms:.0f} ms, dropped {100 * self.dropped_share:.0f}%"
             + ("  PAUSED" if self.paused else ""),
             f"smoother {self.smoother}{mode}, detector {self.detector}",
@@ -338,7 +340,8 @@ class LiveView:
         show_help: bool = False,
         show_hint: bool = False,
     ) -> np.ndarray:
-        """The whole view of one frame at `size` (width, height), by default default_size()."""
+        """The whole view of one frame at `size` (width, height), by default default_size(): each face of the
+        result at its box, seen or predicted to the frame's time, and each track's panel with that belief."""
         frame_size = (frame.shape[1], frame.shape[0])
         tracks = sorted(self.trails.tracks)
         layout, background = self._background(size or self.default_size(frame_size), frame_size, len(tracks))
@@ -347,10 +350,12 @@ class LiveView:
         x, y, w, h = layout.video
         picture = view[y : y + h, x : x + w]  # scaled straight into the view; drawing on it stays inside it
         cv2.resize(frame, (w, h), dst=picture, interpolation=cv2.INTER_LINEAR)
-        for face in result.faces:
+        shown = result.shown_faces
+        for face in shown:
             self._draw_face_on_video(picture, layout, face, w / frame_size[0], status.raw_only)
+        current = {face.track: face for face in shown}
         for number, track in enumerate(tracks[:MAX_PANEL_FACES]):
-            self._draw_section(view, layout, number, track, now, status.raw_only)
+            self._draw_section(view, layout, number, track, now, status.raw_only, current.get(track))
         if not tracks:
             self._text(
                 view,
@@ -388,6 +393,17 @@ class LiveView:
         if new_mode != mode or not 0 <= now - when < STATUS_REFRESH_S:
             self._status = (status.lines(), now, new_mode)
         return self._status[0]
+
+    def _raw(self, face: FaceResult) -> np.ndarray | None:
+        """A face's raw probabilities; for a predicted face, those of its track's last sighting (None if forgotten)."""
+        if face.observed:
+            return face.probs
+        trail = self.trails.tracks.get(face.track) if face.track is not None else None
+        return trail.face.probs if trail is not None else None
+
+    def _seen_last(self, face: FaceResult) -> bool:
+        """Whether the face was in the newest analysed frame (not a track the detector has been missing)."""
+        return face.observed or (face.track in self.trails.tracks and self.trails.present(face.track))
 
     def _summary(self, tracks: Sequence[int]) -> str:
         return ", ".join(f"#{track} {CLASSES[self.trails.tracks[track].face.shown_index]}" for track in tracks)
@@ -479,13 +495,17 @@ class LiveView:
     def _draw_face_on_video(
         self, picture: np.ndarray, layout: Layout, face: FaceResult, scale: float, raw_only: bool
     ) -> None:
-        """The box and a compact 'happy 0.91 #0' tab, placed where it fits inside the picture."""
+        """The box (thin for a track the newest analysed frame missed) and a compact 'happy 0.91 #0' tab, placed where
+        it fits inside the picture."""
         d = face.detection
         x, y, w, h = round(d.x * scale), round(d.y * scale), round(d.w * scale), round(d.h * scale)
-        probs = face.probs if raw_only else face.shown_probs
+        probs = self._raw(face) if raw_only else face.shown_probs
+        if probs is None:  # raw only, and the track's last sighting already forgotten
+            return
         index = int(np.argmax(probs))
         colour = CLASS_COLOURS[index]
-        cv2.rectangle(picture, (x, y), (x + w, y + h), colour, layout.scaled(BOX_THICKNESS))
+        thickness = BOX_THICKNESS if self._seen_last(face) else MISSED_BOX_THICKNESS
+        cv2.rectangle(picture, (x, y), (x + w, y + h), colour, layout.scaled(thickness))
         text = f"{CLASSES[index]} {probs[index]:.2f}" + ("" if face.track is None else f" #{face.track}")
         (text_w, text_h), baseline = cv2.getTextSize(text, FONT, LABEL_FONT * layout.zoom, 1)
         pad = layout.scaled(PAD // 2)
@@ -495,15 +515,25 @@ class LiveView:
         self._text(picture, text, (left + pad, top + pad + text_h), LABEL_FONT, layout, LABEL_TEXT, background=colour)
 
     def _draw_section(
-        self, view: np.ndarray, layout: Layout, number: int, track: int, now: float, raw_only: bool
+        self,
+        view: np.ndarray,
+        layout: Layout,
+        number: int,
+        track: int,
+        now: float,
+        raw_only: bool,
+        current: FaceResult | None = None,
     ) -> None:
-        """One face's title, bars and timeline; greyed when its face is not in the newest frame."""
+        """One face's title, bars and timeline; greyed when its face is not in the newest frame. The raw bars are
+        its last sighting's, the title and smoothed bars the belief of the frame shown (`current`, predicted to its
+        time), else of the last sighting."""
         trail = self.trails.tracks[track]
         face = trail.face
+        belief = current.belief if current is not None and current.belief is not None else face.belief
         top = number * layout.section_h
         pad = layout.scaled(PAD)
         px = layout.panel_x
-        probs = face.probs if raw_only else face.shown_probs
+        probs = face.probs if raw_only or belief is None else belief
         index = int(np.argmax(probs))
         title_y = top + layout.scaled(TITLE_LINE)
         cv2.rectangle(
@@ -528,7 +558,7 @@ class LiveView:
         self._text(view, tag, (px + layout.panel_w - pad - tag_w, title_y), SMALL_FONT, layout, DIM_TEXT)
         bars_y, bar_x, bar_w = self._bar_geometry(layout, top)
         gap = max(1, layout.bar_row // 6)
-        smoothed = face.belief if face.belief is not None and not raw_only else None
+        smoothed = None if raw_only else belief
         if layout.compact:  # one bar of seven coloured parts per row: raw, then smoothed
             right = layout.panel_x + layout.panel_w - pad
             for row, values in enumerate((face.probs, smoothed)):

@@ -17,7 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from app.capture import CapturedFrame, LatestFrameCapture
+from app.analysis import Analysed
+from app.capture import LatestFrameCapture
 from app.live import LiveSession, LiveSummary
 from benchmarks import soak_plots
 from benchmarks.clips import SAMPLE_CLIP
@@ -99,8 +100,8 @@ class SoakSession(LiveSession):
         self._next_sample_s = settings.period_s
         self._period_start = (0.0, 0, 0, 0)  # time, processed, captured, dropped
 
-    def step(self, captured: CapturedFrame) -> np.ndarray:
-        drawn = super().step(captured)
+    def take(self, analysed: Analysed) -> None:
+        super().take(analysed)
         if self.processed > len(self.latencies_ns):  # a source faster than it said: room doubles, rarely
             self.latencies_ns = np.concatenate([self.latencies_ns, np.full(len(self.latencies_ns), np.nan)])
         self.latencies_ns[self.processed - 1] = self.last_latency_s * NS_PER_S
@@ -111,7 +112,6 @@ class SoakSession(LiveSession):
             self._next_sample_s = (math.floor(now / self.settings.period_s) + 1) * self.settings.period_s
         if done:
             self.max_frames = self.processed  # the loop's own frame limit ends the run after this frame
-        return drawn
 
     def take_sample(self, now: float) -> None:
         """One row of figures for the period since the last sample."""
@@ -128,12 +128,12 @@ class SoakSession(LiveSession):
             "latency_p50_ms": latency["p50_ms"],
             "latency_p95_ms": latency["p95_ms"],
             "latency_p99_ms": latency["p99_ms"],
-            "dropped_share": (self.capture.dropped - dropped) / new_captured if new_captured else None,
+            "dropped_share": (self.dropped - dropped) / new_captured if new_captured else None,
             "load_1min": load_1min(),
         }
         self.samples.append(sample)
         self.sample_ends.append(self.processed)
-        self._period_start = (now, self.processed, self.capture.captured, self.capture.dropped)
+        self._period_start = (now, self.processed, self.capture.captured, self.dropped)
         print(
             f"soak: minute {sample['minute']:.2f}: RSS {sample['rss_mib']:.1f} MiB, {sample['open_fds']} fds, "
             f"{sample['threads_native']} threads, {fmt(sample['processed_fps'], 1)} fps, "

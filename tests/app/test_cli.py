@@ -91,7 +91,7 @@ def test_no_face_clip_gives_rows_with_empty_fields(tmp_path: Path, shared_media:
         assert all(row[c] == "" for c in COLUMNS[2:])
 
 
-SMOOTHED_HEADER = HEADER + ",track,s_angry,s_disgust,s_fear,s_happy,s_sad,s_surprise,s_neutral,smoothed_label"
+SMOOTHED_HEADER = HEADER + ",track,s_angry,s_disgust,s_fear,s_happy,s_sad,s_surprise,s_neutral,smoothed_label,observed"
 
 
 @pytest.mark.parametrize(
@@ -109,7 +109,7 @@ def test_smoother_adds_track_and_smoothed_columns_after_the_raw_ones(
     assert header == SMOOTHED_HEADER == ",".join(SMOOTHED_COLUMNS)
     assert len(rows) == count_frames(SAMPLE_CLIP)
     for row in rows:
-        assert row["track"] == "0"  # one person, never out of the picture
+        assert row["track"] == "0" and row["observed"] == "1"  # one person, never out of the picture
         smoothed = [float(row[c]) for c in SMOOTHED_PROB_COLUMNS]
         assert abs(sum(smoothed) - 1.0) < PROB_SUM_TOLERANCE
         assert row["smoothed_label"] == SMOOTHED_PROB_COLUMNS[smoothed.index(max(smoothed))][2:]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import re
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -14,6 +15,7 @@ import pytest
 
 import smoothing
 import smoothing.hmm
+from app.analysis import Analysed
 from app.capture import CapturedFrame, LatestFrameCapture
 from app.csv_output import SMOOTHED_PROB_COLUMNS
 from app.errors import EXIT_PARTIAL
@@ -26,6 +28,8 @@ from tests.conftest import SAMPLE_CLIP, count_frames
 
 CLIP_FRAMES = 72
 PROB_SUM_TOLERANCE = 1e-4
+CAMERA_PERIOD_S = 1 / 30  # the sample clip, paced as a camera
+ANALYSIS_S = 0.1  # a classifier this slow analyses one frame in three
 
 
 class HappyClassifier:
@@ -37,28 +41,85 @@ class HappyClassifier:
         return probs
 
 
-def session(tmp_path: Path, paced: bool, csv_path: Path | None = None, record_path: Path | None = None) -> LiveSession:
+class SlowClassifier(HappyClassifier):
+    """Takes ANALYSIS_S a frame, as a busy machine's CNN would: analysis falls far behind a 30 fps camera."""
+
+    def predict(self, faces: Sequence[np.ndarray]) -> np.ndarray:
+        time.sleep(ANALYSIS_S)
+        return super().predict(faces)
+
+
+class TimedSession(LiveSession):
+    """Notes when each frame is shown, on the capture's clock."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.shown_at: list[tuple[int, float, float]] = []  # (frame, captured at, shown at)
+
+    def show(self, captured: CapturedFrame) -> np.ndarray:
+        drawn = super().show(captured)
+        self.shown_at.append((captured.index, captured.t, self.capture.now()))
+        return drawn
+
+
+def session(
+    tmp_path: Path,
+    paced: bool,
+    csv_path: Path | None = None,
+    record_path: Path | None = None,
+    classifier: HappyClassifier | None = None,
+) -> TimedSession:
     capture = LatestFrameCapture(VideoFileSource(SAMPLE_CLIP), paced=paced)
-    return LiveSession(Pipeline(HappyClassifier(), "ema"), capture, 30.0, tmp_path, csv_path, record_path, window=False)
+    pipeline = Pipeline(classifier or HappyClassifier(), "ema")
+    return TimedSession(pipeline, capture, 30.0, tmp_path, csv_path, record_path, window=False)
 
 
-def test_headless_run_writes_rows_of_processed_frames_and_a_real_time_video(tmp_path: Path) -> None:
+def analyse_and_show(live: LiveSession, captured: CapturedFrame) -> np.ndarray:
+    """The loop's work for one frame, without its threads: the frame shown, then its analysis taken."""
+    drawn = live.show(captured)
+    live.take(Analysed(live.pipeline.process(captured.index, captured.t, captured.frame), 0.0))
+    return drawn
+
+
+def rows_of(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="") as file:
+        return list(csv.DictReader(file))
+
+
+def test_headless_run_writes_rows_of_every_frame_and_a_real_time_video(tmp_path: Path) -> None:
     live = session(tmp_path, paced=True, csv_path=tmp_path / "l.csv", record_path=tmp_path / "l.mp4")
     summary = live.run()
-    assert summary.captured == CLIP_FRAMES
+    assert summary.captured == summary.shown == CLIP_FRAMES
     assert summary.processed + summary.dropped == CLIP_FRAMES
-    with (tmp_path / "l.csv").open(newline="") as file:
-        rows = list(csv.DictReader(file))
+    rows = rows_of(tmp_path / "l.csv")
     assert tuple(rows[0]) == LIVE_COLUMNS
     frames = [int(row["frame"]) for row in rows]
-    assert len(frames) == summary.processed and frames == sorted(set(frames))
+    assert frames == list(range(CLIP_FRAMES))  # one face: a row a frame, analysed or not
+    assert sum(row["dropped"] == "1" for row in rows) == summary.dropped
     times = [float(row["t"]) for row in rows]
     assert times[-1] == pytest.approx((CLIP_FRAMES - 1) / 30, abs=0.25)  # capture clock, in real time
-    for row in rows:
+    for row in rows[1:]:  # the first frame is shown before any analysis: no track yet
         assert row["track"] == "0" and row["smoother"] == "ema" and row["smoothed_label"] == "happy"
         assert abs(sum(float(row[c]) for c in SMOOTHED_PROB_COLUMNS) - 1) < PROB_SUM_TOLERANCE
-    # a dropped frame repeats the last shown one, so the video lasts as long as the capture did
-    assert count_frames(tmp_path / "l.mp4") == frames[-1] + 1
+        assert row["observed"] == ("0" if row["dropped"] == "1" else "1")
+    assert count_frames(tmp_path / "l.mp4") == CLIP_FRAMES  # every captured frame, so the video keeps real time
+
+
+def test_a_slow_classifier_leaves_the_view_and_its_recording_at_the_camera_s_rate(tmp_path: Path) -> None:
+    live = session(tmp_path, paced=True, csv_path=tmp_path / "l.csv", record_path=tmp_path / "l.mp4",
+                   classifier=SlowClassifier())  # fmt: skip
+    summary = live.run()
+    assert summary.processed <= CLIP_FRAMES * CAMERA_PERIOD_S / ANALYSIS_S + 2  # analysis kept at its own pace
+    assert summary.shown == summary.captured == CLIP_FRAMES
+    assert [frame for frame, _, _ in live.shown_at] == list(range(CLIP_FRAMES))  # each frame once, in order
+    lags = np.array([shown - captured for _, captured, shown in live.shown_at])
+    assert np.median(lags) < CAMERA_PERIOD_S and np.percentile(lags, 90) < ANALYSIS_S  # never waiting for analysis
+    assert count_frames(tmp_path / "l.mp4") == CLIP_FRAMES
+    rows = rows_of(tmp_path / "l.csv")
+    assert [int(row["frame"]) for row in rows] == list(range(CLIP_FRAMES))
+    first_seen = min(int(row["frame"]) for row in rows if row["observed"] == "1")
+    assert all(row["smoothed_label"] == "happy" for row in rows[first_seen:])  # a belief for every frame after
+    assert sum(row["dropped"] == "1" for row in rows) == summary.dropped >= CLIP_FRAMES / 2
 
 
 def test_the_bare_recording_is_the_picture_with_boxes_and_labels_at_the_source_size(tmp_path: Path) -> None:
@@ -87,7 +148,7 @@ def test_keys_switch_smoother_raw_only_pause_help_screenshot_and_quit(
     tmp_path: Path, sample_frames: list[np.ndarray]
 ) -> None:
     live = session(tmp_path, paced=False)
-    live.step(CapturedFrame(41, 1.37, sample_frames[41]))
+    analyse_and_show(live, CapturedFrame(41, 1.37, sample_frames[41]))
     assert SMOOTHER_KEYS[ord("1")] == smoothing.available()[0]
     assert live.handle_key(ord("5"))
     assert live.smoother == smoothing.available()[4]
@@ -117,7 +178,7 @@ def test_a_smoother_whose_file_is_missing_is_not_switched_to_and_the_view_goes_o
     assert live.handle_key(ord("5"))  # hmm
     assert live.smoother == "ema"
     assert "cannot switch to hmm: HMM parameters not found" in capsys.readouterr().err
-    live.step(CapturedFrame(41, 1.37, sample_frames[41]))
+    analyse_and_show(live, CapturedFrame(41, 1.37, sample_frames[41]))
     live.capture.stop()
 
 
@@ -125,7 +186,7 @@ def test_several_faces_get_their_own_tracks_and_panels(tmp_path: Path, sample_fr
     live = session(tmp_path, paced=False)
     for index in (10, 11, 12):
         frame = sample_frames[index]
-        live.step(CapturedFrame(index, index / 30, np.hstack([frame, frame])))
+        analyse_and_show(live, CapturedFrame(index, index / 30, np.hstack([frame, frame])))
     assert sorted(track.id for track in live.pipeline.tracker.tracks) == [0, 1]
     assert sorted(live.view.trails.tracks) == [0, 1]
     live.capture.stop()
@@ -140,13 +201,13 @@ def test_demo_without_camera_or_display_plays_the_sample_as_a_camera_into_files(
     assert lines[0].startswith("no camera found; playing the bundled sample clip") and "--source FILE" in lines[0]
     video, table = Path("out", "live_annotated.mp4"), Path("out", "live.csv")
     assert lines[1] == f"no window (--headless); writing {video} and {table} instead"
-    match = re.match(r"(\d+) frames captured in [\d.]+ s, (\d+) processed \([\d.]+ fps\), (\d+) dropped", lines[2])
+    pattern = r"(\d+) frames captured in [\d.]+ s, (\d+) shown, (\d+) processed \([\d.]+ fps\), (\d+) dropped"
+    match = re.match(pattern, lines[2])
     assert match, lines[2]
-    captured, processed, dropped = map(int, match.groups())
-    assert captured == CLIP_FRAMES and processed + dropped == captured
-    with (tmp_path / "out" / "live.csv").open(newline="") as file:
-        assert len(list(csv.DictReader(file))) == processed
-    assert count_frames(tmp_path / "out" / "live_annotated.mp4") >= processed
+    captured, shown, processed, dropped = map(int, match.groups())
+    assert captured == shown == CLIP_FRAMES and processed + dropped == captured
+    assert {int(row["frame"]) for row in rows_of(tmp_path / "out" / "live.csv")} == set(range(CLIP_FRAMES))
+    assert count_frames(tmp_path / "out" / "live_annotated.mp4") == CLIP_FRAMES
 
 
 @pytest.mark.skipif(camera_may_exist(0) and sys.platform.startswith("linux"), reason="this machine has a camera 0")

@@ -3,6 +3,8 @@ label, bars and timeline, and the whole view follows the window's size."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import cv2
 import numpy as np
 import pytest
@@ -13,6 +15,7 @@ from app.view import (
     BACKGROUND,
     GRACE_S,
     MAX_PANEL_FACES,
+    TITLE_LINE,
     FaceTrails,
     Layout,
     LiveView,
@@ -27,7 +30,9 @@ from smoothing.labels import CLASSES
 HAPPY, SAD, NEUTRAL = (CLASSES.index(name) for name in ("happy", "sad", "neutral"))
 FRAME_SIZE = (640, 480)
 PATCH_PIXELS = 40
-STATUS = Status(camera_fps=30.0, processed_fps=12.5, latency_ms=80.0, dropped_share=0.58, smoother="hmm")
+STATUS = Status(
+    camera_fps=30.0, shown_fps=30.0, processed_fps=12.5, latency_ms=80.0, dropped_share=0.58, smoother="hmm"
+)
 
 
 def peaked(index: int, top: float = 0.88) -> np.ndarray:
@@ -101,7 +106,7 @@ def test_the_panel_shows_each_face_with_smoothed_bars_and_its_timeline() -> None
     assert not np.all(panel == BACKGROUND, axis=-1).all()
     for colour in (CLASS_COLOURS[SAD], CLASS_COLOURS[HAPPY]):  # both runs are on the timeline
         assert has_colour(panel, colour)
-    raw_only, _ = render(view, [face(0)], t=3.1, status=Status(30.0, 12.5, 80.0, 0.58, "hmm", raw_only=True))
+    raw_only, _ = render(view, [face(0)], t=3.1, status=replace(STATUS, raw_only=True))
     above_legend = raw_only[: layout.legend_y, layout.panel_x :]
     assert not has_colour(above_legend, CLASS_COLOURS[NEUTRAL])  # no smoothed bar, title or band
 
@@ -117,6 +122,44 @@ def test_no_face_is_said_calmly_and_a_face_that_left_stays_greyed_for_its_grace_
     gone, _ = render(view, [], t=1.0 + GRACE_S + 0.1)
     assert view.trails.tracks == {}
     assert np.array_equal(gone[:, layout.panel_x : layout.status_y], empty[:, layout.panel_x : layout.status_y])
+
+
+def predicted(track: int, shown: int, x: int = 200, y: int = 150, size: int = 120) -> FaceResult:
+    """A live track in a frame shown before it was analysed: its last box and a belief predicted to the frame."""
+    return FaceResult(Detection(x, y, size, size, 0.9), None, track, peaked(shown, 0.7))
+
+
+def edge_width(picture: np.ndarray, layout: Layout, colour: tuple[int, int, int]) -> int:
+    """How many pixels thick the left edge of the box at x=200, y=150..270 is drawn."""
+    scale = layout.video[3] / FRAME_SIZE[1]
+    row = picture[round(210 * scale), round(190 * scale) : round(215 * scale)]
+    return int(np.all(row == colour, axis=-1).sum())
+
+
+def test_a_frame_shown_before_analysis_has_each_track_at_its_box_with_the_predicted_belief() -> None:
+    view = LiveView()
+    render(view, [face(0, raw=HAPPY, shown=NEUTRAL)], t=1.0)  # the newest analysed frame
+    result = FrameResult(31, 1.03, predicted=[predicted(0, SAD)])
+    shown = view.render(frame(), result, 1.03, STATUS)
+    layout, _ = view._background(view.default_size(FRAME_SIZE), FRAME_SIZE, 1)
+    picture = picture_of(shown, layout)
+    assert has_colour(picture, CLASS_COLOURS[SAD]) and not has_colour(picture, CLASS_COLOURS[NEUTRAL])
+    title = shown[: layout.scaled(TITLE_LINE), layout.panel_x :]
+    assert has_colour(title, CLASS_COLOURS[SAD])  # the panel says what the picture says
+    raw_only = view.render(frame(), result, 1.03, replace(STATUS, raw_only=True))
+    assert has_colour(picture_of(raw_only, layout), CLASS_COLOURS[HAPPY])  # raw: the last sighting's
+
+
+def test_a_track_the_newest_analysis_missed_is_drawn_with_a_thin_box() -> None:
+    view = LiveView()
+    layout, _ = view._background(view.default_size(FRAME_SIZE), FRAME_SIZE, 1)
+    widths = []
+    for analysed in ([face(0)], []):  # the face found by the newest analysis, then missed by it
+        render(view, analysed, t=1.0 + 0.1 * len(widths))
+        shown = view.render(frame(), FrameResult(40, 1.33, predicted=[predicted(0, SAD)]), 1.33, STATUS)
+        widths.append(edge_width(picture_of(shown, layout), layout, CLASS_COLOURS[SAD]))
+    seen, missed = widths
+    assert missed < seen and missed > 0
 
 
 def test_faces_beyond_the_panel_are_counted_on_one_line() -> None:
@@ -148,7 +191,7 @@ def test_help_and_hint_are_drawn_over_the_picture_only() -> None:
 
 def test_status_names_rates_latency_drops_smoother_and_detector() -> None:
     assert STATUS.lines() == (
-        "camera 30.0 fps, processed 12.5 fps",
+        "camera 30.0 fps, shown 30.0, analysed 12.5",
         "latency 80 ms, dropped 58%",
         "smoother hmm, detector yunet",
     )
