@@ -9,13 +9,14 @@ Every failure ends in one `error: ...` line on stderr and a non-zero exit code, 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
 import os
 import socket
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 import smoothing
 from app.batch import check_smoother
@@ -142,8 +143,21 @@ def open_file(path: Path, loop: bool) -> LiveSource:
 
 
 def cmd_live(args: argparse.Namespace, fallback: bool = False) -> int:
-    """`live`: the camera (or --source) through the live loop, in a window or, without a display, into files."""
+    """`live`: the camera (or --source) through the live loop, in a window or, without a display, into files. With
+    `--jsonl -` the frames' JSON lines own stdout, and every other line the run prints goes to stderr."""
+    from app.jsonl import STDOUT
+
+    if args.jsonl != STDOUT:
+        return run_live(args, fallback, sys.stdout)
+    stdout = sys.stdout
+    with contextlib.redirect_stdout(sys.stderr):
+        return run_live(args, fallback, stdout)
+
+
+def run_live(args: argparse.Namespace, fallback: bool, stdout: TextIO) -> int:
+    """The live command's run; `stdout` is where `--jsonl -` writes."""
     from app.capture import LatestFrameCapture
+    from app.jsonl import open_jsonl
     from app.live import LiveSession, summary_lines
     from app.pipeline import Pipeline
 
@@ -154,6 +168,7 @@ def cmd_live(args: argparse.Namespace, fallback: bool = False) -> int:
     out_dir = Path(args.out_dir)
     window = not args.headless and has_display()
     source = open_source(args.source, fallback, size, args.loop or (fallback and window), args.reconnect)
+    jsonl = None
     try:
         classifier = load_weights(args.weights)
         no_window_reason = "--headless" if args.headless else "no display"
@@ -169,6 +184,7 @@ def cmd_live(args: argparse.Namespace, fallback: bool = False) -> int:
         for path in (csv_path, record_path, bare_record_path):
             if path is not None:
                 prepare_output(path)
+        jsonl = open_jsonl(args.jsonl, stdout) if args.jsonl is not None else None
         capture = LatestFrameCapture(source.source, paced=source.paced, size=size if source.paced else None)
         session = LiveSession(
             Pipeline(classifier, args.smoother),
@@ -180,10 +196,13 @@ def cmd_live(args: argparse.Namespace, fallback: bool = False) -> int:
             window,
             args.max_frames,
             bare_record_path,
+            jsonl,
         )
         summary = session.run()
     finally:
         source.source.close()
+        if jsonl is not None:
+            jsonl.close()
     for line in summary_lines(summary):
         print(line)
     for label, path in (("csv", csv_path), ("video", record_path), ("bare video", bare_record_path)):
@@ -193,7 +212,7 @@ def cmd_live(args: argparse.Namespace, fallback: bool = False) -> int:
         print(f"warning: {warning}", file=sys.stderr)
     if summary.stopped_by is not None:
         raise AppError(f"{stop_word(summary.stopped_by)}; everything before is written", stop_code(summary.stopped_by))
-    if source.source.ended_early():
+    if source.source.ended_early() and not summary.quit:  # a quit (q, --max-frames) leaves a file unfinished
         raise AppError(
             f"{source.source.name} stopped delivering frames after {source.source.frames_read}; "
             "everything before is written",
@@ -359,6 +378,9 @@ def build_parser() -> argparse.ArgumentParser:
         live.add_argument("--record", help="write the view (picture and panel) to this .mp4")
         live.add_argument("--record-bare", help="write the picture with boxes and labels only to this .mp4 (research)")
         live.add_argument("--csv", help="write one row per processed frame and face to this CSV")
+        live.add_argument(
+            "--jsonl", metavar="FILE|-", help="write one JSON line per frame to FILE (-: stdout), flushed at once"
+        )
         live.add_argument("--out-dir", default=str(DEFAULT_OUT_DIR), help="screenshots, and files without a display")
         live.add_argument("--weights", help="classifier checkpoint (default: models/weights/emonet.pt)")
         live.add_argument("--loop", action="store_true", help="replay a video file until q")

@@ -20,6 +20,7 @@ from app.analysis import Analysed, BackgroundAnalysis
 from app.annotate import AnnotatedVideoWriter, draw_result
 from app.capture import CapturedFrame, LatestFrameCapture, RateMeter
 from app.csv_output import SMOOTHED_COLUMNS, CsvWriter, frame_rows
+from app.jsonl import JsonlWriter
 from app.pipeline import Pipeline
 from app.results import FrameResult
 from app.view import HINT_S, MIN_WINDOW, LiveView, Status
@@ -52,6 +53,7 @@ class LiveSummary:
     mean_latency_ms: float
     screenshots: list[Path]
     stopped_by: KeyboardInterrupt | None = None  # Ctrl+C or SIGTERM (app.errors.Stopped), after which outputs closed
+    quit: bool = False  # the user ended the run (q, Esc, the window closed, --max-frames), not the source
 
 
 class LiveSession:
@@ -68,6 +70,7 @@ class LiveSession:
         window: bool = True,
         max_frames: int | None = None,
         bare_record_path: Path | None = None,
+        jsonl: JsonlWriter | None = None,
     ) -> None:
         self.pipeline = pipeline  # with the smoother to start with; the number keys switch it
         self.capture = capture
@@ -80,6 +83,8 @@ class LiveSession:
         self.recorder: AnnotatedVideoWriter | None = None
         self.bare_record_path = bare_record_path  # the picture with boxes and labels only, at the source's size
         self.bare_recorder: AnnotatedVideoWriter | None = None
+        self.jsonl = jsonl  # one JSON line per frame, for a program following the session; not closed here
+        self.quit = False  # set by q or Esc: the run ends at the next turn of the loop
         self.show_help = False
         self.fullscreen = False
         self.window = window
@@ -143,6 +148,8 @@ class LiveSession:
             self.processed_rate.tick(now)
         if self.csv is not None:
             self.csv.write_rows(frame_rows(result, {"dropped": str(int(result.dropped)), "smoother": self.smoother}))
+        if self.jsonl is not None:
+            self.jsonl.write(result, self.pipeline.smoother)
 
     def draw(self) -> np.ndarray:
         """The view of the last shown frame, at the window's current size, in the current mode."""
@@ -181,6 +188,7 @@ class LiveSession:
     def handle_key(self, key: int) -> bool:
         """Acts on one key; False when the key asks to quit."""
         if key in QUIT_KEYS:
+            self.quit = True
             return False
         if key in SMOOTHER_KEYS:
             try:
@@ -239,7 +247,7 @@ class LiveSession:
         self.capture.start()
         self.analysis.start()
         try:
-            while self.max_frames is None or self.processed < self.max_frames:
+            while not self.quit and (self.max_frames is None or self.processed < self.max_frames):
                 captured = self.capture.latest(FRAME_WAIT_S)
                 if captured is None and self.capture.ended:
                     ended = True
@@ -250,6 +258,7 @@ class LiveSession:
                 for analysed in self.analysis.results():
                     self.take(analysed)
                 if self.window and not self._window_open():
+                    self.quit = True  # q, Esc, or the window closed
                     break
         except KeyboardInterrupt as stop:
             stopped_by = stop
@@ -270,6 +279,7 @@ class LiveSession:
             mean_latency_ms=self.latency_total_s / max(self.processed, 1) * MS_PER_S,
             screenshots=self.screenshots,
             stopped_by=stopped_by,
+            quit=self.quit or (self.max_frames is not None and self.processed >= self.max_frames),
         )
 
     def _arrive(self, captured: CapturedFrame) -> None:
