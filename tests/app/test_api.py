@@ -6,6 +6,7 @@ import shutil
 from itertools import pairwise
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pandas as pd
 import pytest
@@ -13,9 +14,10 @@ import pytest
 import app
 from app.batch import VideoJob, run_file
 from app.csv_output import COLUMNS, SMOOTHED_COLUMNS
-from tests.conftest import SAMPLE_CLIP
+from tests.conftest import SAMPLE_CLIP, hide_face
 
 SAMPLE_FRAMES = 72
+HIDDEN = range(5, 8)
 
 
 def test_analyze_returns_exactly_the_table_the_video_command_writes(tmp_path: Path, weights_path: Path) -> None:
@@ -60,3 +62,21 @@ def test_stream_yields_every_frame_with_its_tracked_faces(weights_path: Path) ->
         (face,) = streamed.faces
         assert face.track == 0 and face.belief.sum() == pytest.approx(1.0)
         assert streamed.frame.shape == (360, 640, 3)
+
+
+def test_stream_gives_a_hidden_face_s_track_predicted(
+    tmp_path: Path, weights_path: Path, sample_frames: list[np.ndarray]
+) -> None:
+    clip = tmp_path / "hidden.mp4"
+    writer = cv2.VideoWriter(str(clip), cv2.VideoWriter_fourcc(*"mp4v"), 30.0, (640, 360))
+    for index, frame in enumerate(sample_frames[: HIDDEN.stop + 3]):
+        writer.write(hide_face(frame) if index in HIDDEN else frame)
+    writer.release()
+    frames = list(app.stream(clip, smoother="hmm", weights=str(weights_path)))
+    for streamed in frames:
+        seen = [face.track for face in streamed.faces]
+        predicted = [(face.track, face.probs, face.belief.sum()) for face in streamed.predicted]
+        if streamed.index in HIDDEN:
+            assert seen == [] and predicted == [(0, None, pytest.approx(1.0))]
+        else:
+            assert seen == [0] and predicted == []

@@ -13,9 +13,7 @@ from app.csv_output import frame_rows
 from app.pipeline import PIPELINE_STAGES, Pipeline
 from models.labels import FACE_SIZE
 from smoothing.labels import CLASSES
-
-FACE_PATCH = (slice(30, 330), slice(190, 410))  # rows, columns of the sample frame around its face, with margin
-BLANK_GREY = 120
+from tests.conftest import hide_face
 
 
 class RecordingClassifier:
@@ -143,12 +141,7 @@ def test_a_dropped_frame_carries_exactly_the_belief_its_track_s_smoother_predict
 
 def test_a_face_hidden_for_three_frames_keeps_its_track_with_predicted_rows(sample_frames: list[np.ndarray]) -> None:
     hidden = range(5, 8)
-    frames = []
-    for index, frame in enumerate(sample_frames[:11]):
-        if index in hidden:
-            frame = frame.copy()
-            frame[FACE_PATCH] = BLANK_GREY  # a blank patch pasted over the face
-        frames.append((index, index / 30, frame))
+    frames = [(i, i / 30, hide_face(frame) if i in hidden else frame) for i, frame in enumerate(sample_frames[:11])]
     results = [r for r, _ in Pipeline(RecordingClassifier(), "hmm").run(frames)]
     assert [len(r.faces) for r in results] == [0 if i in hidden else 1 for i in range(11)]
     rows = [frame_rows(r) for r in results]

@@ -15,6 +15,7 @@ from app.tracker import TRACK_TIMEOUT_S, FaceTracker, match_boxes
 from models.boxes import iou_matrix
 from models.face_detector import Detection, FaceDetector
 from smoothing.labels import CLASSES
+from tests.conftest import FACE_PATCH
 
 FRAME_PERIOD_S = 1 / 30
 HAPPY, SAD = CLASSES.index("happy"), CLASSES.index("sad")
@@ -174,7 +175,6 @@ def test_offline_beliefs_of_sighted_frames_ignore_the_frames_after_the_face_left
 
 
 # --- with the real detector on synthetic clips made from the bundled sample face ---------------------------------
-FACE_PATCH = (slice(30, 330), slice(190, 410))  # rows, columns of the sample frame around its face, with margin
 CROSSING_CANVAS = (360, 1000)  # px; two faces cross the whole width in opposite directions
 CROSSING_FRAMES = 45  # at 30 fps: ~580 px/s each, a head turning to walk past someone
 
