@@ -28,7 +28,6 @@ NO_BOX = Detection(0, 0, 0, 0, TABLE_SCORE)  # stands for the box of a face in a
 BOX_COLUMNS = ("x", "y", "w", "h")  # the long form's box columns, as this project's CSV names them
 FER_GROUP = re.compile(rf"(box|{'|'.join(CLASSES)})(\d*)")  # fer's column groups: box0, angry0 ... neutral0, box1 ...
 NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
-BOX_VALUES = 4  # x, y, w, h
 
 
 @dataclass(frozen=True)
@@ -185,12 +184,12 @@ def fer_long(table: pd.DataFrame, name: str) -> pd.DataFrame:
 def fer_boxes(cells: pd.Series, name: str) -> np.ndarray:
     """(rows, 4) boxes from fer's text: '[10, 20, 30, 40]', '(10, 20, 30, 40)' or numpy's '[10 20 30 40]'; NaN
     where the frame has no such face."""
-    boxes = np.full((len(cells), BOX_VALUES), np.nan)
+    boxes = np.full((len(cells), len(BOX_COLUMNS)), np.nan)
     for position, (row, cell) in enumerate(cells.items()):
         if pd.isna(cell):
             continue
         values = NUMBER.findall(str(cell))
-        if len(values) != BOX_VALUES:
+        if len(values) != len(BOX_COLUMNS):
             raise AppError(f"{name}, row {row}: {cells.name} is {cell!r}, not a box [x, y, w, h]")
         boxes[position] = [float(value) for value in values]
     return boxes
