@@ -63,7 +63,9 @@ class FrameStages:
         """A new stream: fresh detector state, tracks, smoothers and history."""
         self.pipeline.reset()
         self.view = LiveView()
-        self.status = Status(STATUS_CAMERA_FPS, STATUS_CAMERA_FPS, STATUS_LATENCY_MS, 0.0, self.smoother)
+        self.status = Status(
+            STATUS_CAMERA_FPS, STATUS_CAMERA_FPS, STATUS_CAMERA_FPS, STATUS_LATENCY_MS, 0.0, self.smoother
+        )  # camera, shown and analysed at one rate
 
     def run_frame(self, capture: cv2.VideoCapture, index: int) -> tuple[dict[str, int], int] | None:
         """Reads and processes one frame; each stage's span and the end-to-end span (ns) and the faces found, None
