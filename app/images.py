@@ -123,7 +123,7 @@ def run_images(
         raise AppError(f"no images ({', '.join(IMAGE_EXTENSIONS)}) in {', '.join(str(path) for path in paths)}")
     targets = annotated_paths(files, annotate) if annotate is not None else {}
     prepare_output(csv)
-    pipeline = still_pipeline(load_weights(weights))
+    pipeline: Pipeline | None = None  # made at the first readable image: a run of unreadable ones loads no torch
     try:
         writer = CsvWriter(csv, IMAGE_COLUMNS)
     except OSError as error:
@@ -138,6 +138,8 @@ def run_images(
                 unreadable(str(error))
                 skipped += 1
                 continue
+            if pipeline is None:
+                pipeline = still_pipeline(load_weights(weights))
             result = analyze_image(pipeline, image)
             writer.write_rows(image_rows(str(file), result))  # a failed write is an AppError naming what was written
             faces += len(result.faces)
