@@ -20,6 +20,7 @@ from smoothing.labels import NUM_CLASSES
 
 DEFAULT_WEIGHTS = Path(__file__).resolve().parent / "weights" / "emonet.pt"
 CHECKPOINT_FORMAT = "emosmooth-emonet-v1"
+PRIOR_KEY = "prior"  # the checkpoint entry holding the per-class log-prior shift to video (models.prior)
 
 
 class WeightsError(RuntimeError):
@@ -31,6 +32,21 @@ def flip_averaged_logits(model: nn.Module, faces: torch.Tensor) -> torch.Tensor:
     both = torch.cat([faces, torch.flip(faces, dims=(3,))])
     logits = model(both)
     return 0.5 * (logits[: len(faces)] + logits[len(faces) :])
+
+
+LOGITS_BATCH = 512  # faces per forward pass when scoring many: bounds memory, not results
+
+
+def network_logits(model: nn.Module, faces: np.ndarray) -> np.ndarray:
+    """(N, 7) flip-averaged float logits of a network (float or int8) on (N, 48, 48) uint8 faces, in eval mode."""
+    model.eval()
+    out = [np.zeros((0, NUM_CLASSES), dtype=np.float32)]
+    with torch.inference_mode():
+        for start in range(0, len(faces), LOGITS_BATCH):
+            batch = torch.from_numpy(np.ascontiguousarray(faces[start : start + LOGITS_BATCH])).unsqueeze(1)
+            batch = batch.float().div_(255).contiguous(memory_format=torch.channels_last)
+            out.append(flip_averaged_logits(model, batch).float().numpy())
+    return np.concatenate(out)
 
 
 def fuse_batchnorm(model: EmoNet) -> EmoNet:
@@ -84,8 +100,9 @@ PRECISIONS = ("auto", "int8", "float32")  # auto: the checkpoint's int8 weights 
 
 
 class EmotionClassifier:
-    """Runs EmoNet on the CPU with flip averaging and the temperature fitted on held-out faces; `network` is the
-    int8 twin (models.quantize) when there is one, else the float32 EmoNet with its BatchNorms folded."""
+    """Runs EmoNet on the CPU with flip averaging, the temperature fitted on held-out faces and the class prior of
+    video (models.prior); `network` is the int8 twin (models.quantize) when there is one, else the float32 EmoNet
+    with its BatchNorms folded."""
 
     def __init__(
         self,
@@ -94,12 +111,14 @@ class EmotionClassifier:
         meta: dict | None = None,
         network: nn.Module | None = None,
         precision: str = "float32",
+        prior: np.ndarray | None = None,
     ) -> None:
         self.model = network if network is not None else fuse_batchnorm(model.eval())
         self.model = self.model.to(memory_format=torch.channels_last)
         self.temperature = float(temperature)
         self.meta = meta or {}
         self.precision = precision
+        self.prior = np.zeros(NUM_CLASSES) if prior is None else np.asarray(prior, dtype=np.float64)
 
     def logits(self, faces: np.ndarray | Sequence[np.ndarray]) -> np.ndarray:
         """Uncalibrated flip-averaged logits, (N, 7)."""
@@ -112,7 +131,7 @@ class EmotionClassifier:
 
     def predict(self, faces: np.ndarray | Sequence[np.ndarray]) -> np.ndarray:
         """(N, 7) calibrated probabilities in smoothing.labels.CLASSES order; several faces go through in one batch."""
-        z = self.logits(faces).astype(np.float64) / self.temperature
+        z = self.logits(faces).astype(np.float64) / self.temperature + self.prior
         z -= z.max(axis=1, keepdims=True)
         probs = np.exp(z)
         return (probs / probs.sum(axis=1, keepdims=True)).astype(np.float32)
@@ -149,6 +168,7 @@ def load_classifier(path: str | Path | None = None, precision: str = "auto") -> 
         raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
     path = Path(path) if path is not None else DEFAULT_WEIGHTS
     checkpoint, model = load_checkpoint(path)
+    prior = checkpoint.get(PRIOR_KEY, {}).get("bias")
     int8 = checkpoint.get(INT8_KEY)
     if precision == "int8" and (int8 is None or not engine_available()):
         raise WeightsError(f"{path} has no int8 weights" if int8 is None else "this CPU has no int8 engine for them")
@@ -157,5 +177,5 @@ def load_classifier(path: str | Path | None = None, precision: str = "auto") -> 
             network = quantized_from_state(model, int8["state_dict"])
         except (RuntimeError, KeyError):
             raise WeightsError(f"{path}: its int8 weights do not match the EmoNet architecture") from None
-        return EmotionClassifier(model, int8["temperature"], checkpoint.get("meta", {}), network, "int8")
-    return EmotionClassifier(model, checkpoint.get("temperature", 1.0), checkpoint.get("meta", {}))
+        return EmotionClassifier(model, int8["temperature"], checkpoint.get("meta", {}), network, "int8", prior)
+    return EmotionClassifier(model, checkpoint.get("temperature", 1.0), checkpoint.get("meta", {}), prior=prior)

@@ -1,9 +1,11 @@
-"""Evaluates the shipped classifier on a FER2013-style split: accuracy, macro-F1, recall, confusion, ECE, latency.
+"""Evaluates the shipped classifier on a FER2013-style split (accuracy, macro-F1, recall, confusion, ECE, both label
+sets, latency), on the held-out in-the-wild stills per set, and on the real development clips' raw labels.
 
 python -m models.evaluate [--data NPZ] [--split NAME] [--weights PATH] [--crops fer|aligned] [--limit N] [--json PATH]
+                          [--wild DIR] [--real DIR]
 
 --crops aligned scores the faces re-framed as the product frames a face in a video (models.fer_crops) instead of
-FER2013's own framing.
+FER2013's own framing. The wild and real sections are skipped, with a line saying so, where their folders are absent.
 """
 
 from __future__ import annotations
@@ -21,7 +23,11 @@ from models.classifier import PRECISIONS, WeightsError, load_classifier
 from models.data import DEFAULT_DATA, SELECT_SPLIT, load_split
 from models.fer_crops import CROPS, cached_aligned_faces
 from models.ferplus import DEFAULT_VOTES, NO_MAJORITY, load_votes, majority_labels
+from models.real_crops import clip_logits, load_real_crops, raw_accuracy
+from models.wild import DEFAULT_WILD, LABELS_FILE, SETS, load_wild
 from smoothing.labels import CLASSES, NUM_CLASSES
+from smoothing.real_sequences import DEFAULT_REAL_DIR
+from smoothing.real_sequences import LABELS_FILE as REAL_LABELS_FILE
 
 PREDICT_BATCH = 256
 LATENCY_WARMUP = 20
@@ -92,6 +98,27 @@ def ferplus_metrics(
     return report
 
 
+def wild_metrics(classifier, wild_dir: Path) -> dict:
+    """Accuracy, macro-F1 and recall per set of the held-out stills (models.wild), framed as the app frames faces."""
+    if not (wild_dir / LABELS_FILE).is_file():
+        return {"skipped": f"no wild stills at {wild_dir}"}
+    held = load_wild(wild_dir)
+    held = held.part(held.held_out)
+    probs = np.concatenate([classifier.predict(held.faces[s : s + PREDICT_BATCH])
+                            for s in range(0, len(held.faces), PREDICT_BATCH)])  # fmt: skip
+    return {name: {"faces": int((held.sets == name).sum()),
+                   **classification_metrics(held.labels[held.sets == name], probs[held.sets == name])}
+            for name in SETS}  # fmt: skip
+
+
+def real_metrics(classifier, real_dir: Path) -> dict:
+    """Raw-label accuracy of the biggest face on every labelled frame of the real clips, per kind and source."""
+    if not (real_dir / REAL_LABELS_FILE).is_file():
+        return {"skipped": f"no real clips at {real_dir}"}
+    clips = load_real_crops(real_dir)
+    return raw_accuracy(clips, clip_logits(classifier.predict, clips))  # the argmax of probabilities: the raw label
+
+
 def evaluate(
     data: str | Path,
     split: str,
@@ -100,6 +127,8 @@ def evaluate(
     precision: str = "auto",
     votes: str | Path = DEFAULT_VOTES,
     crops: str = "fer",
+    wild_dir: str | Path = DEFAULT_WILD,
+    real_dir: str | Path = DEFAULT_REAL_DIR,
 ) -> dict:
     faces, labels = load_split(data, split)
     if crops == "aligned":
@@ -122,6 +151,8 @@ def evaluate(
     report["nll_uncalibrated"] = negative_log_likelihood(raw, labels)
     report["nll"] = negative_log_likelihood(calibrated, labels)
     report["ferplus"] = ferplus_metrics(Path(votes), split, rows, pick, labels, calibrated)
+    report["wild_held_out"] = wild_metrics(classifier, Path(wild_dir))
+    report["real_clips"] = real_metrics(classifier, Path(real_dir))
     report["latency_ms_per_face"] = per_face_latency_ms(classifier, faces)
     return report
 
@@ -160,6 +191,24 @@ def format_report(report: dict) -> str:
             f"agreement     {ferplus['original_label_agreement']:.4f} (original labels equal to the majority)",
             *per_class_lines(ferplus, "FER+ majority"),
         ]
+    wild = report["wild_held_out"]
+    if "skipped" in wild:
+        lines.append(f"wild stills: skipped ({wild['skipped']})")
+    else:
+        for name, metrics in wild.items():
+            head = f"wild {name} (held out, {metrics['faces']} faces, app framing)"
+            lines.append(f"{head}: accuracy {metrics['accuracy']:.4f}, macro-F1 {metrics['macro_f1']:.4f}")
+            lines.append(per_class_lines(metrics, "true")[0])
+    real = report["real_clips"]
+    if "skipped" in real:
+        lines.append(f"real clips: skipped ({real['skipped']})")
+    else:
+        figures = ", ".join(
+            f"{key} {value:.3f}" for key, value in real.items() if key not in ("all labelled", "frames")
+        )
+        lines.append(
+            f"real clips, raw label: {real['all labelled']:.4f} of {real['frames']} labelled frames ({figures})"
+        )
     for batch, figures in report["latency_ms_per_face"].items():
         lines.append(f"latency       {batch}: p50 {figures['p50']:.2f} ms/face, p95 {figures['p95']:.2f} ms/face")
     return "\n".join(lines)
@@ -177,9 +226,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--crops", default="fer", choices=CROPS, help="FER2013's framing or the product's")
     parser.add_argument("--limit", type=int, default=0, help="evaluate on N faces spread over the split")
     parser.add_argument("--json", default=None, help="also write the report as JSON here")
+    parser.add_argument("--wild", default=str(DEFAULT_WILD), help="in-the-wild stills (models.wild); held-out part")
+    parser.add_argument("--real", default=str(DEFAULT_REAL_DIR), help="real labelled clips (raw-label accuracy)")
     args = parser.parse_args(argv)
     try:
-        report = evaluate(args.data, args.split, args.weights, args.limit, args.precision, args.votes, args.crops)
+        report = evaluate(args.data, args.split, args.weights, args.limit, args.precision, args.votes, args.crops,
+                          args.wild, args.real)  # fmt: skip
     except (FileNotFoundError, KeyError, ValueError, WeightsError) as error:
         message = error.args[0] if isinstance(error, KeyError) and error.args else error
         print(f"error: {message}", file=sys.stderr)

@@ -111,24 +111,23 @@ def quantized_from_state(model: EmoNet, state: dict[str, torch.Tensor]) -> nn.Mo
 
 def add_int8(path: Path, data: Path, votes: Path) -> dict:
     """Quantises the float checkpoint at path in place (its float32 weights stay), and reports both on PublicTest;
-    the temperature is re-fitted to the targets the checkpoint was trained on (models.train)."""
+    the temperature is re-fitted to the label+crowd targets the float one was fitted to (models.train)."""
     from models.calibration import expected_calibration_error, fit_temperature, softmax
-    from models.classifier import load_checkpoint
+    from models.classifier import load_checkpoint, network_logits
+    from models.corpus import mixed_targets
     from models.data import SELECT_SPLIT, TRAIN_SPLIT, load_split
-    from models.train import evaluation_logits, training_targets
+    from models.ferplus import load_votes
 
     checkpoint, model = load_checkpoint(path)
     train_faces, _ = load_split(data, TRAIN_SPLIT)
     select_faces, select_labels = load_split(data, SELECT_SPLIT)
+    crowd, usable = load_votes(votes, SELECT_SPLIT)
     rng = np.random.default_rng(CALIBRATION_SEED)
     calibration = train_faces[rng.choice(len(train_faces), CALIBRATION_FACES, replace=False)]
     network = quantize(model, calibration)
-    cpu = torch.device("cpu")
-    float_logits = evaluation_logits(model, select_faces, cpu)
-    int8_logits = evaluation_logits(network, select_faces, cpu)
-    targets = checkpoint.get("meta", {}).get("targets", "labels")
-    calibrate_rows, calibrate_on = training_targets(targets, select_labels, str(votes), SELECT_SPLIT)
-    temperature = fit_temperature(int8_logits[calibrate_rows], calibrate_on)
+    float_logits = network_logits(model, select_faces)
+    int8_logits = network_logits(network, select_faces)
+    temperature = fit_temperature(int8_logits, mixed_targets(select_labels, crowd, usable))
     report = {
         "engine": ENGINE,
         "calibration_faces": CALIBRATION_FACES,
@@ -138,7 +137,6 @@ def add_int8(path: Path, data: Path, votes: Path) -> dict:
         "label_agreement": float((float_logits.argmax(1) == int8_logits.argmax(1)).mean()),
         "max_logit_difference": float(np.abs(float_logits - int8_logits).max()),
         "temperature": temperature,
-        "temperature_fitted_to": targets,
         "ece_after": expected_calibration_error(softmax(int8_logits, temperature), select_labels),
     }
     checkpoint[INT8_KEY] = {"engine": ENGINE, "state_dict": network.state_dict(), "temperature": temperature,
@@ -155,9 +153,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m models.quantize", description=__doc__.splitlines()[0])
     parser.add_argument("--weights", type=Path, default=DEFAULT_WEIGHTS, help="float checkpoint, updated in place")
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="npz with the training and publictest splits")
-    parser.add_argument(
-        "--votes", type=Path, default=DEFAULT_VOTES, help="FER+ votes, for a checkpoint trained on them"
-    )
+    parser.add_argument("--votes", type=Path, default=DEFAULT_VOTES, help="FER+ votes, half of the calibration targets")
     args = parser.parse_args(argv)
     if not engine_available():
         print(f"error: this torch build has no '{ENGINE}' int8 engine", file=sys.stderr)

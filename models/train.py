@@ -1,14 +1,13 @@
-"""Trains EmoNet on FER2013 Training, selects the epoch on PublicTest, calibrates, and ships the weights.
+"""Trains an EmoNet on the corpus (models.corpus: FER2013 in both framings with label+crowd targets, and the
+in-the-wild stills), as a teacher (a wider net) or as the shipped student distilled from a teacher's soft outputs.
 
-python -m models.train [--data NPZ] [--targets labels|votes|both] [--crops fer|aligned] [--epochs N]
-                       [--init CHECKPOINT] [--max-lr LR] [--device auto|cpu|cuda] [--out PATH]
+python -m models.train --run-dir DIR [--widths 64 128 256 512] [--teacher CHECKPOINT] [--epochs N] [--resume]
+                       [--out PATH] [--data NPZ] [--votes NPZ] [--wild DIR] [--real DIR]
 
---targets labels trains on FER2013's one label per face and selects on those; votes on the FER+ crowd's vote
-distributions (models.ferplus; images it leaves out are not trained on), selecting on PublicTest's FER+ majority;
-both on the mean of the two (a face's one-hot label and its vote distribution, weighted alike), selecting on the
-mean of the two accuracies. The temperature is fitted to the same targets on PublicTest. --crops aligned draws
-each face half of the time as the product frames it in a video (models.fer_crops), else as FER2013 framed it.
---init fine-tunes a trained checkpoint (one-cycle peak FINE_TUNE_MAX_LR) instead of starting at random.
+Every epoch ends with a checkpoint in DIR (`state.pt`, whole: net, optimiser, schedule and random state) and a
+line of validation figures (models.validation); `--resume` goes on from the last whole epoch, so a run cut short
+never starts over. The last epoch is kept (one-cycle ends on its best; no figure picks it), its temperature fitted
+on PublicTest, and written to --out.
 """
 
 from __future__ import annotations
@@ -17,191 +16,175 @@ import argparse
 import json
 import sys
 import time
+from functools import partial
+from pathlib import Path
 
 import numpy as np
 import torch
-from torch import nn
-from torch.utils.data import DataLoader
+import torch.nn.functional as F
 
+from models.augment import augment
 from models.calibration import expected_calibration_error, fit_temperature, softmax
-from models.classifier import DEFAULT_WEIGHTS, WeightsError, flip_averaged_logits, load_checkpoint, save_checkpoint
-from models.data import DEFAULT_DATA, SELECT_SPLIT, TRAIN_SPLIT, FaceDataset, load_split
-from models.fer_crops import CROPS, cached_aligned_faces
-from models.ferplus import DEFAULT_VOTES, NO_MAJORITY, load_votes, majority_labels, vote_distribution
-from models.network import EmoNet
+from models.classifier import WeightsError, load_checkpoint, network_logits, save_checkpoint
+from models.corpus import Corpus, build_corpus, mixed_targets
+from models.data import DEFAULT_DATA, SELECT_SPLIT
+from models.ferplus import DEFAULT_VOTES, load_votes
+from models.network import DEFAULT_WIDTHS, EmoNet
+from models.validation import load_validation, validate
+from models.wild import DEFAULT_WILD
+from smoothing.real_sequences import DEFAULT_REAL_DIR
 
-SEED = 20261123
+SEED = 20261205
 BATCH_SIZE = 128
-EPOCHS_GPU = 80
-EPOCHS_CPU = 30
+EPOCHS = 20  # on 2 CPU cores: the student about 1 min an epoch, the 4x wider teacher about 4
 MAX_LR = 0.1
-FINE_TUNE_MAX_LR = 0.01  # from trained weights (--init): a tenth of the peak, so that a short run adapts, not restarts
 WEIGHT_DECAY = 5e-4
 MOMENTUM = 0.9
 LABEL_SMOOTHING = 0.1
-EVAL_BATCH = 512
-TARGETS = ("labels", "votes", "both")
+ALTERNATIVE_P = 0.5  # share of draws that show a FER2013 face as the app frames it
+# Distillation (Hinton et al., 2015): the teacher's outputs softened by KD_TEMPERATURE carry which wrong classes a
+# face resembles; KD_WEIGHT of the loss follows them, the rest the corpus's own targets.
+KD_TEMPERATURE = 2.0
+KD_WEIGHT = 0.7
+TEACHER_TARGETS = "teacher_targets.npz"
+STATE_FILE = "state.pt"
+THREADS = 2
 
 
-def training_targets(kind: str, labels: np.ndarray, votes_path: str, split: str) -> tuple[np.ndarray, np.ndarray]:
-    """Which faces of a split are trained on and their targets: class indices for labels, else (N, 7) float32
-    distributions."""
-    if kind == "labels":
-        return np.ones(len(labels), dtype=bool), labels
-    votes, usable = load_votes(votes_path, split)
-    if len(votes) != len(labels):
-        raise ValueError(f"{split}: {len(votes)} rows of votes for {len(labels)} faces")
-    targets = vote_distribution(votes[usable])
-    if kind == "both":
-        targets = (targets + np.eye(targets.shape[1])[labels[usable]]) / 2
-    return usable, targets.astype(np.float32)
+def soft_cross_entropy(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    return -(targets * F.log_softmax(logits.float(), dim=1)).sum(dim=1).mean()
 
 
-def selection_labels(kind: str, labels: np.ndarray, votes_path: str, split: str) -> list[np.ndarray]:
-    """The label sets whose mean accuracy chooses the epoch (NO_MAJORITY: a face that does not count)."""
-    if kind == "labels":
-        return [labels]
-    votes, usable = load_votes(votes_path, split)
-    majority = np.where(usable, majority_labels(votes), NO_MAJORITY)
-    return [majority] if kind == "votes" else [labels, majority]
+def batch_loss(logits: torch.Tensor, truth: torch.Tensor, teacher: torch.Tensor | None) -> torch.Tensor:
+    """Cross-entropy on the smoothed corpus targets, plus the distillation term where a teacher is given."""
+    smoothed = (1 - LABEL_SMOOTHING) * truth + LABEL_SMOOTHING / truth.shape[1]
+    loss = soft_cross_entropy(logits, smoothed)
+    if teacher is None:
+        return loss
+    distilled = soft_cross_entropy(logits / KD_TEMPERATURE, teacher) * KD_TEMPERATURE**2
+    return KD_WEIGHT * distilled + (1 - KD_WEIGHT) * loss
 
 
-def mean_accuracy(logits: np.ndarray, label_sets: list[np.ndarray]) -> float:
-    predicted = logits.argmax(axis=1)
-    return float(np.mean([(predicted == y)[y != NO_MAJORITY].mean() for y in label_sets]))
+def teacher_targets(teacher_path: Path, corpus: Corpus, run_dir: Path) -> np.ndarray:
+    """(N, 2, 7) the teacher's softened outputs on each face in both framings, computed once per run."""
+    cached = run_dir / TEACHER_TARGETS
+    if cached.is_file():
+        with np.load(cached) as stored:
+            if len(stored["targets"]) == len(corpus):
+                return stored["targets"]
+    _, teacher = load_checkpoint(teacher_path)
+    teacher = teacher.to(memory_format=torch.channels_last)
+    with torch.autocast("cpu", dtype=torch.bfloat16):  # as the teacher was trained
+        both = [softmax(network_logits(teacher, faces), KD_TEMPERATURE) for faces in (corpus.faces, corpus.alternative)]
+    targets = np.stack(both, axis=1).astype(np.float32)
+    np.savez(cached, targets=targets)
+    return targets
 
 
-def evaluation_logits(model: nn.Module, faces: np.ndarray, device: torch.device) -> np.ndarray:
-    """Flip-averaged logits, as the shipped classifier computes them."""
-    model.eval()
-    out = []
-    with torch.inference_mode():
-        for start in range(0, len(faces), EVAL_BATCH):
-            batch = torch.from_numpy(faces[start : start + EVAL_BATCH]).unsqueeze(1).float().div_(255).to(device)
-            out.append(flip_averaged_logits(model, batch).float().cpu().numpy())
-    return np.concatenate(out)
+def save_whole(obj: object, path: Path) -> None:
+    """A checkpoint written whole or not at all: a run killed mid-write keeps its previous epoch."""
+    unfinished = path.with_suffix(".partial")
+    torch.save(obj, unfinished)
+    unfinished.replace(path)
 
 
 def train(args: argparse.Namespace) -> dict:
+    torch.set_num_threads(THREADS)
+    run_dir = Path(args.run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    corpus = build_corpus(args.data, args.votes, args.wild)
+    sets = load_validation(args.data, args.votes, args.wild, args.real)
+    distill = teacher_targets(Path(args.teacher), corpus, run_dir) if args.teacher else None
     torch.manual_seed(SEED)
-    np.random.seed(SEED)
-    device = torch.device(
-        "cuda" if args.device == "auto" and torch.cuda.is_available() else args.device.replace("auto", "cpu")
-    )
-    epochs = args.epochs or (EPOCHS_GPU if device.type == "cuda" else EPOCHS_CPU)
-    x_train, y_train = load_split(args.data, TRAIN_SPLIT)
-    x_select, y_select = load_split(args.data, SELECT_SPLIT)
-    aligned = cached_aligned_faces(args.data, TRAIN_SPLIT, x_train)[0] if args.crops == "aligned" else None
-    trained, targets = training_targets(args.targets, y_train, args.votes, TRAIN_SPLIT)
-    select_on = selection_labels(args.targets, y_select, args.votes, SELECT_SPLIT)
-    calibrate_rows, calibrate_on = training_targets(args.targets, y_select, args.votes, SELECT_SPLIT)
-    loader = DataLoader(
-        FaceDataset(x_train[trained], targets, augment=True, aligned=None if aligned is None else aligned[trained]),
-        batch_size=BATCH_SIZE,
-        shuffle=True,
-        drop_last=True,
-        num_workers=args.workers,
-        persistent_workers=args.workers > 0,
-        generator=torch.Generator().manual_seed(SEED),
-    )
-    model = load_checkpoint(args.init)[1] if args.init else EmoNet()
-    model = model.to(device).to(memory_format=torch.channels_last)
-    max_lr = args.max_lr or (FINE_TUNE_MAX_LR if args.init else MAX_LR)
-    optimizer = torch.optim.SGD(
-        model.parameters(), lr=max_lr, momentum=MOMENTUM, nesterov=True, weight_decay=WEIGHT_DECAY
-    )
-    scheduler = torch.optim.lr_scheduler.OneCycleLR(
-        optimizer, max_lr=max_lr, epochs=epochs, steps_per_epoch=len(loader)
-    )
-    criterion = nn.CrossEntropyLoss(label_smoothing=LABEL_SMOOTHING)
-    amp_dtype = torch.bfloat16
-    best = {"accuracy": -1.0}
-    history = []
-    print(
-        f"training EmoNet on {len(targets)} faces ({args.targets}, {args.crops} crops), {epochs} epochs, "
-        f"device {device}",
-        flush=True,
-    )
-    for epoch in range(1, epochs + 1):
+    generator = torch.Generator().manual_seed(SEED)
+    model = EmoNet(tuple(args.widths)).to(memory_format=torch.channels_last)
+    optimizer = torch.optim.SGD(model.parameters(), lr=MAX_LR, momentum=MOMENTUM, nesterov=True,
+                                weight_decay=WEIGHT_DECAY)  # fmt: skip
+    steps = len(corpus) // BATCH_SIZE
+    scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=MAX_LR, epochs=args.epochs,
+                                                    steps_per_epoch=steps)  # fmt: skip
+    history: list[dict] = []
+    state_path = run_dir / STATE_FILE
+    if args.resume and state_path.is_file():
+        state = torch.load(state_path, weights_only=False)
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        scheduler.load_state_dict(state["scheduler"])
+        generator.set_state(state["generator"])
+        torch.set_rng_state(state["torch_rng"])
+        history = state["history"]
+        print(f"resuming after epoch {len(history)} of {args.epochs}", flush=True)
+    faces = torch.from_numpy(np.stack([corpus.faces, corpus.alternative], axis=1))  # (N, 2, 48, 48) uint8
+    targets = torch.from_numpy(corpus.targets)
+    weights = torch.from_numpy(corpus.weights)
+    soft_teacher = None if distill is None else torch.from_numpy(distill)
+    print(f"training EmoNet {list(args.widths)} on {len(corpus)} faces for {args.epochs} epochs"
+          f"{', distilled from ' + args.teacher if args.teacher else ''}", flush=True)  # fmt: skip
+    for epoch in range(len(history) + 1, args.epochs + 1):
         model.train()
-        started, total_loss, seen = time.time(), 0.0, 0
-        for faces, labels in loader:
-            faces = faces.to(device, non_blocking=True).to(memory_format=torch.channels_last)
-            labels = labels.to(device, non_blocking=True)
-            with torch.autocast(device.type, dtype=amp_dtype):
-                loss = criterion(model(faces), labels)
+        started, total = time.time(), 0.0
+        order = torch.multinomial(weights, steps * BATCH_SIZE, replacement=True, generator=generator)
+        for step in range(steps):
+            index = order[step * BATCH_SIZE : (step + 1) * BATCH_SIZE]
+            framing = (torch.rand(len(index), generator=generator) < ALTERNATIVE_P).long()
+            batch = faces[index, framing].unsqueeze(1).float().div_(255)
+            batch = augment(batch, generator).contiguous(memory_format=torch.channels_last)
+            teacher = None if soft_teacher is None else soft_teacher[index, framing]
+            with torch.autocast("cpu", dtype=torch.bfloat16):
+                logits = model(batch)
+            loss = batch_loss(logits, targets[index], teacher)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
             scheduler.step()
-            total_loss += loss.item() * len(labels)
-            seen += len(labels)
-        logits = evaluation_logits(model, x_select, device)
-        accuracy = mean_accuracy(logits, select_on)
-        history.append(
-            {"epoch": epoch, "loss": total_loss / seen, "select_accuracy": accuracy, "seconds": time.time() - started}
-        )
-        print(
-            f"epoch {epoch:3d}/{epochs} loss {total_loss / seen:.4f} "
-            f"{SELECT_SPLIT} acc {accuracy:.4f} ({time.time() - started:.0f} s)",
-            flush=True,
-        )
-        if accuracy > best["accuracy"]:
-            best = {
-                "accuracy": accuracy,
-                "epoch": epoch,
-                "state": {k: v.detach().cpu().clone() for k, v in model.state_dict().items()},
-            }
-    model.load_state_dict(best["state"])
-    logits = evaluation_logits(model, x_select, device)
-    temperature = fit_temperature(logits[calibrate_rows], calibrate_on)
-    ece_before = expected_calibration_error(softmax(logits), y_select)
-    ece_after = expected_calibration_error(softmax(logits, temperature), y_select)
-    if args.targets != "labels":
-        majority = select_on[-1]
-        counted = majority != NO_MAJORITY
-        ece_majority = expected_calibration_error(softmax(logits[counted], temperature), majority[counted])
+            total += loss.item()
+        with torch.autocast("cpu", dtype=torch.bfloat16):  # a quarter of the float32 cost; the figures move <0.1 point
+            checked = validate(partial(network_logits, model), sets)
+        history.append({"epoch": epoch, "loss": total / steps, "seconds": time.time() - started,
+                        **checked["report"]})  # fmt: skip
+        print(json.dumps({k: round(v, 4) if isinstance(v, float) else v for k, v in history[-1].items()}), flush=True)
+        save_whole({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                    "scheduler": scheduler.state_dict(), "generator": generator.get_state(),
+                    "torch_rng": torch.get_rng_state(), "history": history}, state_path)  # fmt: skip
+    return finish(model, sets, history, args)
+
+
+def finish(model: EmoNet, sets, history: list[dict], args: argparse.Namespace) -> dict:
+    """The last epoch, its temperature fitted on PublicTest to the same label+crowd targets it trained on."""
+    model.eval()
+    logits = validate(partial(network_logits, model), sets)["publictest_logits"]
+    crowd, usable = load_votes(args.votes, SELECT_SPLIT)
+    temperature = fit_temperature(logits, mixed_targets(sets.labels, crowd, usable))
     meta = {
-        "selected_epoch": best["epoch"],
-        "epochs": epochs,
-        "select_split": SELECT_SPLIT,
-        "targets": args.targets,
-        "crops": args.crops,
-        "select_labels": {"labels": "FER2013", "votes": "FER+ majority", "both": "mean of FER2013 and FER+ majority"}[
-            args.targets
-        ],
-        "select_accuracy": best["accuracy"],
+        "recipe": "v3: FER2013 (both framings, label+crowd targets) and wild stills, square-root balanced",
+        "widths": list(args.widths),
+        "teacher": args.teacher,
+        "epochs": args.epochs,
+        "selected_epoch": len(history),
         "temperature": temperature,
-        "ece_before": ece_before,
-        "ece_after": ece_after,
-        **({"ece_after_ferplus_majority": ece_majority} if args.targets != "labels" else {}),
+        "ece_before": expected_calibration_error(softmax(logits), sets.labels),
+        "ece_after": expected_calibration_error(softmax(logits, temperature), sets.labels),
         "seed": SEED,
-        "init": args.init,
-        "max_lr": max_lr,
-        "device": device.type,
+        "validation": history[-1] if history else {},
         "history": history,
     }
-    save_checkpoint(model.cpu(), temperature, meta, args.out)
-    print(json.dumps({k: v for k, v in meta.items() if k != "history"}, indent=2))
+    save_checkpoint(model.float(), temperature, meta, args.out or Path(args.run_dir) / "final.pt")
+    print(json.dumps({k: v for k, v in meta.items() if k != "history"}, indent=1), flush=True)
     return meta
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m models.train", description=__doc__.splitlines()[0])
-    parser.add_argument("--data", default=str(DEFAULT_DATA), help="npz with x_/y_training and x_/y_publictest")
-    parser.add_argument("--targets", default="labels", choices=TARGETS, help="FER2013 labels, FER+ votes or both")
-    parser.add_argument("--crops", default="fer", choices=CROPS, help="FER2013's framing only, or also the product's")
-    parser.add_argument("--votes", default=str(DEFAULT_VOTES), help="FER+ votes aligned with --data (--targets votes)")
-    parser.add_argument("--epochs", type=int, default=0, help=f"default {EPOCHS_GPU} on GPU, {EPOCHS_CPU} on CPU")
-    parser.add_argument(
-        "--init", help="start from this checkpoint's float32 weights (a fine-tune) instead of at random"
-    )
-    parser.add_argument(
-        "--max-lr", type=float, default=0.0, help=f"one-cycle peak (default {MAX_LR}, {FINE_TUNE_MAX_LR} with --init)"
-    )
-    parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
-    parser.add_argument("--workers", type=int, default=1, help="augmentation worker processes")
-    parser.add_argument("--out", default=str(DEFAULT_WEIGHTS), help="where the checkpoint is written")
+    parser.add_argument("--run-dir", required=True, help="per-epoch checkpoints and the teacher's targets go here")
+    parser.add_argument("--widths", type=int, nargs="+", default=list(DEFAULT_WIDTHS), help="channels per stage")
+    parser.add_argument("--teacher", help="distil from this checkpoint's outputs")
+    parser.add_argument("--epochs", type=int, default=EPOCHS)
+    parser.add_argument("--resume", action="store_true", help="go on from the run directory's last whole epoch")
+    parser.add_argument("--out", help="the final checkpoint (default RUN_DIR/final.pt)")
+    parser.add_argument("--data", default=str(DEFAULT_DATA))
+    parser.add_argument("--votes", default=str(DEFAULT_VOTES))
+    parser.add_argument("--wild", default=str(DEFAULT_WILD))
+    parser.add_argument("--real", default=str(DEFAULT_REAL_DIR))
     args = parser.parse_args(argv)
     try:
         train(args)

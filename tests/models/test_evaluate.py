@@ -44,13 +44,16 @@ def test_confusion_and_metrics_on_a_hand_made_case():
 
 @pytest.mark.skipif(not DEFAULT_DATA.is_file() or not DEFAULT_WEIGHTS.is_file(), reason="FER2013 or weights missing")
 def test_evaluate_prints_every_figure_on_a_small_slice(tmp_path, run_evaluate):
-    result = run_evaluate("--limit", "140", "--json", str(tmp_path / "report.json"))
+    absent = str(tmp_path / "absent")  # the wild and real sections have tests of their own (tests/models/test_wild.py)
+    result = run_evaluate("--limit", "140", "--json", str(tmp_path / "report.json"), "--wild", absent, "--real", absent)
     assert result.returncode == 0, result.stderr
     for heading in ("accuracy", "macro-F1", "ECE", "recall", "confusion", "latency"):
         assert heading in result.stdout
     assert (tmp_path / "report.json").is_file()
     if DEFAULT_VOTES.is_file():  # both label sets: FER2013's own and the FER+ crowd's majority
         assert "FER+ majority labels: " in result.stdout and "agreement" in result.stdout
+    assert f"wild stills: skipped (no wild stills at {absent})" in result.stdout
+    assert f"real clips: skipped (no real clips at {absent})" in result.stdout
 
 
 @pytest.mark.skipif(not DEFAULT_WEIGHTS.is_file(), reason="weights missing")
@@ -60,7 +63,10 @@ def test_evaluate_on_any_npz_and_split(tmp_path, monkeypatch, run_evaluate, crop
     rng = np.random.default_rng(0)
     data = tmp_path / "tiny.npz"
     np.savez(data, x_mysplit=rng.integers(0, 256, (21, 48, 48), dtype=np.uint8), y_mysplit=np.arange(21) % 7)
-    result = run_evaluate("--data", str(data), "--split", "mysplit", "--crops", crops)
+    absent = str(tmp_path / "absent")
+    result = run_evaluate(
+        "--data", str(data), "--split", "mysplit", "--crops", crops, "--wild", absent, "--real", absent
+    )
     assert result.returncode == 0, result.stderr
     assert f"split mysplit: 21 faces ({crops} crops)" in result.stdout
     assert "FER+ majority labels: skipped" in result.stdout  # no such split among the votes
@@ -75,3 +81,15 @@ def test_missing_data_or_split_is_a_one_line_error(tmp_path, run_evaluate):
     wrong_split = run_evaluate("--data", str(data), "--split", "b")
     assert wrong_split.returncode != 0
     assert wrong_split.stderr.strip().count("\n") == 0 and "available: a" in wrong_split.stderr
+
+
+def test_the_wild_section_scores_each_set_on_its_held_out_stills_only(tiny_corpus, tmp_path):
+    from models.classifier import load_classifier, save_checkpoint
+    from models.evaluate import wild_metrics
+    from models.network import EmoNet
+    from models.wild import SETS, load_wild
+
+    save_checkpoint(EmoNet((4, 8)), 1.0, {}, tmp_path / "tiny.pt")
+    report = wild_metrics(load_classifier(tmp_path / "tiny.pt", "float32"), tiny_corpus.wild)
+    assert set(report) == set(SETS)
+    assert sum(entry["faces"] for entry in report.values()) == load_wild(tiny_corpus.wild).held_out.sum()

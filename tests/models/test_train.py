@@ -1,73 +1,64 @@
-"""`python -m models.train` end to end on a tiny data set, on FER2013 labels and on FER+ votes."""
+"""`python -m models.train` end to end on a tiny corpus: a teacher, a student distilled from it, and a resumed run."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 
-import models.fer_crops as fer_crops
+import models.train as train_module
 from models.classifier import load_classifier
-from models.train import FINE_TUNE_MAX_LR, main, mean_accuracy, training_targets
-
-COLUMNS = ["neutral", "happiness", "surprise", "sadness", "anger", "disgust", "fear", "contempt", "unknown", "NF"]
+from models.train import KD_TEMPERATURE, KD_WEIGHT, LABEL_SMOOTHING, STATE_FILE, batch_loss, main
 
 
-@pytest.fixture
-def tiny_data(tmp_path):
-    rng = np.random.default_rng(0)
-    data, votes = tmp_path / "faces.npz", tmp_path / "votes.npz"
-    splits = {"training": 256, "publictest": 32}
-    np.savez(data, **{f"x_{name}": rng.integers(0, 256, (n, 48, 48), dtype=np.uint8) for name, n in splits.items()},
-             **{f"y_{name}": np.arange(n) % 7 for name, n in splits.items()})  # fmt: skip
-    counts = {name: rng.integers(0, 4, (n, len(COLUMNS))).astype(np.int16) for name, n in splits.items()}
-    for table in counts.values():
-        table[:, COLUMNS.index("NF")] = 0
-    np.savez(votes, columns=np.array(COLUMNS), **{f"votes_{name}": table for name, table in counts.items()},
-             **{f"match_{name}": np.array(["exact"] * n) for name, n in splits.items()})  # fmt: skip
-    return data, votes
+def test_a_teacher_and_a_student_distilled_from_it_give_checkpoints_the_app_loads(tiny_corpus, tmp_path):
+    teacher, student = tmp_path / "teacher.pt", tmp_path / "student.pt"
+    assert main([*tiny_corpus.args, "--run-dir", str(tmp_path / "t"), "--widths", "8", "16", "--epochs", "1",
+                 "--out", str(teacher)]) == 0  # fmt: skip
+    assert main([*tiny_corpus.args, "--run-dir", str(tmp_path / "s"), "--widths", "4", "8", "--epochs", "1",
+                 "--teacher", str(teacher), "--out", str(student)]) == 0  # fmt: skip
+    classifier = load_classifier(student, precision="float32")
+    assert classifier.meta["teacher"] == str(teacher) and classifier.meta["widths"] == [4, 8]
+    assert {"publictest", "publictest_ferplus", "wild nhfi"} <= set(classifier.meta["validation"])
+    probs = classifier.predict(np.zeros((2, 48, 48), np.uint8))
+    np.testing.assert_allclose(probs.sum(axis=1), 1.0, rtol=1e-5)
 
 
-SELECTED_ON = {"labels": "FER2013", "votes": "FER+ majority", "both": "mean of FER2013 and FER+ majority"}
+def test_a_run_cut_after_its_first_epoch_resumes_there_and_ends_as_an_uncut_run_does(
+    tiny_corpus, tmp_path, monkeypatch
+):
+    args = [*tiny_corpus.args, "--widths", "4", "8", "--epochs", "2"]
+    assert main([*args, "--run-dir", str(tmp_path / "whole"), "--out", str(tmp_path / "whole.pt")]) == 0
+    validate, calls = train_module.validate, []
+
+    def cut_at_the_second_epoch(*a, **k):
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt  # the session ends mid-run
+        return validate(*a, **k)
+
+    monkeypatch.setattr(train_module, "validate", cut_at_the_second_epoch)
+    with pytest.raises(KeyboardInterrupt):
+        main([*args, "--run-dir", str(tmp_path / "cut"), "--out", str(tmp_path / "cut.pt")])
+    assert len(torch.load(tmp_path / "cut" / STATE_FILE, weights_only=False)["history"]) == 1
+    monkeypatch.setattr(train_module, "validate", validate)
+    assert main([*args, "--run-dir", str(tmp_path / "cut"), "--resume", "--out", str(tmp_path / "cut.pt")]) == 0
+    whole, resumed = load_classifier(tmp_path / "whole.pt", "float32"), load_classifier(tmp_path / "cut.pt", "float32")
+    for a, b in zip(whole.model.state_dict().values(), resumed.model.state_dict().values(), strict=True):
+        torch.testing.assert_close(a, b)
 
 
-@pytest.mark.parametrize(("targets", "crops"), [("labels", "fer"), ("votes", "fer"), ("both", "aligned")])
-def test_one_epoch_writes_a_checkpoint_the_app_loads(tiny_data, tmp_path, monkeypatch, targets, crops):
-    data, votes = tiny_data
-    monkeypatch.setattr(fer_crops, "CACHE_DIR", tmp_path / "crops")
-    out = tmp_path / f"{targets}.pt"
-    code = main(["--data", str(data), "--votes", str(votes), "--targets", targets, "--crops", crops, "--epochs", "1",
-                 "--device", "cpu", "--workers", "0", "--out", str(out)])  # fmt: skip
-    assert code == 0
-    classifier = load_classifier(out)
-    assert (classifier.meta["targets"], classifier.meta["crops"]) == (targets, crops)
-    assert classifier.meta["select_labels"] == SELECTED_ON[targets]
-    assert ("ece_after_ferplus_majority" in classifier.meta) == (targets != "labels")
-    assert classifier.predict(np.zeros((2, 48, 48), np.uint8)).shape == (2, 7)
+def test_the_loss_is_smoothed_cross_entropy_and_with_a_teacher_mostly_the_softened_teacher():
+    logits = torch.tensor([[2.0, 0.0, -1.0, 0.0, 0.0, 0.0, 0.0]])
+    truth = torch.eye(7)[[0]]
+    smoothed = (1 - LABEL_SMOOTHING) * truth + LABEL_SMOOTHING / 7
+    ce = -(smoothed * torch.log_softmax(logits, 1)).sum()
+    torch.testing.assert_close(batch_loss(logits, truth, None), ce)
+    teacher = torch.softmax(torch.tensor([[1.0, 1.0, 0, 0, 0, 0, 0]]) / KD_TEMPERATURE, 1)
+    kd = -(teacher * torch.log_softmax(logits / KD_TEMPERATURE, 1)).sum() * KD_TEMPERATURE**2
+    torch.testing.assert_close(batch_loss(logits, truth, teacher), KD_WEIGHT * kd + (1 - KD_WEIGHT) * ce)
 
 
-def test_both_targets_give_the_original_label_half_the_weight_and_the_crowd_the_other_half(tiny_data):
-    _, votes = tiny_data
-    labels = np.arange(256) % 7
-    trained, targets = training_targets("both", labels, str(votes), "training")
-    _, crowd = training_targets("votes", labels, str(votes), "training")
-    np.testing.assert_allclose(targets.sum(axis=1), 1.0, rtol=1e-6)
-    np.testing.assert_allclose(targets[np.arange(len(targets)), labels[trained]],
-                               0.5 + crowd[np.arange(len(crowd)), labels[trained]] / 2, rtol=1e-6)  # fmt: skip
-
-
-def test_the_epoch_is_chosen_on_the_mean_accuracy_over_the_label_sets_ignoring_faces_without_a_majority():
-    logits = np.eye(7)[[0, 1, 2, 3]]
-    original = np.array([0, 1, 2, 4])  # 3 of 4 right
-    majority = np.array([0, 5, -1, -1])  # 1 of 2 counted right
-    assert mean_accuracy(logits, [original, majority]) == pytest.approx((0.75 + 0.5) / 2)
-
-
-def test_a_fine_tune_starts_from_a_checkpoint_at_a_tenth_of_the_peak_rate(tiny_data, tmp_path):
-    data, _ = tiny_data
-    first, tuned = tmp_path / "first.pt", tmp_path / "tuned.pt"
-    common = ["--data", str(data), "--epochs", "1", "--device", "cpu", "--workers", "0"]
-    assert main([*common, "--out", str(first)]) == 0
-    assert main([*common, "--init", str(first), "--out", str(tuned)]) == 0
-    meta = load_classifier(tuned).meta
-    assert meta["init"] == str(first) and meta["max_lr"] == pytest.approx(FINE_TUNE_MAX_LR)
-    assert main([*common, "--init", str(tmp_path / "absent.pt"), "--out", str(tuned)]) == 2
+def test_a_bad_data_path_is_one_error_line(tmp_path, capsys):
+    assert main(["--run-dir", str(tmp_path), "--data", str(tmp_path / "absent.npz")]) == 2
+    assert capsys.readouterr().err.startswith("error: dataset not found")
