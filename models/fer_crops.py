@@ -10,41 +10,23 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from models.align import align_face
 from models.data import save_npz_atomically
-from models.face_detector import MODEL_FILE, NMS_IOU, Detection
-from models.labels import FACE_SIZE
+from models.face_detector import MODEL_FILE, Detection
+from models.stills import still_detection, still_detector
 
 REPO = Path(__file__).resolve().parents[1]
 CACHE_DIR = REPO / ".cache" / "fer_crops"
-# FER2013 faces fill their 48x48 frame; YuNet needs some context around a face and a few more pixels.
-FER_UPSCALE = 4
-FER_BORDER = 64  # px of replicated border around the upscaled face
-FER_SCORE_THRESHOLD = 0.3  # lower than the app's: every FER image is a face, a weak hit is still its landmarks
 CROPS = ("fer", "aligned")  # FER2013's own framing; the product's, where YuNet found the landmarks
-FRAMING_FILES = (MODEL_FILE, REPO / "models" / "align.py", Path(__file__))
+FRAMING_FILES = (MODEL_FILE, REPO / "models" / "align.py", REPO / "models" / "stills.py", Path(__file__))
 
 
 def fer_detections(faces: np.ndarray) -> list[Detection | None]:
     """YuNet's strongest face on each FER2013 image, in the image's own 48x48 coordinates; None where none."""
-    side = FACE_SIZE * FER_UPSCALE + 2 * FER_BORDER
-    detector = cv2.FaceDetectorYN.create(str(MODEL_FILE), "", (side, side), FER_SCORE_THRESHOLD, NMS_IOU)
-    out: list[Detection | None] = []
-    for face in faces:
-        big = cv2.resize(face, (FACE_SIZE * FER_UPSCALE,) * 2, interpolation=cv2.INTER_LINEAR)
-        big = cv2.copyMakeBorder(big, *(FER_BORDER,) * 4, cv2.BORDER_REPLICATE)
-        _, rows = detector.detect(cv2.cvtColor(big, cv2.COLOR_GRAY2BGR))
-        if rows is None:
-            out.append(None)
-            continue
-        row = rows[np.argmax(rows[:, 14])]
-        x, y, w, h = ((row[:4] - (FER_BORDER, FER_BORDER, 0, 0)) / FER_UPSCALE).tolist()
-        points = (row[4:14].reshape(5, 2) - FER_BORDER) / FER_UPSCALE
-        out.append(Detection(round(x), round(y), round(w), round(h), float(row[14]), tuple(map(tuple, points))))
-    return out
+    detector = still_detector()
+    return [still_detection(detector, face) for face in faces]
 
 
 def aligned_faces(faces: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -6,7 +6,8 @@ python -m models.prior [--weights PATH] [--real DIR] [--dry-run]
 The shift maximises the class-balanced log-likelihood of the true label over the labelled frames (each class
 weighs the same, so the clips' own mix of classes is not learned). It is reported leave-one-source-out: fitted
 without a source (CK+, MEAD, ...), scored on it. It is written into the checkpoint, where load_classifier applies it
-at either precision; it was fitted on the app's precision.
+at either precision; it was fitted on the app's precision. It is written only where it generalises: where the
+leave-one-source-out accuracy beats the classifier's own.
 """
 
 from __future__ import annotations
@@ -73,6 +74,11 @@ def leave_one_source_out(clips, logits: list[np.ndarray]) -> dict:
     return report
 
 
+def generalises(report: dict) -> bool:
+    """Whether the prior, fitted without each source, reads that source better than no prior does."""
+    return report["leave_one_source_out"]["pooled"] > report["without"]["all labelled"]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m models.prior", description=__doc__.splitlines()[0])
     parser.add_argument("--weights", type=Path, default=DEFAULT_WEIGHTS, help="checkpoint, updated in place")
@@ -95,7 +101,9 @@ def main(argv: list[str] | None = None) -> int:
         "leave_one_source_out": leave_one_source_out(clips, logits),
     }
     print(json.dumps(report, indent=1))
-    if not args.dry_run:
+    if not (kept := generalises(report)):
+        print("not written: fitted without each source, the prior reads that source's frames no better than none")
+    if kept and not args.dry_run:
         checkpoint = torch.load(args.weights, map_location="cpu", weights_only=True)
         checkpoint[PRIOR_KEY] = {"bias": bias.tolist(), "report": report}
         torch.save(checkpoint, args.weights)

@@ -1,7 +1,8 @@
 """Trains an EmoNet on the corpus (models.corpus: FER2013 in both framings with label+crowd targets, and the
 in-the-wild stills), as a teacher (a wider net) or as the shipped student distilled from a teacher's soft outputs.
 
-python -m models.train --run-dir DIR [--widths 64 128 256 512] [--teacher CHECKPOINT] [--epochs N] [--resume]
+python -m models.train --run-dir DIR [--widths 64 128 256 512] [--teacher CHECKPOINT] [--init CHECKPOINT]
+                       [--epochs N] [--resume]
                        [--out PATH] [--data NPZ] [--votes NPZ] [--wild DIR] [--real DIR]
 
 Every epoch ends with a checkpoint in DIR (`state.pt`, whole: net, optimiser, schedule and random state) and a
@@ -38,6 +39,7 @@ SEED = 20261205
 BATCH_SIZE = 128
 EPOCHS = 20  # on 2 CPU cores: the student about 1 min an epoch, the 4x wider teacher about 4
 MAX_LR = 0.1
+FINE_TUNE_MAX_LR = 0.01  # from trained weights (--init): a tenth of the peak, so that a short run adapts, not restarts
 WEIGHT_DECAY = 5e-4
 MOMENTUM = 0.9
 LABEL_SMOOTHING = 0.1
@@ -97,11 +99,13 @@ def train(args: argparse.Namespace) -> dict:
     distill = teacher_targets(Path(args.teacher), corpus, run_dir) if args.teacher else None
     torch.manual_seed(SEED)
     generator = torch.Generator().manual_seed(SEED)
-    model = EmoNet(tuple(args.widths)).to(memory_format=torch.channels_last)
-    optimizer = torch.optim.SGD(model.parameters(), lr=MAX_LR, momentum=MOMENTUM, nesterov=True,
+    model = load_checkpoint(args.init)[1] if args.init else EmoNet(tuple(args.widths))
+    model = model.to(memory_format=torch.channels_last)
+    max_lr = FINE_TUNE_MAX_LR if args.init else MAX_LR
+    optimizer = torch.optim.SGD(model.parameters(), lr=max_lr, momentum=MOMENTUM, nesterov=True,
                                 weight_decay=WEIGHT_DECAY)  # fmt: skip
     steps = len(corpus) // BATCH_SIZE
-    scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=MAX_LR, epochs=args.epochs,
+    scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=max_lr, epochs=args.epochs,
                                                     steps_per_epoch=steps)  # fmt: skip
     history: list[dict] = []
     state_path = run_dir / STATE_FILE
@@ -152,13 +156,14 @@ def train(args: argparse.Namespace) -> dict:
 def finish(model: EmoNet, sets, history: list[dict], args: argparse.Namespace) -> dict:
     """The last epoch, its temperature fitted on PublicTest to the same label+crowd targets it trained on."""
     model.eval()
-    logits = validate(partial(network_logits, model), sets)["publictest_logits"]
+    logits = network_logits(model, sets.publictest)
     crowd, usable = load_votes(args.votes, SELECT_SPLIT)
     temperature = fit_temperature(logits, mixed_targets(sets.labels, crowd, usable))
     meta = {
         "recipe": "v3: FER2013 (both framings, label+crowd targets) and wild stills, square-root balanced",
-        "widths": list(args.widths),
+        "widths": model.config["widths"],
         "teacher": args.teacher,
+        "init": args.init,
         "epochs": args.epochs,
         "selected_epoch": len(history),
         "temperature": temperature,
@@ -178,6 +183,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--run-dir", required=True, help="per-epoch checkpoints and the teacher's targets go here")
     parser.add_argument("--widths", type=int, nargs="+", default=list(DEFAULT_WIDTHS), help="channels per stage")
     parser.add_argument("--teacher", help="distil from this checkpoint's outputs")
+    parser.add_argument("--init", help=f"start from this checkpoint's weights (peak rate {FINE_TUNE_MAX_LR})")
     parser.add_argument("--epochs", type=int, default=EPOCHS)
     parser.add_argument("--resume", action="store_true", help="go on from the run directory's last whole epoch")
     parser.add_argument("--out", help="the final checkpoint (default RUN_DIR/final.pt)")

@@ -18,8 +18,9 @@ import numpy as np
 
 from models.align import align_face
 from models.data import save_npz_atomically
-from models.face_detector import MODEL_FILE, NMS_IOU, Detection
+from models.face_detector import MODEL_FILE
 from models.labels import FACE_SIZE
+from models.stills import still_detection, still_detector
 from smoothing.labels import CLASSES
 
 REPO = Path(__file__).resolve().parents[1]
@@ -31,14 +32,10 @@ SETS: tuple[str, ...] = ("nhfi", "sfew", "lfw-expr")
 # group so that one person or one film is never on both sides.
 HELD_OUT_SHARE = 0.15
 SPLIT_SALT = "emosmooth-wild-v1"  # changes the split only if changed: the held-out part must stay fixed
-# The stills are 96 px; YuNet finds a face best at 100-300 px with some context, like FER2013's (models.fer_crops).
-UPSCALE = 2
-BORDER = 64  # px of replicated border around the upscaled still: tight crops (NHFI, SFEW) have no context
-SCORE_THRESHOLD = 0.3  # every still is a face: a weak hit still gives its landmarks
 # Where YuNet finds no face, the still's centre is used: LFW-style photos hold the face in the centre ~40% (the
 # data's README), NHFI and SFEW stills are the face.
 FALLBACK_CENTRE = {"lfw-expr": 0.5, "nhfi": 1.0, "sfew": 1.0}
-FRAMING_FILES = (MODEL_FILE, REPO / "models" / "align.py", Path(__file__))
+FRAMING_FILES = (MODEL_FILE, REPO / "models" / "align.py", REPO / "models" / "stills.py", Path(__file__))
 
 
 @dataclass(frozen=True)
@@ -76,21 +73,6 @@ def is_held_out(set_name: str, group: str) -> bool:
     return int.from_bytes(digest[:4], "big") / 2**32 < HELD_OUT_SHARE
 
 
-def still_detection(detector: cv2.FaceDetectorYN, grey: np.ndarray) -> Detection | None:
-    """YuNet's strongest face on one still, in the still's own coordinates; None where none."""
-    height, width = grey.shape
-    big = cv2.resize(grey, (width * UPSCALE, height * UPSCALE), interpolation=cv2.INTER_LINEAR)
-    big = cv2.copyMakeBorder(big, *(BORDER,) * 4, cv2.BORDER_REPLICATE)
-    detector.setInputSize((big.shape[1], big.shape[0]))
-    _, rows = detector.detect(cv2.cvtColor(big, cv2.COLOR_GRAY2BGR))
-    if rows is None:
-        return None
-    row = rows[np.argmax(rows[:, 14])]
-    x, y, w, h = ((row[:4] - (BORDER, BORDER, 0, 0)) / UPSCALE).tolist()
-    points = (row[4:14].reshape(5, 2) - BORDER) / UPSCALE
-    return Detection(round(x), round(y), round(w), round(h), float(row[14]), tuple(map(tuple, points)))
-
-
 def centre_crop(grey: np.ndarray, share: float) -> np.ndarray:
     height, width = grey.shape
     h, w = max(1, round(height * share)), max(1, round(width * share))
@@ -100,7 +82,7 @@ def centre_crop(grey: np.ndarray, share: float) -> np.ndarray:
 
 def frame_stills(wild_dir: Path, rows: list[dict[str, str]]) -> tuple[np.ndarray, np.ndarray]:
     """(N, 48, 48) crops as the app frames faces, and which of them YuNet found (the rest: centre fallback)."""
-    detector = cv2.FaceDetectorYN.create(str(MODEL_FILE), "", (320, 320), SCORE_THRESHOLD, NMS_IOU)
+    detector = still_detector()
     crops = np.empty((len(rows), FACE_SIZE, FACE_SIZE), dtype=np.uint8)
     found = np.zeros(len(rows), dtype=bool)
     for i, row in enumerate(rows):

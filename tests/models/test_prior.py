@@ -34,3 +34,10 @@ def test_leave_one_source_out_scores_each_source_with_a_prior_fitted_without_it(
     assert set(report) == {"A", "B", "C", "pooled"}
     unshifted = np.mean([(z.argmax(1) == c.labels).mean() for c, z in zip(clips, logits, strict=True)])
     assert report["pooled"] > unshifted
+
+
+def test_a_prior_is_kept_only_where_it_reads_each_unseen_source_better_than_none():
+    from models.prior import generalises
+
+    assert generalises({"leave_one_source_out": {"pooled": 0.763}, "without": {"all labelled": 0.760}})
+    assert not generalises({"leave_one_source_out": {"pooled": 0.682}, "without": {"all labelled": 0.748}})
