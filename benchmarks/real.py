@@ -32,7 +32,6 @@ from smoothing.real_score import (
     tally_clip,
 )
 from smoothing.real_sequences import DEFAULT_REAL_DIR, RealClip, load_real_clips
-from smoothing.recurrent import CELL_KINDS
 from smoothing.synthetic import STEADY_SHARE
 
 DROP_SEEDS = 3  # drop patterns per clip and setting; the clips are seconds long, so one pattern says little
@@ -125,7 +124,7 @@ def run(quick: bool, data_dir: Path = DEFAULT_REAL_DIR) -> Report:
 DEFAULT_MAX_SWITCHES_PER_MIN = 6.0  # the live default on talking clips: a person's real changes are a few a minute
 DEFAULT_MAX_ONSET_LAG_S = 0.4  # p50 apex start to the right label
 LEARNED_MIN_POINTS_OVER_RAW = 2.0
-LEARNED: tuple[str, ...] = ("hmm", *CELL_KINDS)
+LEARNED: tuple[str, ...] = ("hmm", "rnn", "lstm")
 BASELINES: tuple[str, ...] = ("ema", "window-mode", "window-mean")
 
 

@@ -1,5 +1,5 @@
 """What smoothing costs per face and frame: one update() on a realistic stream, and one update() after a gap of
-k frame periods, for each way of crossing a gap (the HMM's expm(Q dt), the recurrent cells' one step or k steps)."""
+k frame periods, for each way of crossing a gap (the HMM's expm(Q dt), the RNN/LSTM's one step or k steps)."""
 
 from __future__ import annotations
 
@@ -24,8 +24,6 @@ GAP_CONFIGS: tuple[tuple[str, str | None], ...] = (
     ("rnn", "recursive"),
     ("lstm", "time-aware"),
     ("lstm", "recursive"),
-    ("gru", "time-aware"),
-    ("gru", "recursive"),
 )
 GAP_JITTER = 0.01  # each gap stretched by up to +-1%: real frames never repeat a dt exactly (the HMM caches per dt)
 DYADIC_STEP_S = 2.0**-10  # the repeated gap is rounded to this, so t and dt are exact floats and dt truly repeats

@@ -13,7 +13,7 @@ from typing import Any
 from smoothing.hmm import PARAMS_DIR
 
 LOSO_DIR = PARAMS_DIR / "loso"
-FITTED_ON_REAL: tuple[str, ...] = ("hmm", "rnn", "lstm", "gru")
+FITTED_ON_REAL: tuple[str, ...] = ("hmm", "rnn", "lstm")
 
 
 def source_slug(source: str) -> str:
@@ -22,7 +22,7 @@ def source_slug(source: str) -> str:
 
 
 def fold_params(name: str, source: str, offline: bool = False, root: Path = LOSO_DIR) -> Path:
-    """The parameter file of `name` fitted without `source` (the offline twin's for a recurrent cell offline)."""
+    """The parameter file of `name` fitted without `source` (the offline twin's for rnn/lstm offline)."""
     suffix = "-offline" if offline else ""
     return root / f"without-{source_slug(source)}" / f"{name}{suffix}.npz"
 

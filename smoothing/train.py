@@ -1,12 +1,11 @@
 """Fits the smoothers to real faces; writes smoothing/params/*.
 
-The HMM is fitted on the real clips (smoothing.hmm_real_fit); the RNN, LSTM and GRU (online and offline) are
-fine-tuned on augmented real clips from their synthetic pre-training (`--synthetic` redoes that pre-training on the
-synthetic sequences; a cell without one, as the GRU until it is run, is trained from its initial weights). `--loso`
-also writes, for each source of real clips, the fits made without it (smoothing.loso), which the real benchmark
-scores that source with.
+The HMM is fitted on the real clips (smoothing.hmm_real_fit); the RNN and LSTM (online and offline) are fine-tuned
+on augmented real clips from their synthetic pre-training (`--synthetic` redoes that pre-training on the synthetic
+sequences). `--loso` also writes, for each source of real clips, the fits made without it (smoothing.loso), which
+the real benchmark scores that source with.
 
-Usage: python -m smoothing.train [--only hmm rnn lstm gru] [--epochs 20] [--online-only] [--loso] [--synthetic]
+Usage: python -m smoothing.train [--only hmm rnn lstm] [--epochs 20] [--online-only] [--loso] [--synthetic]
        [--data ../shared/data/real]
 """
 
@@ -32,7 +31,7 @@ from smoothing.real_sequences import (
     steady_sequences,
     training_sequences,
 )
-from smoothing.recurrent import CELL_KINDS, params_path
+from smoothing.recurrent import params_path
 from smoothing.sequences import Sequences, load_or_build
 
 VALIDATION_SHARE: float = 0.1  # of the training sequences, held out to pick the recurrent models' best epoch
@@ -94,16 +93,6 @@ def synthetic_params_path(kind: str, offline: bool) -> Path:
     return shipped.with_name(f"{shipped.stem}-synthetic.npz")
 
 
-def pretrained(kind: str, offline: bool) -> dict[str, np.ndarray] | None:
-    """The synthetic pre-training a fine-tune starts from; None (said on stdout) when the cell has none yet, so that a
-    new kind of cell is fitted on the real clips from its initial weights, at the pre-training's learning rate."""
-    path = synthetic_params_path(kind, offline)
-    if not path.is_file():
-        print(f"{kind}{' offline' if offline else ''}: no synthetic pre-training ({path}); trained from scratch")
-        return None
-    return dict(np.load(path))
-
-
 def fit_hmm_real(clips: list[RealClip], loso: bool) -> None:
     """The HMM fitted on all clips, online and (for forward-backward) offline, and with --loso once without each
     source. The offline fit is held to the online fit's accuracy on the same clips: looking ahead must not cost
@@ -157,7 +146,7 @@ def fine_tune_cells(
         for kind, is_offline in jobs:
             start = time.perf_counter()
             trainer = train_bidirectional if is_offline else train_recurrent
-            init = pretrained(kind, is_offline)
+            init = dict(np.load(synthetic_params_path(kind, is_offline)))
             weights, summary = trainer(kind, train, validation, epochs, SEED, log=lambda _: None, init=init,
                                        stability=FINE_TUNE_STABILITY_WEIGHT)  # fmt: skip
             path = cell_params_path(kind, is_offline) if source is None else fold_params(kind, source, is_offline)
@@ -176,8 +165,8 @@ def pretrain_synthetic(kinds: list[str], epochs: int, offline: bool) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description="Fit the HMM and fine-tune the RNN/LSTM/GRU on real clips")
-    choices = ["hmm", *CELL_KINDS]
+    parser = argparse.ArgumentParser(description="Fit the HMM and fine-tune the RNN/LSTM on real clips")
+    choices = ["hmm", "rnn", "lstm"]
     parser.add_argument("--only", nargs="+", choices=choices, default=choices)
     parser.add_argument("--epochs", type=int, default=FINE_TUNE_EPOCHS)
     parser.add_argument("--online-only", action="store_true", help="skip the bidirectional offline models")
@@ -185,7 +174,7 @@ def main() -> None:
     parser.add_argument("--synthetic", action="store_true", help="redo the cells' synthetic pre-training")
     parser.add_argument("--data", type=Path, default=DEFAULT_REAL_DIR, help="real clips folder (labels.json layout)")
     args = parser.parse_args()
-    kinds = [kind for kind in CELL_KINDS if kind in args.only]
+    kinds = [kind for kind in ("rnn", "lstm") if kind in args.only]
     if args.synthetic and kinds:
         pretrain_synthetic(kinds, EPOCHS, offline=not args.online_only)
     clips = load_real_clips(args.data)

@@ -14,11 +14,10 @@ from smoothing import registry
 from smoothing.base import NUM_CLASSES, Smoother, SmootherBase
 from smoothing.synthetic import as_updates, synthetic_stream
 
-EXPECTED_NAMES = {"none", "ema", "window-mode", "window-mean", "hmm", "rnn", "lstm", "gru"}
+EXPECTED_NAMES = {"none", "ema", "window-mode", "window-mean", "hmm", "rnn", "lstm"}
 CONFIGS = [(name, {}) for name in sorted(EXPECTED_NAMES)] + [
     ("rnn", {"gap": "recursive"}),
     ("lstm", {"gap": "recursive"}),
-    ("gru", {"gap": "recursive"}),
 ]
 HUGE_GAP_S = 1e6
 REPO = Path(__file__).resolve().parents[2]
