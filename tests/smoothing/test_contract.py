@@ -92,12 +92,19 @@ def test_first_frames_without_face_give_the_prior(config):
     assert_distribution(smoother.update(None, 0.1))
 
 
-def test_no_face_keeps_a_distribution_mid_stream(config, stream):
+def fed(config, stream, count: int):
+    """A fresh smoother of the config that has seen the stream's first `count` frames."""
     name, options = config
     smoother = smoothing.create(name, **options)
     rows, t = stream
-    for row, ti in zip(rows[:30], t[:30], strict=True):
+    for row, ti in zip(rows[:count], t[:count], strict=True):
         smoother.update(row, ti)
+    return smoother
+
+
+def test_no_face_keeps_a_distribution_mid_stream(config, stream):
+    smoother = fed(config, stream, 30)
+    t = stream[1]
     for k in range(1, 20):
         assert_distribution(smoother.update(None, t[29] + k * 0.07))
 
@@ -146,11 +153,8 @@ def test_huge_gap_relaxes_to_prior(config, stream):
 
 def test_a_frame_without_face_gets_the_belief_predict_said(config, stream):
     """The app writes a missed face's row from update(None, t) and a dropped frame's from predict(t): one value."""
-    name, options = config
-    smoother = smoothing.create(name, **options)
-    rows, t = stream
-    for row, ti in zip(rows[:40], t[:40], strict=True):
-        smoother.update(row, ti)
+    smoother = fed(config, stream, 40)
+    t = stream[1]
     for later in (0.03, 0.4, 2.5, 7.0):  # within a frame, a stall, past max_gap_s
         np.testing.assert_array_equal(smoother.predict(t[39] + later), smoother.update(None, t[39] + later))
 
