@@ -99,6 +99,8 @@ class SoakSession(LiveSession):
         self.sample_ends: list[int] = []  # frames processed when each sample was taken
         self._next_sample_s = settings.period_s
         self._period_start = (0.0, 0, 0, 0)  # time, processed, captured, dropped
+        self._last_start = self._period_start  # the last sample's own start, to redo it with late frames
+        self._ended = False
 
     def take(self, analysed: Analysed) -> None:
         super().take(analysed)
@@ -106,33 +108,44 @@ class SoakSession(LiveSession):
             self.latencies_ns = np.concatenate([self.latencies_ns, np.full(len(self.latencies_ns), np.nan)])
         self.latencies_ns[self.processed - 1] = self.last_latency_s * NS_PER_S
         now = self.capture.now()
-        done = now >= self.settings.duration_s
-        if now >= self._next_sample_s or done:
+        if self._ended:  # frames analysed before the end but handed over after it belong to the last sample
+            self.samples[-1] |= self.frame_figures(self._last_start, now)
+            self.sample_ends[-1] = self.processed
+            return
+        self._ended = now >= self.settings.duration_s
+        if now >= self._next_sample_s or self._ended:
             self.take_sample(now)
             self._next_sample_s = (math.floor(now / self.settings.period_s) + 1) * self.settings.period_s
-        if done:
+        if self._ended:
             self.max_frames = self.processed  # the loop's own frame limit ends the run after this frame
 
-    def take_sample(self, now: float) -> None:
-        """One row of figures for the period since the last sample."""
-        start, processed, captured, dropped = self._period_start
+    def frame_figures(self, period_start: tuple[float, int, int, int], now: float) -> dict[str, Any]:
+        """Frames, rate, latency and drops of the frames handed over since period_start."""
+        start, processed, captured, dropped = period_start
         frames = self.processed - processed
         latency = summarize_ms(self.latencies_ns[processed : self.processed])
         new_captured = self.capture.captured - captured
-        sample = {
-            "minute": round(now / S_PER_MIN, 3),
-            "rss_mib": round(rss_mib(), 2),
-            **process_counts(),
+        return {
             "frames": frames,
             "processed_fps": frames / (now - start) if now > start else None,
             "latency_p50_ms": latency["p50_ms"],
             "latency_p95_ms": latency["p95_ms"],
             "latency_p99_ms": latency["p99_ms"],
             "dropped_share": (self.dropped - dropped) / new_captured if new_captured else None,
+        }
+
+    def take_sample(self, now: float) -> None:
+        """One row of figures for the period since the last sample."""
+        sample = {
+            "minute": round(now / S_PER_MIN, 3),
+            "rss_mib": round(rss_mib(), 2),
+            **process_counts(),
+            **self.frame_figures(self._period_start, now),
             "load_1min": load_1min(),
         }
         self.samples.append(sample)
         self.sample_ends.append(self.processed)
+        self._last_start = self._period_start
         self._period_start = (now, self.processed, self.capture.captured, self.dropped)
         print(
             f"soak: minute {sample['minute']:.2f}: RSS {sample['rss_mib']:.1f} MiB, {sample['open_fds']} fds, "

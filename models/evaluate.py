@@ -108,7 +108,7 @@ def wild_metrics(classifier, wild_dir: Path) -> dict:
                             for s in range(0, len(held.faces), PREDICT_BATCH)])  # fmt: skip
     return {name: {"faces": int((held.sets == name).sum()),
                    **classification_metrics(held.labels[held.sets == name], probs[held.sets == name])}
-            for name in SETS}  # fmt: skip
+            for name in SETS if (held.sets == name).any()}  # fmt: skip
 
 
 def real_metrics(classifier, real_dir: Path) -> dict:

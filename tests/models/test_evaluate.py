@@ -91,5 +91,5 @@ def test_the_wild_section_scores_each_set_on_its_held_out_stills_only(tiny_corpu
 
     save_checkpoint(EmoNet((4, 8)), 1.0, {}, tmp_path / "tiny.pt")
     report = wild_metrics(load_classifier(tmp_path / "tiny.pt", "float32"), tiny_corpus.wild)
-    assert set(report) == set(SETS)
+    assert set(report) <= set(SETS)  # a set without held-out stills is left out, not scored on nothing
     assert sum(entry["faces"] for entry in report.values()) == load_wild(tiny_corpus.wild).held_out.sum()
