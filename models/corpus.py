@@ -45,11 +45,13 @@ class Corpus:
         return len(self.labels)
 
 
-def mixed_targets(labels: np.ndarray, votes: np.ndarray, usable: np.ndarray) -> np.ndarray:
-    """(N, 7) targets: VOTE_WEIGHT of the crowd's vote distribution and the rest the one-hot label; faces without
+def mixed_targets(
+    labels: np.ndarray, votes: np.ndarray, usable: np.ndarray, vote_weight: float = VOTE_WEIGHT
+) -> np.ndarray:
+    """(N, 7) targets: vote_weight of the crowd's vote distribution and the rest the one-hot label; faces without
     usable votes get their label alone."""
     one_hot = np.eye(NUM_CLASSES)[labels]
-    mixed = (1 - VOTE_WEIGHT) * one_hot + VOTE_WEIGHT * vote_distribution(votes)
+    mixed = (1 - vote_weight) * one_hot + vote_weight * vote_distribution(votes)
     return np.where(usable[:, None], mixed, one_hot).astype(np.float32)
 
 
@@ -60,7 +62,7 @@ def balanced_weights(labels: np.ndarray) -> np.ndarray:
     return weights / weights.sum()
 
 
-def build_corpus(data: str | Path, votes: str | Path, wild_dir: str | Path) -> Corpus:
+def build_corpus(data: str | Path, votes: str | Path, wild_dir: str | Path, vote_weight: float = VOTE_WEIGHT) -> Corpus:
     """FER2013 Training (both framings, mixed targets) and the wild stills' training part (one-hot targets)."""
     fer_faces, fer_labels = load_split(data, TRAIN_SPLIT)
     aligned, found = cached_aligned_faces(data, TRAIN_SPLIT, fer_faces)

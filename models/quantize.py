@@ -114,7 +114,7 @@ def add_int8(path: Path, data: Path, votes: Path) -> dict:
     the temperature is re-fitted to the label+crowd targets the float one was fitted to (models.train)."""
     from models.calibration import expected_calibration_error, fit_temperature, softmax
     from models.classifier import load_checkpoint, network_logits
-    from models.corpus import mixed_targets
+    from models.corpus import VOTE_WEIGHT, mixed_targets
     from models.data import SELECT_SPLIT, TRAIN_SPLIT, load_split
     from models.ferplus import load_votes
 
@@ -127,7 +127,8 @@ def add_int8(path: Path, data: Path, votes: Path) -> dict:
     network = quantize(model, calibration)
     float_logits = network_logits(model, select_faces)
     int8_logits = network_logits(network, select_faces)
-    temperature = fit_temperature(int8_logits, mixed_targets(select_labels, crowd, usable))
+    vote_weight = checkpoint.get("meta", {}).get("vote_weight", VOTE_WEIGHT)  # as the float one was calibrated
+    temperature = fit_temperature(int8_logits, mixed_targets(select_labels, crowd, usable, vote_weight))
     report = {
         "engine": ENGINE,
         "calibration_faces": CALIBRATION_FACES,

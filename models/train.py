@@ -2,7 +2,7 @@
 in-the-wild stills), as a teacher (a wider net) or as the shipped student distilled from a teacher's soft outputs.
 
 python -m models.train --run-dir DIR [--widths 64 128 256 512] [--teacher CHECKPOINT] [--init CHECKPOINT]
-                       [--epochs N] [--resume]
+                       [--epochs N] [--vote-weight W] [--resume]
                        [--out PATH] [--data NPZ] [--votes NPZ] [--wild DIR] [--real DIR]
 
 Every epoch ends with a checkpoint in DIR (`state.pt`, whole: net, optimiser, schedule and random state) and a
@@ -27,7 +27,7 @@ import torch.nn.functional as F
 from models.augment import augment
 from models.calibration import expected_calibration_error, fit_temperature, softmax
 from models.classifier import WeightsError, load_checkpoint, network_logits, save_checkpoint
-from models.corpus import Corpus, build_corpus, mixed_targets
+from models.corpus import VOTE_WEIGHT, Corpus, build_corpus, mixed_targets
 from models.data import DEFAULT_DATA, SELECT_SPLIT
 from models.ferplus import DEFAULT_VOTES, load_votes
 from models.network import DEFAULT_WIDTHS, EmoNet
@@ -94,7 +94,7 @@ def train(args: argparse.Namespace) -> dict:
     torch.set_num_threads(THREADS)
     run_dir = Path(args.run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
-    corpus = build_corpus(args.data, args.votes, args.wild)
+    corpus = build_corpus(args.data, args.votes, args.wild, args.vote_weight)
     sets = load_validation(args.data, args.votes, args.wild, args.real)
     distill = teacher_targets(Path(args.teacher), corpus, run_dir) if args.teacher else None
     torch.manual_seed(SEED)
@@ -158,12 +158,13 @@ def finish(model: EmoNet, sets, history: list[dict], args: argparse.Namespace) -
     model.eval()
     logits = network_logits(model, sets.publictest)
     crowd, usable = load_votes(args.votes, SELECT_SPLIT)
-    temperature = fit_temperature(logits, mixed_targets(sets.labels, crowd, usable))
+    temperature = fit_temperature(logits, mixed_targets(sets.labels, crowd, usable, args.vote_weight))
     meta = {
         "recipe": "v3: FER2013 (both framings, label+crowd targets) and wild stills, square-root balanced",
         "widths": model.config["widths"],
         "teacher": args.teacher,
         "init": args.init,
+        "vote_weight": args.vote_weight,
         "epochs": args.epochs,
         "selected_epoch": len(history),
         "temperature": temperature,
@@ -185,6 +186,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--teacher", help="distil from this checkpoint's outputs")
     parser.add_argument("--init", help=f"start from this checkpoint's weights (peak rate {FINE_TUNE_MAX_LR})")
     parser.add_argument("--epochs", type=int, default=EPOCHS)
+    parser.add_argument(
+        "--vote-weight", type=float, default=VOTE_WEIGHT, help="the FER+ crowd's share of a FER2013 face's target"
+    )
     parser.add_argument("--resume", action="store_true", help="go on from the run directory's last whole epoch")
     parser.add_argument("--out", help="the final checkpoint (default RUN_DIR/final.pt)")
     parser.add_argument("--data", default=str(DEFAULT_DATA))

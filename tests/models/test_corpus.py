@@ -35,3 +35,8 @@ def test_the_corpus_holds_fer_training_in_two_framings_and_the_wild_stills_not_h
     assert corpus.faces.shape == corpus.alternative.shape == (len(corpus), 48, 48)
     np.testing.assert_allclose(corpus.targets.sum(axis=1), 1.0, rtol=1e-6)
     np.testing.assert_array_equal(corpus.targets[~from_fer].argmax(axis=1), corpus.labels[~from_fer])
+
+
+def test_with_no_weight_on_the_crowd_a_target_is_the_label_alone():
+    votes = np.array([[0, 0, 0, 5, 0, 0, 5]])
+    np.testing.assert_allclose(mixed_targets(np.array([3]), votes, np.array([True]), vote_weight=0.0), np.eye(7)[[3]])
