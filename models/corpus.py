@@ -76,7 +76,7 @@ def build_corpus(data: str | Path, votes: str | Path, wild_dir: str | Path, vote
         faces=np.concatenate([fer_faces, train.faces]),
         alternative=np.concatenate([np.where(found[:, None, None], aligned, fer_faces), train.faces]),
         targets=np.concatenate(
-            [mixed_targets(fer_labels, fer_votes, usable), np.eye(NUM_CLASSES)[train.labels]]
+            [mixed_targets(fer_labels, fer_votes, usable, vote_weight), np.eye(NUM_CLASSES)[train.labels]]
         ).astype(np.float32),
         labels=labels,
         origin=np.concatenate([np.full(len(fer_labels), "fer2013"), train.sets]),

@@ -40,3 +40,9 @@ def test_the_corpus_holds_fer_training_in_two_framings_and_the_wild_stills_not_h
 def test_with_no_weight_on_the_crowd_a_target_is_the_label_alone():
     votes = np.array([[0, 0, 0, 5, 0, 0, 5]])
     np.testing.assert_allclose(mixed_targets(np.array([3]), votes, np.array([True]), vote_weight=0.0), np.eye(7)[[3]])
+
+
+def test_the_corpus_takes_the_crowd_share_it_is_given(tiny_corpus):
+    corpus = build_corpus(tiny_corpus.data, tiny_corpus.votes, tiny_corpus.wild, vote_weight=0.0)
+    from_fer = corpus.origin == "fer2013"
+    np.testing.assert_array_equal(corpus.targets[from_fer], np.eye(7)[corpus.labels[from_fer]])
