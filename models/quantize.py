@@ -109,12 +109,24 @@ def quantized_from_state(model: EmoNet, state: dict[str, torch.Tensor]) -> nn.Mo
     return network
 
 
+# The crowd's share of the targets the float temperature was fitted to, by the recipe before --vote-weight (its
+# `targets` setting; a checkpoint without one was trained on FER2013's labels, as the shipped weights are).
+LEGACY_VOTE_WEIGHTS = {"labels": 0.0, "both": 0.5, "votes": 1.0}
+
+
+def calibration_vote_weight(meta: dict) -> float:
+    """The crowd's share of the targets the int8 temperature is fitted to: the one the float temperature had."""
+    if "vote_weight" in meta:
+        return float(meta["vote_weight"])
+    return LEGACY_VOTE_WEIGHTS[meta.get("targets", "labels")]
+
+
 def add_int8(path: Path, data: Path, votes: Path) -> dict:
     """Quantises the float checkpoint at path in place (its float32 weights stay), and reports both on PublicTest;
     the temperature is re-fitted to the label+crowd targets the float one was fitted to (models.train)."""
     from models.calibration import expected_calibration_error, fit_temperature, softmax
     from models.classifier import load_checkpoint, network_logits
-    from models.corpus import VOTE_WEIGHT, mixed_targets
+    from models.corpus import mixed_targets
     from models.data import SELECT_SPLIT, TRAIN_SPLIT, load_split
     from models.ferplus import load_votes
 
@@ -127,7 +139,7 @@ def add_int8(path: Path, data: Path, votes: Path) -> dict:
     network = quantize(model, calibration)
     float_logits = network_logits(model, select_faces)
     int8_logits = network_logits(network, select_faces)
-    vote_weight = checkpoint.get("meta", {}).get("vote_weight", VOTE_WEIGHT)  # as the float one was calibrated
+    vote_weight = calibration_vote_weight(checkpoint.get("meta", {}))
     temperature = fit_temperature(int8_logits, mixed_targets(select_labels, crowd, usable, vote_weight))
     report = {
         "engine": ENGINE,

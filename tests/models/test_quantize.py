@@ -77,3 +77,11 @@ def test_quantize_command_reports_a_missing_dataset_in_one_line(tmp_path, capsys
     save_checkpoint(EmoNet(), 1.5, {}, path)
     assert main(["--weights", str(path), "--data", str(tmp_path / "absent.npz")]) == 2
     assert capsys.readouterr().err.strip() == f"error: dataset not found: {tmp_path / 'absent.npz'}"
+
+
+def test_the_int8_temperature_is_fitted_to_the_targets_the_float_one_was():
+    from models.quantize import calibration_vote_weight
+
+    assert calibration_vote_weight({"vote_weight": 0.25}) == 0.25  # the v3 recipe stores its setting
+    assert calibration_vote_weight({}) == 0.0  # the shipped weights: FER2013's labels
+    assert calibration_vote_weight({"targets": "both"}) == 0.5
