@@ -14,6 +14,7 @@ on PublicTest, and written to --out.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import sys
 import time
@@ -68,18 +69,19 @@ def batch_loss(logits: torch.Tensor, truth: torch.Tensor, teacher: torch.Tensor 
 
 
 def teacher_targets(teacher_path: Path, corpus: Corpus, run_dir: Path) -> np.ndarray:
-    """(N, 2, 7) the teacher's softened outputs on each face in both framings, computed once per run."""
+    """(N, 2, 7) the teacher's softened outputs on each face in both framings, computed once per run and teacher."""
     cached = run_dir / TEACHER_TARGETS
+    teacher_digest = hashlib.sha256(teacher_path.read_bytes()).hexdigest()[:16]
     if cached.is_file():
         with np.load(cached) as stored:
-            if len(stored["targets"]) == len(corpus):
+            if len(stored["targets"]) == len(corpus) and str(stored["teacher"]) == teacher_digest:
                 return stored["targets"]
     _, teacher = load_checkpoint(teacher_path)
     teacher = teacher.to(memory_format=torch.channels_last)
     with torch.autocast("cpu", dtype=torch.bfloat16):  # as the teacher was trained
         both = [softmax(network_logits(teacher, faces), KD_TEMPERATURE) for faces in (corpus.faces, corpus.alternative)]
     targets = np.stack(both, axis=1).astype(np.float32)
-    np.savez(cached, targets=targets)
+    np.savez(cached, targets=targets, teacher=teacher_digest)
     return targets
 
 
@@ -122,7 +124,7 @@ def train(args: argparse.Namespace) -> dict:
     targets = torch.from_numpy(corpus.targets)
     weights = torch.from_numpy(corpus.weights)
     soft_teacher = None if distill is None else torch.from_numpy(distill)
-    print(f"training EmoNet {list(args.widths)} on {len(corpus)} faces for {args.epochs} epochs"
+    print(f"training EmoNet {model.config['widths']} on {len(corpus)} faces for {args.epochs} epochs"
           f"{', distilled from ' + args.teacher if args.teacher else ''}", flush=True)  # fmt: skip
     for epoch in range(len(history) + 1, args.epochs + 1):
         model.train()

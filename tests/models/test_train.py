@@ -62,3 +62,20 @@ def test_the_loss_is_smoothed_cross_entropy_and_with_a_teacher_mostly_the_soften
 def test_a_bad_data_path_is_one_error_line(tmp_path, capsys):
     assert main(["--run-dir", str(tmp_path), "--data", str(tmp_path / "absent.npz")]) == 2
     assert capsys.readouterr().err.startswith("error: dataset not found")
+
+
+def test_the_teacher_s_targets_are_reused_only_for_the_same_teacher(tiny_corpus, tmp_path):
+    from models.classifier import save_checkpoint
+    from models.corpus import build_corpus
+    from models.network import EmoNet
+    from models.train import teacher_targets
+
+    corpus = build_corpus(tiny_corpus.data, tiny_corpus.votes, tiny_corpus.wild)
+    paths = []
+    for seed in (1, 2):
+        torch.manual_seed(seed)
+        paths.append(tmp_path / f"teacher{seed}.pt")
+        save_checkpoint(EmoNet((4, 8)), 1.0, {}, paths[-1])
+    first = teacher_targets(paths[0], corpus, tmp_path)
+    np.testing.assert_array_equal(teacher_targets(paths[0], corpus, tmp_path), first)  # read back
+    assert not np.allclose(teacher_targets(paths[1], corpus, tmp_path), first)  # another teacher: computed anew
