@@ -66,6 +66,15 @@ class Track:
         """The track as a predicted face: its last box, no raw probabilities, the given belief."""
         return FaceResult(self.box, None, self.id, belief)
 
+    def missed(self, t: float) -> FaceResult:
+        """An analysed frame without this track's face: its smoother is told so (update(None, t)), and the belief
+        that gives, the one predict(t) gives, is the predicted face's."""
+        return self.estimate(self.smoother.update(None, t) if self.smoother is not None else None)
+
+    def foreseen(self, t: float) -> FaceResult:
+        """The predicted face at time t without telling the smoother anything (a dropped or not yet analysed frame)."""
+        return self.estimate(self.smoother.predict(t) if self.smoother is not None else None)
+
 
 def match_boxes(old: Sequence[Box], new: Sequence[Box], min_iou: float = MIN_IOU) -> list[tuple[int, int]]:
     """(old index, new index) pairs of the assignment with the largest total overlap, each pair above min_iou."""
@@ -100,11 +109,7 @@ class FaceTracker:
         predicted = [track.predicted(t) for track in self.tracks]
         pairs = dict((new, old) for old, new in match_boxes(predicted, boxes, self.min_iou))
         matched_tracks = set(pairs.values())
-        missed = [
-            track.estimate(track.smoother.update(None, t) if track.smoother is not None else None)
-            for index, track in enumerate(self.tracks)
-            if index not in matched_tracks
-        ]
+        missed = [track.missed(t) for index, track in enumerate(self.tracks) if index not in matched_tracks]
         tracked = []
         for index, face in enumerate(faces):
             if index in pairs:
@@ -122,11 +127,7 @@ class FaceTracker:
     def predict(self, t: float) -> list[FaceResult]:
         """Every track still live at time t (seen within the timeout) as a predicted face, its belief predicted to t
         by its smoother; changes nothing (a dropped frame, or a frame shown before it is analysed)."""
-        return [
-            track.estimate(track.smoother.predict(t) if track.smoother is not None else None)
-            for track in self.tracks
-            if t - track.last_seen <= self.timeout_s
-        ]
+        return [track.foreseen(t) for track in self.tracks if t - track.last_seen <= self.timeout_s]
 
     def reset(self) -> None:
         """Forgets every track; ids start again at 0."""
@@ -155,11 +156,7 @@ class IndexTracker:
     ) -> tuple[list[FaceResult], list[FaceResult]]:
         """As FaceTracker.update, the faces matched to tracks by their keys (each face's index) instead of boxes."""
         self.tracks = {key: track for key, track in self.tracks.items() if t - track.last_seen <= self.timeout_s}
-        missed = [
-            track.estimate(track.smoother.update(None, t) if track.smoother is not None else None)
-            for key, track in self.tracks.items()
-            if key not in keys
-        ]
+        missed = [track.missed(t) for key, track in self.tracks.items() if key not in keys]
         tracked = []
         for face, key in zip(faces, keys, strict=True):
             if key not in self.tracks:
