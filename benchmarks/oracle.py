@@ -14,17 +14,19 @@ RNN/LSTM, trained on the same generator, learn part of it and beat this filter (
 from __future__ import annotations
 
 import argparse
+import math
 
 import numpy as np
 
 from models.labels import FER2013_TRAINING_COUNTS
-from smoothing.base import NUM_CLASSES, Clock, validate_probs
-from smoothing.hmm import EMISSION_FLOOR
+from smoothing.base import NUM_CLASSES, SmootherBase
+from smoothing.hmm import TransitionMatrices, emission_likelihood
 from smoothing.registry import run_online
 from smoothing.sequences import DWELL_SHAPE, jump_matrix, load_or_build, mean_dwells, occupancy
 
 PHASES = int(DWELL_SHAPE)  # an Erlang-k dwell is k exponential phases
 DT_RESOLUTION_S = 1e-4  # gaps are rounded to this for the expm cache; 0.1 ms changes no transition visibly
+NO_GAP_CUT_S = math.inf  # the generator's chain runs on through any gap, so the oracle never resets its belief
 BETA_GRID: tuple[float, ...] = (0.2, 0.3, 0.5, 0.7, 1.0, 1.4, 2.0, 3.0)
 # Fitted by `python -m benchmarks.oracle` on the 240 training sequences, no drops: accuracy 0.667 at 1.0, within
 # 0.002 of it from 0.7 to 1.4; so the calibrated CNN's likelihood is used as it is.
@@ -64,44 +66,34 @@ def fer_class_prior() -> np.ndarray:
     return counts / counts.sum()
 
 
-class OracleFilter:
+def quantised_gap(dt: float) -> float:
+    """dt rounded to DT_RESOLUTION_S, so that jittered frame gaps share cached transition matrices."""
+    return round(dt / DT_RESOLUTION_S) * DT_RESOLUTION_S
+
+
+class OracleFilter(SmootherBase):
     """Online forward filter on the phase chain; update() and predict() return (7,) emotion beliefs."""
 
     def __init__(self, beta: float = ORACLE_BETA, class_prior: np.ndarray | None = None) -> None:
-        self.generator = phase_generator()
-        eigenvalues, vectors = np.linalg.eig(self.generator)  # well conditioned (cond ~10): no expm per gap needed
-        self.eigenvalues, self.vectors, self.inverse = eigenvalues, vectors, np.linalg.inv(vectors)
+        self.transitions = TransitionMatrices(phase_generator(), NUM_CLASSES * PHASES)
         self.start = initial_belief()
         self.class_prior = fer_class_prior() if class_prior is None else class_prior
         self.beta = beta
-        self.cache: dict[int, np.ndarray] = {}
-        self.clock = Clock()
+        super().__init__(NO_GAP_CUT_S)
         self.reset()
 
-    def reset(self) -> None:
-        self.clock.reset()
+    def restart(self) -> None:
         self.belief = self.start.copy()
 
-    def transition(self, dt: float) -> np.ndarray:
-        key = round(dt / DT_RESOLUTION_S)
-        matrix = self.cache.get(key)
-        if matrix is None:
-            matrix = ((self.vectors * np.exp(self.eigenvalues * key * DT_RESOLUTION_S)) @ self.inverse).real
-            matrix = np.clip(matrix, 0.0, None)
-            matrix = self.cache[key] = matrix / matrix.sum(axis=1, keepdims=True)
-        return matrix
-
-    def update(self, probs: np.ndarray | None, t: float) -> np.ndarray:
-        p = validate_probs(probs)
-        belief = self.belief @ self.transition(self.clock.advance(t))
+    def step(self, p: np.ndarray | None, dt: float) -> np.ndarray:
+        belief = self.belief @ self.transitions(quantised_gap(dt))
         if p is not None:
-            emission = (np.maximum(p, EMISSION_FLOOR) / self.class_prior) ** self.beta
-            belief = belief * np.repeat(emission, PHASES)
+            belief = belief * np.repeat(emission_likelihood(p, self.class_prior, self.beta), PHASES)
         self.belief = belief / belief.sum()
         return self.belief.reshape(NUM_CLASSES, PHASES).sum(axis=1)
 
-    def predict(self, t: float) -> np.ndarray:
-        belief = self.belief @ self.transition(self.clock.elapsed(t))
+    def peek(self, dt: float) -> np.ndarray:
+        belief = self.belief @ self.transitions(quantised_gap(dt))
         return belief.reshape(NUM_CLASSES, PHASES).sum(axis=1) / belief.sum()
 
 

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from smoothing.base import MAX_GAP_S, NUM_CLASSES, Clock, validate_probs
+from smoothing.base import MAX_GAP_S, NUM_CLASSES, SmootherBase, validate_probs
 from smoothing.param_files import read_params
 
 PARAMS_DIR = Path(__file__).resolve().parent / "params"
@@ -80,8 +80,9 @@ def erlang2_log_survival(age: np.ndarray, rate: np.ndarray) -> np.ndarray:
     return -z + np.log1p(z)
 
 
-class ChangePointSmoother:
-    """Online change-point filter over (expression start, emotion); update() and predict() give (7,) beliefs."""
+class ChangePointSmoother(SmootherBase):
+    """Online change-point filter over (expression start, emotion); update() and predict() give (7,) beliefs.
+    Not registered (retired, see the module docstring), but it keeps the base class's clock and validation."""
 
     def __init__(
         self,
@@ -103,13 +104,11 @@ class ChangePointSmoother:
         self.frame_precision = emission.information_share / emission.within  # (7 dims)
         self.prior_precision = 1.0 / emission.between  # (7, 7)
         self.prior_scaled_centre = emission.centre / emission.between
-        self.max_gap_s = float(max_gap_s)
         self.max_hypotheses = int(max_hypotheses)
-        self.clock = Clock()
+        super().__init__(max_gap_s)
         self.reset()
 
-    def reset(self) -> None:
-        self.clock.reset()
+    def restart(self) -> None:
         self.state = self._fresh_state()
 
     def _fresh_state(self) -> dict[str, np.ndarray]:
@@ -168,13 +167,12 @@ class ChangePointSmoother:
         belief = np.exp(np.logaddexp.reduce(state["log_weights"], axis=0))
         return belief / belief.sum()
 
-    def update(self, probs: np.ndarray | None, t: float) -> np.ndarray:
-        p = validate_probs(probs)
-        state = self._advance(self.state, self.clock.advance(t))
+    def step(self, p: np.ndarray | None, dt: float) -> np.ndarray:
+        state = self._advance(self.state, dt)
         if p is not None:
             state = self._observe(state, features(p))
         self.state = self._prune(state)
         return self._belief(self.state)
 
-    def predict(self, t: float) -> np.ndarray:
-        return self._belief(self._advance(self.state, self.clock.elapsed(t)))
+    def peek(self, dt: float) -> np.ndarray:
+        return self._belief(self._advance(self.state, dt))

@@ -21,11 +21,12 @@ EIGEN_CONDITION_LIMIT: float = 1e8  # beyond this the eigenvector route loses di
 GENERATOR_TOLERANCE: float = 1e-9
 
 
-def check_generator(generator: np.ndarray) -> np.ndarray:
-    """A rate matrix: non-negative off the diagonal, rows summing to zero."""
+def check_generator(generator: np.ndarray, size: int = NUM_CLASSES) -> np.ndarray:
+    """A rate matrix on `size` states (the emotions, unless a chain splits them into phases): non-negative off the
+    diagonal, rows summing to zero."""
     q = np.asarray(generator, dtype=np.float64)
-    if q.shape != (NUM_CLASSES, NUM_CLASSES):
-        raise ValueError(f"generator must be ({NUM_CLASSES}, {NUM_CLASSES}), got {q.shape}")
+    if q.shape != (size, size):
+        raise ValueError(f"generator must be ({size}, {size}), got {q.shape}")
     off = q - np.diag(np.diag(q))
     if np.any(off < 0) or np.any(np.abs(q.sum(axis=1)) > GENERATOR_TOLERANCE * max(1.0, np.abs(q).max())):
         raise ValueError("generator needs non-negative off-diagonal rates and rows that sum to zero")
@@ -43,18 +44,28 @@ def stationary_distribution(generator: np.ndarray) -> np.ndarray:
     return pi / pi.sum()
 
 
-class TransitionMatrices:
-    """expm(Q dt) for any gap, from one eigendecomposition of Q (a few microseconds each), cached per dt."""
+def emission_likelihood(probs: np.ndarray, class_prior: np.ndarray, exponent: float) -> np.ndarray:
+    """The classifier's scaled likelihood p(x|s) up to a constant, (floored p / class_prior) ** exponent: the one
+    emission law of the HMM and the synthetic oracle (probs validated float64)."""
+    scaled = np.maximum(probs, EMISSION_FLOOR)
+    scaled /= class_prior
+    return scaled**exponent
 
-    def __init__(self, generator: np.ndarray) -> None:
-        self.generator = check_generator(generator)
+
+class TransitionMatrices:
+    """expm(Q dt) for any gap, from one eigendecomposition of Q (a few microseconds each), cached per dt; Q is on
+    `size` states."""
+
+    def __init__(self, generator: np.ndarray, size: int = NUM_CLASSES) -> None:
+        self.generator = check_generator(generator, size)
+        self.size = size
         eigenvalues, vectors = np.linalg.eig(self.generator)
         self.use_eigen = np.linalg.cond(vectors) < EIGEN_CONDITION_LIMIT
         if self.use_eigen:
             # expm(Q dt) = sum_k exp(lambda_k dt) v_k w_k^T: one (7,) @ (7, 49) product per new gap, no 7x7 matmul chain
             inverse = np.linalg.inv(vectors)
             self.eigenvalues = eigenvalues
-            self.components = np.einsum("ik,kj->kij", vectors, inverse).reshape(NUM_CLASSES, NUM_CLASSES * NUM_CLASSES)
+            self.components = np.einsum("ik,kj->kij", vectors, inverse).reshape(size, size * size)
         self.cache: dict[float, np.ndarray] = {}
 
     def __call__(self, dt: float) -> np.ndarray:
@@ -68,10 +79,10 @@ class TransitionMatrices:
 
     def compute(self, dt: float) -> np.ndarray:
         if dt <= 0:
-            return np.eye(NUM_CLASSES)
+            return np.eye(self.size)
         if self.use_eigen:
             matrix = np.maximum((np.exp(self.eigenvalues * dt) @ self.components).real, 0.0)
-            matrix = matrix.reshape(NUM_CLASSES, NUM_CLASSES)
+            matrix = matrix.reshape(self.size, self.size)
         else:
             matrix = np.maximum(scipy.linalg.expm(self.generator * dt), 0.0)
         matrix /= matrix.sum(axis=1, keepdims=True)  # rounding can leave a row a hair off 1
@@ -158,9 +169,7 @@ class HMMSmoother(SmootherBase):
 
     def emission(self, probs: np.ndarray, worth: float = 1.0) -> np.ndarray:
         """Scaled likelihood p(x|s) up to a constant, tempered by beta and the frame's worth."""
-        scaled = np.maximum(probs, EMISSION_FLOOR)
-        scaled /= self.class_prior
-        return scaled ** (self.beta * worth)
+        return emission_likelihood(probs, self.class_prior, self.beta * worth)
 
     def propagate(self, belief: np.ndarray, dt: float) -> np.ndarray:
         if dt > self.max_gap_s:
