@@ -8,6 +8,7 @@ model's own belief back without a face, so the exported weights behave the same 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -211,6 +212,71 @@ class EpochSelection:
             self.summary = {"epoch": epoch, "cross_entropy": cross_entropy, "switch_ratio": switch_ratio}
 
 
+@dataclass(frozen=True)
+class EpochScore:
+    """One epoch's validation as the selection reads it (cross-entropy, switch ratio) and as the log describes it."""
+
+    cross_entropy: float
+    switch_ratio: float
+    described: str
+
+
+TrainLoss = Callable[[nn.Module, np.ndarray, np.random.Generator], torch.Tensor]  # (model, indices, rng) -> loss
+Validation = Callable[[nn.Module], EpochScore]
+
+
+def descend(model: nn.Module, optimizer: torch.optim.Optimizer, loss: torch.Tensor) -> None:
+    """One optimizer step with the gradient norm clipped to GRADIENT_CLIP, against the recurrent cells' rare
+    exploding gradients."""
+    optimizer.zero_grad()
+    loss.backward()
+    nn.utils.clip_grad_norm_(model.parameters(), GRADIENT_CLIP)
+    optimizer.step()
+
+
+def fit_epochs(
+    twin: Callable[[], TorchSmoother | TorchBidirectional],
+    init: dict[str, np.ndarray] | None,
+    train_size: int,
+    epochs: int,
+    seed: int,
+    train_loss: TrainLoss,
+    validate: Validation,
+    label: str,
+    log: Callable[[str], None],
+) -> tuple[dict[str, np.ndarray], dict]:
+    """The epoch loop both trainers share (Adam on a cosine schedule over shuffled batches, EpochSelection after each
+    epoch), so that they differ only in their model, their batch loss and their validation."""
+    torch.manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    model = twin()
+    if init is not None:
+        load_exported(model, init)
+    optimizer = torch.optim.Adam(model.parameters(), lr=LEARNING_RATE if init is None else FINE_TUNE_LEARNING_RATE)
+    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs)
+    selection = EpochSelection()
+    start = time.perf_counter()
+    for epoch in range(epochs):
+        model.train()
+        order = rng.permutation(train_size)
+        for first in range(0, len(order), BATCH_SIZE):
+            descend(model, optimizer, train_loss(model, order[first : first + BATCH_SIZE], rng))
+        schedule.step()
+        model.eval()
+        score = validate(model)
+        selection.offer(epoch, score.cross_entropy, score.switch_ratio, model.export)
+        log(f"{label} epoch {epoch + 1}/{epochs}: validation {score.described} ({time.perf_counter() - start:.0f} s)")
+    return selection.weights, selection.summary
+
+
+def online_epoch_score(scores: dict[str, dict]) -> EpochScore:
+    """Mean cross-entropy over the gap modes but the worst one's switch ratio: neither mode may flicker."""
+    cross_entropy = float(np.mean([v["cross_entropy"] for v in scores.values()]))
+    switch_ratio = float(max(v["switch_ratio"] for v in scores.values()))
+    described = ", ".join(f"{g} CE {v['cross_entropy']:.4f} x{v['switch_ratio']:.2f}" for g, v in scores.items())
+    return EpochScore(cross_entropy, switch_ratio, described)
+
+
 def train_recurrent(
     kind: str,
     train: Sequences,
@@ -223,36 +289,16 @@ def train_recurrent(
 ) -> tuple[dict[str, np.ndarray], dict]:
     """Trains one cell with both gap modes mixed (fine-tunes `init`, exported weights, when given); returns the
     exported weights of the selected epoch and a summary."""
-    torch.manual_seed(seed)
-    rng = np.random.default_rng(seed)
-    model = TorchSmoother(kind)
-    if init is not None:
-        load_exported(model, init)
-    optimizer = torch.optim.Adam(model.parameters(), lr=LEARNING_RATE if init is None else FINE_TUNE_LEARNING_RATE)
-    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs)
-    selection = EpochSelection()
-    start = time.perf_counter()
-    for epoch in range(epochs):
-        model.train()
-        order = rng.permutation(len(train))
-        for first in range(0, len(order), BATCH_SIZE):
-            indices = order[first : first + BATCH_SIZE]
-            rates = rng.uniform(0.0, MAX_TRAIN_DROP_RATE, len(indices))
-            gaps = [GAP_MODES[g] for g in rng.integers(0, len(GAP_MODES), len(indices))]
-            loss, _ = batch_loss(model, make_batch(train, indices, rates, gaps, rng), stability)
-            optimizer.zero_grad()
-            loss.backward()
-            nn.utils.clip_grad_norm_(model.parameters(), GRADIENT_CLIP)
-            optimizer.step()
-        schedule.step()
-        model.eval()
-        scores = validation_scores(model, validation, seed + 1)
-        cross_entropy = float(np.mean([v["cross_entropy"] for v in scores.values()]))
-        switch_ratio = float(max(v["switch_ratio"] for v in scores.values()))
-        selection.offer(epoch, cross_entropy, switch_ratio, model.export)
-        described = ", ".join(f"{g} CE {v['cross_entropy']:.4f} x{v['switch_ratio']:.2f}" for g, v in scores.items())
-        log(f"{kind} epoch {epoch + 1}/{epochs}: validation {described} ({time.perf_counter() - start:.0f} s)")
-    return selection.weights, selection.summary
+
+    def loss(model: TorchSmoother, indices: np.ndarray, rng: np.random.Generator) -> torch.Tensor:
+        rates = rng.uniform(0.0, MAX_TRAIN_DROP_RATE, len(indices))
+        gaps = [GAP_MODES[g] for g in rng.integers(0, len(GAP_MODES), len(indices))]
+        return batch_loss(model, make_batch(train, indices, rates, gaps, rng), stability)[0]
+
+    def validate(model: TorchSmoother) -> EpochScore:
+        return online_epoch_score(validation_scores(model, validation, seed + 1))
+
+    return fit_epochs(lambda: TorchSmoother(kind), init, len(train), epochs, seed, loss, validate, kind, log)
 
 
 class TorchBidirectional(nn.Module):
@@ -322,37 +368,21 @@ def train_bidirectional(
 ) -> tuple[dict[str, np.ndarray], dict]:
     """Trains the offline twin (fine-tunes `init` when given); returns the exported weights of the selected epoch
     and a summary."""
-    torch.manual_seed(seed)
-    rng = np.random.default_rng(seed)
-    model = TorchBidirectional(kind)
-    if init is not None:
-        load_exported(model, init)
-    optimizer = torch.optim.Adam(model.parameters(), lr=LEARNING_RATE if init is None else FINE_TUNE_LEARNING_RATE)
-    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs)
     fixed = np.arange(len(validation))
     validation_batch = offline_batch(
         validation, fixed, [VALIDATION_DROP_RATE] * len(fixed), np.random.default_rng(seed + 1)
     )
-    selection = EpochSelection()
-    start = time.perf_counter()
-    for epoch in range(epochs):
-        model.train()
-        order = rng.permutation(len(train))
-        for first in range(0, len(order), BATCH_SIZE):
-            indices = order[first : first + BATCH_SIZE]
-            batch = offline_batch(train, indices, rng.uniform(0.0, MAX_TRAIN_DROP_RATE, len(indices)), rng)
-            loss, _ = offline_loss(model, *batch, stability)
-            optimizer.zero_grad()
-            loss.backward()
-            nn.utils.clip_grad_norm_(model.parameters(), GRADIENT_CLIP)
-            optimizer.step()
-        schedule.step()
-        model.eval()
+
+    def loss(model: TorchBidirectional, indices: np.ndarray, rng: np.random.Generator) -> torch.Tensor:
+        batch = offline_batch(train, indices, rng.uniform(0.0, MAX_TRAIN_DROP_RATE, len(indices)), rng)
+        return offline_loss(model, *batch, stability)[0]
+
+    def validate(model: TorchBidirectional) -> EpochScore:
         with torch.no_grad():
             scores = offline_loss(model, *validation_batch)[1]
-        selection.offer(epoch, scores["cross_entropy"], scores["switch_ratio"], model.export)
-        log(
-            f"{kind} offline epoch {epoch + 1}/{epochs}: validation CE {scores['cross_entropy']:.4f} "
-            f"switches x{scores['switch_ratio']:.2f} ({time.perf_counter() - start:.0f} s)"
-        )
-    return selection.weights, selection.summary
+        described = f"CE {scores['cross_entropy']:.4f} switches x{scores['switch_ratio']:.2f}"
+        return EpochScore(scores["cross_entropy"], scores["switch_ratio"], described)
+
+    return fit_epochs(
+        lambda: TorchBidirectional(kind), init, len(train), epochs, seed, loss, validate, f"{kind} offline", log
+    )
