@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 
 DEBUG_ENV = "EMOSMOOTH_DEBUG"
 
+BENCH_COMMAND = "bench"
 ASSETS_DIR = Path(__file__).resolve().parent / "assets"
 SAMPLE_CLIP = ASSETS_DIR / "sample_face.mp4"
 DEFAULT_OUT_DIR = Path("out")
@@ -394,17 +395,26 @@ def build_parser() -> argparse.ArgumentParser:
             help="when the camera or stream stops delivering frames, reopen it up to N times in a row",
         )
         live.set_defaults(func=func)
-    from benchmarks.__main__ import add_arguments, run
-
-    bench = commands.add_parser(
-        "bench", help="the benchmarks (real, detection, latency, quality, folder, soak), as python -m benchmarks"
+    commands.add_parser(  # listed here; main() hands its arguments to the benchmarks, loaded only then
+        BENCH_COMMAND,
+        add_help=False,
+        help="the benchmarks (real, detection, latency, quality, folder, soak), as python -m benchmarks",
     )
-    add_arguments(bench).set_defaults(func=run)
     return parser
+
+
+def run_benchmarks(argv: list[str]) -> int:
+    """`emosmooth bench ...` is `python -m benchmarks ...`: the benchmarks load only when asked for."""
+    from benchmarks.__main__ import main as benchmarks_main
+
+    return benchmarks_main(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     """Runs one command; returns the exit code."""
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == [BENCH_COMMAND]:
+        return run_benchmarks(argv[1:])
     args = build_parser().parse_args(argv)
     try:
         with stop_signals_raise():  # SIGTERM unwinds like Ctrl+C, closing every output on the way

@@ -21,7 +21,7 @@ from typing import Any
 
 from app.batch import VideoJob
 from app.errors import EXIT_ERROR, AppError
-from app.folder import Outcome, Runner, run_folder_job
+from app.folder_jobs import Outcome, Runner, run_folder_job
 
 TASK_CPUS = 1  # one video per CPU Ray grants: Ray schedules by this count, so a task must not use more cores
 TASK_THREADS = TASK_CPUS  # torch threads per task: more would oversubscribe the cores Ray gives other tasks

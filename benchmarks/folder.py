@@ -15,7 +15,8 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-from app.folder import COMPLETE_SUFFIX, SUMMARY_CSV
+from app.folder import SUMMARY_CSV
+from app.folder_jobs import COMPLETE_SUFFIX
 from benchmarks.clips import SAMPLE_CLIP
 from benchmarks.report import REPO, Report, load_average, markdown_table
 from benchmarks.timing import fmt

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import copy
+
 import torch
 from torch import nn
+from torch.nn.utils.fusion import fuse_conv_bn_eval
 
 DEFAULT_WIDTHS: tuple[int, ...] = (32, 64, 128, 256)
 DEFAULT_DROPOUT: float = 0.4
@@ -49,3 +52,17 @@ class EmoNet(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Maps (N, 1, H, W) grey faces scaled to [0, 1] to (N, 7) logits."""
         return self.head(self.features(x))
+
+
+def fuse_batchnorm(model: EmoNet) -> EmoNet:
+    """Folds each BatchNorm into the conv before it: identical outputs in eval mode, eight fewer ops per pass."""
+    fused = copy.deepcopy(model).eval()
+    layers = list(fused.features)
+    merged: list[nn.Module] = []
+    for layer in layers:
+        if isinstance(layer, nn.BatchNorm2d) and merged and isinstance(merged[-1], nn.Conv2d):
+            merged[-1] = fuse_conv_bn_eval(merged[-1], layer)
+        else:
+            merged.append(layer)
+    fused.features = nn.Sequential(*merged)
+    return fused

@@ -1,11 +1,6 @@
-"""EmoNet in int8: 3-4x faster on a 2-core CPU than float32 for a fraction of a point of accuracy, so that a frame of
-four faces fits the live budget. `python -m models.quantize` adds the int8 weights to a float checkpoint.
-
-Eager-mode post-training static quantization (torch.ao.quantization, pinned torch): BatchNorm folded into the convs,
-each conv fused with its ReLU, weights per output channel, activation ranges observed on FER2013 Training faces
-(what the network was trained on), and the temperature re-fitted on the int8 logits of the selection split. The
-per-image standardisation stays in float32 before the first quantised layer: it is what makes faces of any
-brightness look alike, and its output range is then the same for every face.
+"""Adds the int8 twin to a float EmoNet checkpoint (models/int8.py is how the app runs it): activation ranges
+observed on FER2013 Training faces (what the network was trained on), and the temperature re-fitted on the int8
+logits of the selection split.
 
 Usage: python -m models.quantize [--weights models/weights/emonet.pt] [--data ../shared/data/fer2013.npz]
                                 [--votes ../shared/data/ferplus_votes.npz]
@@ -14,7 +9,6 @@ Usage: python -m models.quantize [--weights models/weights/emonet.pt] [--data ..
 from __future__ import annotations
 
 import argparse
-import copy
 import json
 import sys
 import warnings
@@ -24,89 +18,29 @@ import numpy as np
 import torch
 from torch import nn
 
-from models.network import EmoNet, PerImageStandardize
+from models.calibration import expected_calibration_error, fit_temperature, softmax
+from models.classifier import DEFAULT_WEIGHTS, WeightsError, flip_averaged_logits, load_checkpoint, network_logits
+from models.corpus import mixed_targets
+from models.data import DEFAULT_DATA, SELECT_SPLIT, TRAIN_SPLIT, load_split
+from models.ferplus import DEFAULT_VOTES, load_votes
+from models.int8 import ENGINE, INT8_KEY, converted, engine_available, prepared
+from models.network import EmoNet
 
-ENGINE = "x86"  # fbgemm's successor: per-channel int8 kernels for x86 CPUs (AVX2 and later)
 CALIBRATION_FACES = 2000  # more moved no logit by more than the int8 rounding itself
 CALIBRATION_BATCH = 200
 CALIBRATION_SEED = 20261126
-INT8_KEY = "int8"  # the checkpoint entry holding the int8 weights beside the float32 ones
-
-
-def engine_available() -> bool:
-    """Whether this CPU and torch build run the int8 kernels the shipped int8 weights were made for."""
-    return ENGINE in torch.backends.quantized.supported_engines
-
-
-class QuantizedEmoNet(nn.Module):
-    """EmoNet with quantise/dequantise stubs around everything after the per-image standardisation."""
-
-    def __init__(self, model: EmoNet) -> None:
-        super().__init__()
-        from torch.ao.quantization import DeQuantStub, QuantStub, fuse_modules
-
-        from models.classifier import fuse_batchnorm
-
-        fused = fuse_batchnorm(model)
-        layers = list(fused.features)
-        if not isinstance(layers[0], PerImageStandardize):
-            raise ValueError("EmoNet is expected to start with PerImageStandardize")
-        self.standardize = layers[0]
-        self.quant = QuantStub()
-        body = nn.Sequential(*copy.deepcopy(layers[1:]))
-        pairs = [
-            [str(i), str(i + 1)]
-            for i in range(len(body) - 1)
-            if isinstance(body[i], nn.Conv2d) and isinstance(body[i + 1], nn.ReLU)
-        ]
-        self.body = fuse_modules(body, pairs)
-        pool, flatten, _dropout, linear = fused.head  # dropout is the identity at inference
-        self.pool, self.flatten, self.linear = pool, flatten, copy.deepcopy(linear)
-        self.dequant = DeQuantStub()
-        self.eval()
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Maps (N, 1, H, W) grey faces scaled to [0, 1] to (N, 7) float logits."""
-        x = self.body(self.quant(self.standardize(x)))
-        return self.dequant(self.linear(self.flatten(self.pool(x))))
-
-
-def _prepared(model: EmoNet) -> QuantizedEmoNet:
-    from torch.ao.quantization import get_default_qconfig, prepare
-
-    torch.backends.quantized.engine = ENGINE
-    network = QuantizedEmoNet(model)
-    network.qconfig = get_default_qconfig(ENGINE)
-    return prepare(network)
-
-
-def _converted(network: QuantizedEmoNet) -> nn.Module:
-    from torch.ao.quantization import convert
-
-    return convert(network)
 
 
 def quantize(model: EmoNet, calibration_faces: np.ndarray) -> nn.Module:
     """The int8 twin of a float EmoNet, its activation ranges observed on (N, 48, 48) uint8 faces and their mirrors."""
-    from models.classifier import flip_averaged_logits
-
     with warnings.catch_warnings():  # torch flags eager-mode quantisation as deprecated; the pinned build has it
         warnings.simplefilter("ignore")
-        network = _prepared(model)
+        network = prepared(model)
         with torch.inference_mode():
             for start in range(0, len(calibration_faces), CALIBRATION_BATCH):
                 batch = torch.from_numpy(calibration_faces[start : start + CALIBRATION_BATCH]).unsqueeze(1)
                 flip_averaged_logits(network, batch.float().div_(255))
-        return _converted(network)
-
-
-def quantized_from_state(model: EmoNet, state: dict[str, torch.Tensor]) -> nn.Module:
-    """Rebuilds the int8 network from saved int8 weights (model gives the architecture)."""
-    with warnings.catch_warnings():  # also the observers' complaint that they saw no data: the state replaces them
-        warnings.simplefilter("ignore")
-        network = _converted(_prepared(model))
-        network.load_state_dict(state)
-    return network
+        return converted(network)
 
 
 # The crowd's share of the targets the float temperature was fitted to, by the recipe before --vote-weight (its
@@ -124,12 +58,6 @@ def calibration_vote_weight(meta: dict) -> float:
 def add_int8(path: Path, data: Path, votes: Path) -> dict:
     """Quantises the float checkpoint at path in place (its float32 weights stay), and reports both on PublicTest;
     the temperature is re-fitted to the label+crowd targets the float one was fitted to (models.train)."""
-    from models.calibration import expected_calibration_error, fit_temperature, softmax
-    from models.classifier import load_checkpoint, network_logits
-    from models.corpus import mixed_targets
-    from models.data import SELECT_SPLIT, TRAIN_SPLIT, load_split
-    from models.ferplus import load_votes
-
     checkpoint, model = load_checkpoint(path)
     train_faces, _ = load_split(data, TRAIN_SPLIT)
     select_faces, select_labels = load_split(data, SELECT_SPLIT)
@@ -159,10 +87,6 @@ def add_int8(path: Path, data: Path, votes: Path) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from models.classifier import DEFAULT_WEIGHTS, WeightsError
-    from models.data import DEFAULT_DATA
-    from models.ferplus import DEFAULT_VOTES
-
     parser = argparse.ArgumentParser(prog="python -m models.quantize", description=__doc__.splitlines()[0])
     parser.add_argument("--weights", type=Path, default=DEFAULT_WEIGHTS, help="float checkpoint, updated in place")
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="npz with the training and publictest splits")

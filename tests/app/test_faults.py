@@ -22,7 +22,8 @@ import pytest
 from app.batch import VideoJob, process
 from app.csv_output import UNCLASSIFIED, CsvWriter
 from app.errors import AppError
-from app.folder import SUMMARY_CSV, folder_job, is_complete
+from app.folder import SUMMARY_CSV, folder_job
+from app.folder_jobs import is_complete
 from app.pipeline import Pipeline
 from tests.app.test_cli import REPO, assert_one_line_error
 from tests.conftest import SAMPLE_CLIP, count_frames, read_frames

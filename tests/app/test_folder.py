@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from app.batch import VideoJob
-from app.folder import SUMMARY_COLUMNS, SUMMARY_CSV, folder_job, is_complete, last_frame, record_path
+from app.folder import SUMMARY_COLUMNS, SUMMARY_CSV, folder_job
+from app.folder_jobs import is_complete, last_frame, record_path
 from tests.app.test_cli import assert_one_line_error, run_app
 from tests.conftest import SAMPLE_CLIP
 

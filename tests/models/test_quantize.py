@@ -9,8 +9,9 @@ import torch
 
 from models.classifier import DEFAULT_WEIGHTS, WeightsError, load_classifier, save_checkpoint
 from models.data import DEFAULT_DATA, SELECT_SPLIT, load_split
+from models.int8 import INT8_KEY, engine_available
 from models.network import EmoNet
-from models.quantize import INT8_KEY, engine_available, quantize
+from models.quantize import quantize
 
 needs_engine = pytest.mark.skipif(not engine_available(), reason="this torch build has no x86 int8 engine")
 needs_weights = pytest.mark.skipif(not DEFAULT_WEIGHTS.is_file(), reason="shipped weights missing")
