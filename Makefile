@@ -28,15 +28,15 @@ CANDIDATE := out/wise/final.pt
 BASE_COMMIT := 3230163  # the commit that shipped the v2 weights the v3 recipe starts from
 train: $(STAMP)
 	mkdir -p out && git show $(BASE_COMMIT):models/weights/emonet.pt > out/base-v2.pt
-	$(PY) -m models.train --run-dir out/finetune --init out/base-v2.pt --epochs 6 --vote-weight 0 --resume \
+	$(PY) -m models.training.train --run-dir out/finetune --init out/base-v2.pt --epochs 6 --vote-weight 0 --resume \
 		--out out/finetune/final.pt
-	$(PY) -m models.interpolate --base out/base-v2.pt --tuned out/finetune/final.pt --out $(CANDIDATE)
-	$(PY) -m models.quantize --weights $(CANDIDATE)
-	$(PY) -m models.prior --weights $(CANDIDATE)
-	$(PY) -m models.evaluate --weights $(CANDIDATE)
+	$(PY) -m models.training.interpolate --base out/base-v2.pt --tuned out/finetune/final.pt --out $(CANDIDATE)
+	$(PY) -m models.training.quantize --weights $(CANDIDATE)
+	$(PY) -m models.training.prior --weights $(CANDIDATE)
+	$(PY) -m models.training.evaluate --weights $(CANDIDATE)
 
 evaluate: $(STAMP)
-	$(PY) -m models.evaluate
+	$(PY) -m models.training.evaluate
 
 bench: $(STAMP)
 	$(PY) -m benchmarks

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
 
-    from app.results import FaceResult
+    from app.engine.results import FaceResult
 
 # CSV columns read as integers; pandas' nullable Int64, since a frame without a face leaves them empty
 INTEGER_COLUMNS = ("frame", "face", "x", "y", "w", "h", "track", "observed", "dropped")
@@ -38,10 +38,10 @@ def analyze(
     videos, one row per image and face, as `python -m app image PATH --csv ...` writes them."""
     import pandas as pd
 
-    from app.batch import VideoJob, run_file
-    from app.folder import VIDEO_EXTENSIONS, folder_videos
-    from app.images import IMAGE_EXTENSIONS, image_files
-    from app.sources import SourceError
+    from app.batch.folder import VIDEO_EXTENSIONS, folder_videos
+    from app.batch.images import IMAGE_EXTENSIONS, image_files
+    from app.batch.video import VideoJob, run_file
+    from app.engine.sources import SourceError
     from models.face_detector import DetectorError
 
     path = Path(path)
@@ -67,7 +67,7 @@ def analyze(
 
 def analyze_images(path: Path, weights: str | None) -> pd.DataFrame:
     """An image's (or a folder of images') rows, as the `image` command writes them; an unreadable image raises."""
-    from app.images import run_images
+    from app.batch.images import run_images
 
     def refuse(message: str) -> None:
         raise AppError(message)
@@ -93,8 +93,8 @@ def smooth(
     `python -m app smooth TABLE --smoother NAME --out ...` writes it: the video CSV's columns. The layout (this
     project's, py-feat's, fer's) is told by the columns; the options name columns as the command's do
     (probs: {class: column})."""
-    from app.resmooth import smooth_table
-    from app.tables import BOX_COLUMNS, TableOptions, read_table_file
+    from app.batch.resmooth import smooth_table
+    from app.batch.tables import BOX_COLUMNS, TableOptions, read_table_file
 
     if box is not None and len(box) != len(BOX_COLUMNS):
         raise AppError(f"box names {len(BOX_COLUMNS)} columns (x, y, width, height), got {len(box)}")
@@ -135,11 +135,11 @@ def stream(
     source: str | int | Path, smoother: str | None = "hmm", weights: str | None = None
 ) -> Iterator[StreamedFrame]:
     """Every frame of a video file, a camera (its index) or a stream URL, as fast as it can be read and analysed."""
-    from app.batch import check_smoother
+    from app.batch.video import check_smoother
+    from app.engine.pipeline import Pipeline
+    from app.engine.sources import CameraSource, SourceError, StreamSource, VideoFileSource
+    from app.engine.weights import load_weights
     from app.errors import EXIT_PARTIAL
-    from app.pipeline import Pipeline
-    from app.sources import CameraSource, SourceError, StreamSource, VideoFileSource
-    from app.weights import load_weights
     from models.face_detector import DetectorError
 
     check_smoother(smoother)

@@ -19,11 +19,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 import smoothing
-from app.batch import check_smoother
+from app.batch.video import check_smoother
+from app.engine.sources import (
+    SAMPLE_CLIP,
+    CameraSource,
+    FrameSource,
+    LoopedFileSource,
+    SourceError,
+    StreamSource,
+    VideoFileSource,
+)
+from app.engine.weights import load_weights
 from app.errors import EXIT_ERROR, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, AppError, stop_code, stop_signals_raise, stop_word
-from app.outputs import prepare_output, shown
-from app.sources import CameraSource, FrameSource, LoopedFileSource, SourceError, StreamSource, VideoFileSource
-from app.weights import load_weights
+from app.output.paths import prepare_output, shown
 from models.face_detector import DetectorError
 
 if TYPE_CHECKING:
@@ -33,8 +41,6 @@ if TYPE_CHECKING:
 DEBUG_ENV = "EMOSMOOTH_DEBUG"
 
 BENCH_COMMAND = "bench"
-ASSETS_DIR = Path(__file__).resolve().parent / "assets"
-SAMPLE_CLIP = ASSETS_DIR / "sample_face.mp4"
 DEFAULT_OUT_DIR = Path("out")
 DEFAULT_CAMERA = 0
 WINDOW_NAME = "EmoSmooth"
@@ -56,8 +62,8 @@ class LiveSource:
 
 def cmd_video(args: argparse.Namespace) -> int:
     """`video PATH`: one file into its outputs, or every video of a folder into outputs beside each."""
-    from app.batch import VideoJob, run_file
-    from app.folder import FolderRun, run_folder
+    from app.batch.folder import FolderRun, run_folder
+    from app.batch.video import VideoJob, run_file
 
     path = Path(args.path)
     template = VideoJob(
@@ -146,7 +152,7 @@ def open_file(path: Path, loop: bool) -> LiveSource:
 def cmd_live(args: argparse.Namespace, fallback: bool = False) -> int:
     """`live`: the camera (or --source) through the live loop, in a window or, without a display, into files. With
     `--jsonl -` the frames' JSON lines own stdout, and every other line the run prints goes to stderr."""
-    from app.jsonl import STDOUT
+    from app.output.jsonl import STDOUT
 
     if args.jsonl != STDOUT:
         return run_live(args, fallback, sys.stdout)
@@ -157,10 +163,10 @@ def cmd_live(args: argparse.Namespace, fallback: bool = False) -> int:
 
 def run_live(args: argparse.Namespace, fallback: bool, stdout: TextIO) -> int:
     """The live command's run; `stdout` is where `--jsonl -` writes."""
-    from app.capture import LatestFrameCapture
-    from app.jsonl import open_jsonl
-    from app.live import LiveSession, summary_lines
-    from app.pipeline import Pipeline
+    from app.engine.capture import LatestFrameCapture
+    from app.engine.pipeline import Pipeline
+    from app.live.session import LiveSession, summary_lines
+    from app.output.jsonl import open_jsonl
 
     check_smoother(args.smoother)
     if (args.width is None) != (args.height is None):
@@ -224,8 +230,8 @@ def run_live(args: argparse.Namespace, fallback: bool, stdout: TextIO) -> int:
 
 def cmd_smooth(args: argparse.Namespace) -> int:
     """`smooth TABLE`: another tool's (or an earlier run's) per-frame table smoothed, without detector or CNN."""
-    from app.resmooth import smooth_table
-    from app.tables import TableOptions, read_table_file
+    from app.batch.resmooth import smooth_table
+    from app.batch.tables import TableOptions, read_table_file
 
     path = Path(args.table)
     probs = dict(args.prob) if args.prob else None
@@ -243,7 +249,7 @@ def cmd_smooth(args: argparse.Namespace) -> int:
 
 def cmd_image(args: argparse.Namespace) -> int:
     """`image PATH...`: the faces of photos (files, or folders of them) into one CSV, and annotated copies."""
-    from app.images import run_images
+    from app.batch.images import run_images
 
     annotate = Path(args.annotate) if args.annotate else None
     written = run_images([Path(path) for path in args.paths], Path(args.csv), annotate, args.weights)

@@ -11,8 +11,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from app.errors import EXIT_ERROR, EXIT_OK
-from benchmarks.report import DEFAULT_RESULTS_DIR, REPO, Report, run_metadata, write_report
-from smoothing.real_sequences import DEFAULT_REAL_DIR
+from benchmarks.report import DEFAULT_RESULTS_DIR, Report, run_metadata, write_report
+from models.roots import REPO
+from smoothing.fitting.real_sequences import DEFAULT_REAL_DIR
 
 QUICK_RESULTS_DIR = REPO / "out" / "benchmarks-quick"  # smoke results never overwrite the committed ones
 NOT_IN_ALL = ("soak",)  # an hour of real-time running is no `make bench` step

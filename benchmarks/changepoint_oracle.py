@@ -1,4 +1,5 @@
-"""The segment-aware oracle: the change-point smoother (smoothing/changepoint.py) told what only the generator knows.
+"""The segment-aware oracle: the change-point smoother (smoothing/fitting/changepoint.py) told what only the generator
+knows.
 
 A forward filter with independent frames is no ceiling here: the generator shows one real face per segment, so a
 CNN error lasts the whole segment. The change-point smoother models that; as the oracle it gets the generator's
@@ -14,11 +15,11 @@ import argparse
 
 import numpy as np
 
-from smoothing.changepoint import ChangePointSmoother, EmissionLaw, SegmentLaw
-from smoothing.changepoint_fit import fit_emission_law
-from smoothing.evaluate import NLL_FLOOR
+from smoothing.fitting.changepoint import ChangePointSmoother, EmissionLaw, SegmentLaw
+from smoothing.fitting.changepoint_fit import fit_emission_law
+from smoothing.fitting.evaluate import NLL_FLOOR
+from smoothing.fitting.sequences import DWELL_SHAPE, Sequences, jump_matrix, load_or_build, mean_dwells, occupancy
 from smoothing.registry import run_online
-from smoothing.sequences import DWELL_SHAPE, Sequences, jump_matrix, load_or_build, mean_dwells, occupancy
 
 # `python -m benchmarks.changepoint_oracle` on the 100 PublicTest sequences, no drops (accuracy / NLL):
 # 0.05: 0.722 / 0.825, 0.065: 0.731 / 0.806, 0.08: 0.735 / 0.799, 0.1: 0.735 / 0.801, 0.17: 0.725 / 0.838,

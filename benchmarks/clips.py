@@ -10,9 +10,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from app.engine.sources import SAMPLE_CLIP
 from models.face_detector import FaceDetector
 
-SAMPLE_CLIP = Path(__file__).resolve().parents[1] / "app" / "assets" / "sample_face.mp4"
 SYNTHETIC_SIZE = (640, 480)  # (width, height): the webcam size the targets are stated for
 FACE_COUNTS = (1, 2, 4)
 FACE_MARGIN = 0.3  # fraction of the face size kept on every side of the cut-out, so the detector sees a whole head

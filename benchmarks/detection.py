@@ -9,14 +9,15 @@ from typing import Any
 import cv2
 import numpy as np
 
-from app.sources import VideoFileSource
-from benchmarks.report import REPO, Report
+from app.engine.sources import VideoFileSource
+from benchmarks.report import Report
 from models.face_detector import FaceDetector
-from smoothing.real_sequences import DEFAULT_REAL_DIR, read_index
+from models.roots import SHARED_MEDIA
+from smoothing.fitting.real_sequences import DEFAULT_REAL_DIR, read_index
 
 ROTATIONS_DEG = (0, 30, -30)
 TARGET_ROTATED_FOUND = 0.95  # share of frames with a face in a real clip rotated by 30 degrees
-NO_FACE_CLIP = REPO.parent / "shared" / "media" / "no_face.mp4"
+NO_FACE_CLIP = SHARED_MEDIA / "no_face.mp4"
 QUICK_CLIPS = 4
 
 

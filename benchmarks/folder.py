@@ -15,11 +15,12 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-from app.folder import SUMMARY_CSV
-from app.folder_jobs import COMPLETE_SUFFIX
+from app.batch.folder import SUMMARY_CSV
+from app.batch.folder_jobs import COMPLETE_SUFFIX
 from benchmarks.clips import SAMPLE_CLIP
-from benchmarks.report import REPO, Report, load_average, markdown_table
+from benchmarks.report import Report, load_average, markdown_table
 from benchmarks.timing import fmt
+from models.roots import REPO
 from smoothing import DEFAULT_SMOOTHER
 
 COPIES = 48  # ~0.6 s a video on 2 cores: half a minute per configuration, start-up (~6 s with Ray) a minor share

@@ -50,8 +50,8 @@ FULL = Settings(passes=10, warmup_frames=20, smoother_updates=20000, gap_updates
 
 
 def classifier_threads() -> int:
-    """The live app's torch thread count (app.weights.CLASSIFIER_THREADS)."""
-    from app.weights import CLASSIFIER_THREADS
+    """The live app's torch thread count (app.engine.weights.CLASSIFIER_THREADS)."""
+    from app.engine.weights import CLASSIFIER_THREADS
 
     return CLASSIFIER_THREADS
 

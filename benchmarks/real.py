@@ -3,7 +3,7 @@ clip and over all labelled frames, beside the raw classifier and the segment-vot
 
 Scored frames are the labelled frames that arrived with a face (the app draws a label only on a face). Smoothers
 fitted on real clips are also scored leave-one-source-out: each source's clips by the fit made without that source
-(`python -m smoothing.train --loso` writes those fits), since the clips that judge them are other ones.
+(`python -m smoothing.fitting.train --loso` writes those fits), since the clips that judge them are other ones.
 """
 
 from __future__ import annotations
@@ -14,11 +14,11 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.quality import ORACLES, SETTINGS, Config, DropPattern, configurations
+from benchmarks.configs import ORACLES, SETTINGS, Config, DropPattern, configurations
 from benchmarks.real_video import labels_of
 from benchmarks.report import Report, markdown_table
-from smoothing.hmm_real_fit import STEADY_DELAY_S
-from smoothing.real_score import (
+from smoothing.fitting.hmm_real_fit import STEADY_DELAY_S
+from smoothing.fitting.real_score import (
     ALL_LABELLED,
     ONSET_KIND,
     SECONDS_PER_MINUTE,
@@ -31,8 +31,8 @@ from smoothing.real_score import (
     summarise,
     tally_clip,
 )
-from smoothing.real_sequences import DEFAULT_REAL_DIR, RealClip, load_real_clips
-from smoothing.synthetic import STEADY_SHARE
+from smoothing.fitting.real_sequences import DEFAULT_REAL_DIR, RealClip, load_real_clips
+from smoothing.fitting.synthetic import STEADY_SHARE
 
 DROP_SEEDS = 3  # drop patterns per clip and setting; the clips are seconds long, so one pattern says little
 TARGET_SETTING = "30% drops"
@@ -50,8 +50,8 @@ def evaluate(
     clips: list[RealClip], config: Config | None, pattern: DropPattern, seeds: int = DROP_SEEDS, loso: bool = False
 ) -> dict[str, dict[str, float]]:
     """Per kind and over all labelled frames; config None is the segment-vote reference. With loso, each source's
-    clips are scored by the fit made without that source (smoothing.loso)."""
-    from smoothing.loso import fold_options
+    clips are scored by the fit made without that source (smoothing.fitting.loso)."""
+    from smoothing.fitting.loso import fold_options
 
     tallies: list[tuple[RealClip, Tally]] = []
     for clip in clips:
@@ -79,7 +79,7 @@ def held_label_floor(clips: list[RealClip], pattern: DropPattern, seeds: int) ->
 
 def loso_configs(configs: list[Config]) -> list[Config]:
     """The configurations whose smoother has leave-one-source-out fits on disk."""
-    from smoothing.loso import has_fold_params
+    from smoothing.fitting.loso import has_fold_params
 
     return [config for config in configs if has_fold_params(config.name, config.offline)]
 

@@ -6,7 +6,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from benchmarks.quality_plots import FIGURE_SIZE, _colours, _finish
-from smoothing.real_score import ALL_LABELLED, TALKING
+from smoothing.fitting.real_score import ALL_LABELLED, TALKING
 
 
 def accuracy_vs_switches(table: dict[str, dict[str, dict[str, float]]], setting: str) -> Figure:

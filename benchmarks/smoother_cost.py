@@ -12,7 +12,7 @@ import numpy as np
 import smoothing
 from benchmarks.timing import summarize_us
 from smoothing.base import NOMINAL_FRAME_PERIOD_S, NUM_CLASSES
-from smoothing.sequences import frame_times, sample_path
+from smoothing.fitting.sequences import frame_times, sample_path
 
 Stream = tuple[smoothing.Smoother, list[np.ndarray | None], np.ndarray]  # a smoother and the (probs, t) it is fed
 

@@ -17,9 +17,9 @@ from typing import Any
 
 import numpy as np
 
-from app.analysis import Analysed
-from app.capture import LatestFrameCapture
-from app.live import LiveSession, LiveSummary
+from app.engine.capture import LatestFrameCapture
+from app.live.analysis import Analysed
+from app.live.session import LiveSession, LiveSummary
 from benchmarks import soak_plots
 from benchmarks.clips import SAMPLE_CLIP
 from benchmarks.report import Report, load_average, markdown_table
@@ -226,9 +226,9 @@ def measure(settings: Settings) -> tuple[SoakSession, LiveSummary, dict[str, Any
     latencies), its summary and its output files' final sizes, the temporary folder removed."""
     import torch
 
-    from app.pipeline import Pipeline
-    from app.sources import LoopedFileSource
-    from app.weights import load_weights
+    from app.engine.pipeline import Pipeline
+    from app.engine.sources import LoopedFileSource
+    from app.engine.weights import load_weights
 
     previous_threads = torch.get_num_threads()
     try:
@@ -326,7 +326,7 @@ def run(quick: bool, minutes: float | None = None, period_s: float | None = None
     """The soak; --quick is a run of a few seconds that checks the harness, not the process."""
     if not has_proc():
         raise RuntimeError("the soak reads memory, open files and threads from /proc/self: Linux only")
-    from app.weights import CLASSIFIER_THREADS
+    from app.engine.weights import CLASSIFIER_THREADS
 
     settings = settings_for(quick, minutes, period_s)
     load_at_start = load_1min()

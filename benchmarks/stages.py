@@ -1,6 +1,6 @@
-"""Times each stage of the live app's per-frame work on a video file, running what app.live.LiveSession.step runs:
-decode, then the app's Pipeline.process (which times its own detect, preprocess, classify and smooth), then the
-live view (app.view) drawn at a 1280x720 window's size."""
+"""Times each stage of the live app's per-frame work on a video file, running what app.live.session.LiveSession.step
+runs: decode, then the app's Pipeline.process (which times its own detect, preprocess, classify and smooth), then the
+live view (app.live.view) drawn at a 1280x720 window's size."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from typing import Any
 import cv2
 import numpy as np
 
-from app.pipeline import PIPELINE_STAGES, Pipeline
-from app.view import LiveView, Status
+from app.engine.pipeline import PIPELINE_STAGES, Pipeline
+from app.live.view import LiveView, Status
 from benchmarks.timing import summarize_ms
 from models.classifier import EmotionClassifier
 
@@ -71,7 +71,7 @@ class FrameStages:
         """Reads and processes one frame; each stage's span and the end-to-end span (ns) and the faces found, None
         at the end."""
         start = time.perf_counter_ns()
-        ok, frame = capture.read()  # decode: the calls app.sources.VideoFileSource makes per frame
+        ok, frame = capture.read()  # decode: the calls app.engine.sources.VideoFileSource makes per frame
         if not ok or frame is None:
             return None
         t = capture.get(cv2.CAP_PROP_POS_MSEC) / MS_PER_S

@@ -13,9 +13,9 @@ from models.face_detector import Detection
 from models.image import to_grey
 from models.labels import FACE_SIZE
 
-# Where FER2013 puts the 5 landmarks in its 48x48 faces: the median of YuNet's landmarks on PublicTest (faces
-# upscaled 4x with a 64 px replicated border; landmarks found on 97.6% of the 3,589), mirrored about the vertical
-# centre line so that a face and its mirror image align alike. Measured by `python -m models.framing --template`.
+# Where FER2013 puts the 5 landmarks in its 48x48 faces: the median of YuNet's landmarks on PublicTest (faces upscaled
+# 4x with a 64 px replicated border; landmarks found on 97.6% of the 3,589), mirrored about the vertical centre line so
+# that a face and its mirror image align alike. Measured by `python -m models.training.framing --template`.
 FER_TEMPLATE = np.array(
     [
         (14.8, 18.1),  # the subject's right eye (on the image's left)
@@ -28,8 +28,9 @@ FER_TEMPLATE = np.array(
 )
 FACE_CENTRE = (FACE_SIZE - 1) / 2.0
 # How much larger than FER2013's the face is drawn (1.0: exactly FER2013's framing), chosen by raw accuracy of the
-# shipped classifier (`python -m models.framing`, benchmarks/results/framing.json): real development clips 0.721 at
-# 1.0, 0.765 at 1.1, 0.724 at 1.2 (box crop without alignment 0.705); PublicTest re-cropped 66.0%, 65.9%, 65.1%.
+# shipped classifier (`python -m models.training.framing`, benchmarks/results/framing.json): real development clips
+# 0.721 at 1.0, 0.765 at 1.1, 0.724 at 1.2 (box crop without alignment 0.705); PublicTest re-cropped 66.0%, 65.9%,
+# 65.1%.
 ZOOM = 1.1
 MAX_SUPERSAMPLE = 4  # a face shrunk more than 4x is warped at up to 4x the crop size, then area-averaged down
 

@@ -19,7 +19,7 @@ from smoothing.labels import NUM_CLASSES
 
 DEFAULT_WEIGHTS = Path(__file__).resolve().parent / "weights" / "emonet.pt"
 CHECKPOINT_FORMAT = "emosmooth-emonet-v1"
-PRIOR_KEY = "prior"  # the checkpoint entry holding the per-class log-prior shift to video (models.prior)
+PRIOR_KEY = "prior"  # the checkpoint entry holding the per-class log-prior shift to video (models.training.prior)
 
 
 class WeightsError(RuntimeError):
@@ -86,8 +86,8 @@ PRECISIONS = ("auto", "int8", "float32")  # auto: the checkpoint's int8 weights 
 
 class EmotionClassifier:
     """Runs EmoNet on the CPU with flip averaging, the temperature fitted on held-out faces and the class prior of
-    video (models.prior); `network` is the int8 twin (models.quantize) when there is one, else the float32 EmoNet
-    with its BatchNorms folded."""
+    video (models.training.prior); `network` is the int8 twin (models.training.quantize) when there is one, else the
+    float32 EmoNet with its BatchNorms folded."""
 
     def __init__(
         self,

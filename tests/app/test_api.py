@@ -12,8 +12,8 @@ import pandas as pd
 import pytest
 
 import app
-from app.batch import VideoJob, run_file
-from app.csv_output import COLUMNS, SMOOTHED_COLUMNS
+from app.batch.video import VideoJob, run_file
+from app.output.csv_writer import COLUMNS, SMOOTHED_COLUMNS
 from tests.conftest import SAMPLE_CLIP, hide_face
 
 SAMPLE_FRAMES = 72

@@ -12,10 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from app.csv_output import COLUMNS, PROB_COLUMNS, SMOOTHED_COLUMNS, SMOOTHED_PROB_COLUMNS
 from app.errors import EXIT_USAGE
+from app.output.csv_writer import COLUMNS, PROB_COLUMNS, SMOOTHED_COLUMNS, SMOOTHED_PROB_COLUMNS
+from models.roots import REPO
 from tests.app.mp4_tools import faststart
-from tests.conftest import REPO, SAMPLE_CLIP, count_frames
+from tests.conftest import SAMPLE_CLIP, count_frames
 
 HEADER = "frame,t,face,x,y,w,h,p_angry,p_disgust,p_fear,p_happy,p_sad,p_surprise,p_neutral,label"
 PROB_SUM_TOLERANCE = 1e-4  # seven values rounded to 5 decimals

@@ -19,12 +19,12 @@ import cv2
 import numpy as np
 import pytest
 
-from app.batch import VideoJob, process
-from app.csv_output import UNCLASSIFIED, CsvWriter
+from app.batch.folder import SUMMARY_CSV, folder_job
+from app.batch.folder_jobs import is_complete
+from app.batch.video import VideoJob, process
+from app.engine.pipeline import Pipeline
 from app.errors import AppError
-from app.folder import SUMMARY_CSV, folder_job
-from app.folder_jobs import is_complete
-from app.pipeline import Pipeline
+from app.output.csv_writer import UNCLASSIFIED, CsvWriter
 from tests.app.test_cli import REPO, assert_one_line_error
 from tests.conftest import SAMPLE_CLIP, count_frames, read_frames
 
@@ -184,7 +184,7 @@ def test_a_stopped_folder_sums_up_its_complete_videos_and_leaves_the_cut_ones_to
             assert frames_in(whole_rows(cut.csv)) >= ROWS_BEFORE_STOP and count_frames(cut.video) > 0
         elif cut.csv.exists():  # the other worker may have been stopped before it wrote anything
             whole_rows(cut.csv)
-        assert not is_complete(cut, str(weights_path))  # so --resume redoes it (tests/app/test_folder.py)
+        assert not is_complete(cut, str(weights_path))  # so --resume redoes it (tests/app/batch/test_folder.py)
 
 
 @pytest.mark.parametrize("command", ["video", "live"])

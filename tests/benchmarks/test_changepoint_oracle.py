@@ -6,8 +6,8 @@ import numpy as np
 
 from benchmarks.changepoint_oracle import filter_sequence, oracle_emission_law, true_segment_law
 from smoothing.base import NUM_CLASSES
-from smoothing.sequences import MEAN_DWELL_S, occupancy
-from smoothing.synthetic import synthetic_sequences
+from smoothing.fitting.sequences import MEAN_DWELL_S, occupancy
+from smoothing.fitting.synthetic import synthetic_sequences
 
 
 def test_the_oracle_uses_the_generators_dwells_and_occupancy() -> None:

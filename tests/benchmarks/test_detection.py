@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from benchmarks import detection
-from smoothing.real_sequences import DEFAULT_REAL_DIR
+from smoothing.fitting.real_sequences import DEFAULT_REAL_DIR
 
 
 def test_quick_run_reports_every_rotation_and_its_target() -> None:

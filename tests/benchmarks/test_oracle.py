@@ -7,7 +7,7 @@ import scipy.linalg
 
 from benchmarks.oracle import PHASES, OracleFilter, initial_belief, phase_generator
 from smoothing.base import NUM_CLASSES
-from smoothing.sequences import jump_matrix, mean_dwells, occupancy
+from smoothing.fitting.sequences import jump_matrix, mean_dwells, occupancy
 
 
 def test_the_phase_generator_is_a_rate_matrix() -> None:

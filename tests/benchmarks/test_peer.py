@@ -149,7 +149,7 @@ def test_classify_is_a_distribution_per_box(peer: FerPeer, sample_frames: list[n
 def test_ported_network_recognises_fer2013_faces(peer: FerPeer) -> None:
     import cv2
 
-    from models.data import DEFAULT_DATA, load_split
+    from models.training.data import DEFAULT_DATA, load_split
 
     if not DEFAULT_DATA.is_file():
         pytest.skip(f"FER2013 npz {DEFAULT_DATA} not present")

@@ -7,19 +7,9 @@ import pytest
 
 import smoothing
 from benchmarks.changepoint_oracle import oracle_emission_law
-from benchmarks.quality import (
-    CHANGEPOINT_ORACLE,
-    MARKOV_ORACLE,
-    ORACLES,
-    SETTINGS,
-    Config,
-    DropPattern,
-    check_targets,
-    configurations,
-    evaluate_setting,
-    make_cases,
-)
-from smoothing.synthetic import synthetic_sequences
+from benchmarks.configs import CHANGEPOINT_ORACLE, MARKOV_ORACLE, ORACLES, SETTINGS, Config, DropPattern, configurations
+from benchmarks.quality import check_targets, evaluate_setting, make_cases
+from smoothing.fitting.synthetic import synthetic_sequences
 
 
 @pytest.fixture(scope="module")

@@ -9,8 +9,8 @@ import pytest
 import smoothing
 from app.errors import EXIT_ERROR
 from benchmarks import real
-from smoothing.real_score import ALL_LABELLED
-from smoothing.real_sequences import DEFAULT_REAL_DIR
+from smoothing.fitting.real_score import ALL_LABELLED
+from smoothing.fitting.real_sequences import DEFAULT_REAL_DIR
 from tests.benchmarks.conftest import run_benchmarks
 
 

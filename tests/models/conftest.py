@@ -10,8 +10,8 @@ import cv2
 import numpy as np
 import pytest
 
-import models.fer_crops as fer_crops
-import models.wild as wild
+import models.training.fer_crops as fer_crops
+import models.training.wild as wild
 from smoothing.labels import CLASSES
 
 COLUMNS = ["neutral", "happiness", "surprise", "sadness", "anger", "disgust", "fear", "contempt", "unknown", "NF"]

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 import smoothing
+from models.roots import REPO
 from smoothing import registry
 from smoothing.base import NUM_CLASSES, Smoother, SmootherBase
-from smoothing.synthetic import as_updates, synthetic_stream
+from smoothing.fitting.synthetic import as_updates, synthetic_stream
 
 EXPECTED_NAMES = {"none", "ema", "window-mode", "window-mean", "hmm", "rnn", "lstm"}
 CONFIGS = [(name, {}) for name in sorted(EXPECTED_NAMES)] + [
@@ -20,7 +20,6 @@ CONFIGS = [(name, {}) for name in sorted(EXPECTED_NAMES)] + [
     ("lstm", {"gap": "recursive"}),
 ]
 HUGE_GAP_S = 1e6
-REPO = Path(__file__).resolve().parents[2]
 
 
 def config_id(config) -> str:

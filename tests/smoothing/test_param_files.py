@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 import smoothing
-import smoothing.bidirectional
-import smoothing.hmm
+import smoothing.smoothers.bidirectional
+import smoothing.smoothers.hmm
 from smoothing.param_files import ParamsError, read_params
 
 
@@ -24,7 +24,7 @@ def test_a_good_file_gives_its_arrays(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("content", "words"),
     [
-        (None, ("HMM parameters not found", "python -m smoothing.train")),
+        (None, ("HMM parameters not found", "python -m smoothing.fitting.train")),
         (b"not an npz", ("cannot read HMM parameters", "damaged")),
         (b"", ("cannot read HMM parameters", "damaged")),
     ],
@@ -51,10 +51,10 @@ def test_building_a_smoother_reads_its_files_and_the_offline_check_reads_the_off
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     smoothing.check_loadable("lstm", offline=True)  # the shipped files
-    monkeypatch.setattr(smoothing.bidirectional, "PARAMS_DIR", tmp_path)  # where the offline twin is looked for
+    monkeypatch.setattr(smoothing.smoothers.bidirectional, "PARAMS_DIR", tmp_path)  # where the offline twin is sought
     smoothing.check_loadable("lstm")  # online only: the offline file is not needed
     with pytest.raises(ParamsError, match="offline lstm parameters not found"):
         smoothing.check_loadable("lstm", offline=True)
-    monkeypatch.setattr(smoothing.hmm, "DEFAULT_HMM_PARAMS", tmp_path / "hmm.npz")
+    monkeypatch.setattr(smoothing.smoothers.hmm, "DEFAULT_HMM_PARAMS", tmp_path / "hmm.npz")
     with pytest.raises(ParamsError, match="HMM parameters not found"):
         smoothing.check_loadable("hmm")

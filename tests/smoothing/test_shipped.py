@@ -8,7 +8,7 @@ import pytest
 import smoothing
 from models.labels import FER2013_TRAINING_COUNTS
 from smoothing.base import NOMINAL_FRAME_PERIOD_S, NUM_CLASSES
-from smoothing.synthetic import as_updates, synthetic_stream
+from smoothing.fitting.synthetic import as_updates, synthetic_stream
 
 LEARNED = [("hmm", {}), ("rnn", {}), ("rnn", {"gap": "recursive"}), ("lstm", {}), ("lstm", {"gap": "recursive"})]
 MAX_FOLLOW_S: float = 2.0  # a clear, lasting change of expression must show within this

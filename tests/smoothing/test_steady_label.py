@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 import smoothing
+from smoothing.fitting.synthetic import STEADY_SHARE, steady_stream
 from smoothing.labels import CLASSES, NUM_CLASSES
-from smoothing.synthetic import STEADY_SHARE, steady_stream
 
 DURATION_S = 5.0
 MAX_DELAY_S = 1.0

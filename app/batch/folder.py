@@ -1,0 +1,229 @@
+"""Folders of videos: every video's outputs beside it, on local worker processes or Ray tasks, resumable, with one
+summary.csv over the folder.
+
+A video's outputs count as complete only when its completion record (`<stem>_complete.json`, written last) matches
+the video, the settings and the outputs on disk, so `--resume` redoes a video that a crash, a stop or a full disk
+cut short, and skips one that is done.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import signal
+import sys
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, replace
+from multiprocessing import active_children, get_context
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from app.batch.folder_jobs import Outcome, Runner, is_complete, run_folder_job, write_whole
+from app.batch.ray_runner import ray_runner
+from app.batch.video import VideoJob, check_smoother
+from app.errors import (
+    EXIT_ERROR,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_PARTIAL,
+    EXIT_TERMINATED,
+    SIGNAL_EXIT_BASE,
+    AppError,
+    Stopped,
+    stop_code,
+    stop_word,
+)
+from smoothing.labels import CLASSES
+
+VIDEO_EXTENSIONS = (".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v")
+ANNOTATED_SUFFIX = "_annotated"  # outputs of an earlier run lie beside the inputs: never take them as inputs
+SUMMARY_CSV = "summary.csv"
+SUMMARY_COLUMNS = (
+    "video", "smoother", "track", "frames", "seconds", "dominant",
+    *(f"share_{name}" for name in CLASSES), "switches", "switches_per_minute",
+)  # fmt: skip
+STOP_CODES = (EXIT_INTERRUPTED, EXIT_TERMINATED)
+
+
+def folder_videos(folder: Path) -> list[Path]:
+    """The videos of a folder (not its subfolders), skipping annotated videos an earlier run wrote there."""
+    return sorted(
+        path
+        for path in folder.iterdir()
+        if path.is_file() and path.suffix.lower() in VIDEO_EXTENSIONS and not path.stem.endswith(ANNOTATED_SUFFIX)
+    )
+
+
+def folder_job(path: Path, template: VideoJob) -> VideoJob:
+    """The job for one video of a folder: every output beside the video, named after it."""
+    return replace(
+        template,
+        path=path,
+        csv=path.with_suffix(".csv"),
+        video=path.with_name(f"{path.stem}{ANNOTATED_SUFFIX}.mp4"),
+        timeline=path.with_name(f"{path.stem}_timeline.png"),
+        summary=path.with_name(f"{path.stem}_summary.json"),
+    )
+
+
+# A worker process stops like the command does (its video's outputs closed whole) while it runs a video, and starts
+# none of the videos already queued to it; idle, it leaves quietly, since an exception there would print the pool's
+# traceback.
+_worker_busy = False
+_worker_stop: int | None = None  # the signal that stopped this worker
+
+
+def _worker_signal(signum: int, _frame: FrameType | None) -> None:
+    global _worker_stop
+    first = _worker_stop is None
+    _worker_stop = signum if first else _worker_stop
+    if not _worker_busy:
+        raise SystemExit(stop_code(Stopped(signum)))
+    if first:  # later signals arrive while the outputs are being closed: ignored, as in the command
+        raise Stopped(signum)
+
+
+def _start_worker() -> None:
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, _worker_signal)
+
+
+def _run_in_worker(job: VideoJob, weights: str | None, threads: int) -> Outcome:
+    global _worker_busy
+    if _worker_stop is not None:
+        stop = Stopped(_worker_stop)
+        return Outcome(job.path, stop_code(stop), f"{stop_word(stop)} before it started")
+    _worker_busy = True
+    try:
+        return run_folder_job(job, weights, threads)
+    finally:
+        _worker_busy = False
+
+
+def serial_runner(jobs: Sequence[VideoJob], weights: str | None) -> Iterator[Outcome]:
+    """One video after another in this process, with all cores for the classifier."""
+    threads = os.cpu_count() or 1
+    for job in jobs:
+        yield run_folder_job(job, weights, threads)
+
+
+def process_runner(workers: int) -> Runner:
+    """`workers` videos at a time in local worker processes, the cores shared between them."""
+
+    def run(jobs: Sequence[VideoJob], weights: str | None) -> Iterator[Outcome]:
+        threads = max(1, (os.cpu_count() or 1) // workers)
+        pool = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"), initializer=_start_worker)
+        futures: list[Future[Outcome]] = [pool.submit(_run_in_worker, job, weights, threads) for job in jobs]
+        try:
+            yield from (future.result() for future in as_completed(futures))
+        except KeyboardInterrupt as stop:  # hand the stop on to the workers; they close their videos whole
+            pool.shutdown(wait=False, cancel_futures=True)
+            for child in active_children():
+                if child.pid is not None:
+                    os.kill(child.pid, getattr(stop, "signum", signal.SIGINT))
+            raise
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    return run
+
+
+@dataclass(frozen=True)
+class FolderRun:
+    """How a folder is processed: `workers` at a time (None: one locally, every CPU on Ray), resuming or not, and on
+    Ray when `ray` is set ("" for a local Ray instance, else the address of a cluster's head)."""
+
+    workers: int | None = None
+    resume: bool = False
+    ray: str | None = None
+
+
+def run_folder(folder: Path, template: VideoJob, weights: str | None, how: FolderRun) -> int:
+    """Every video of the folder into outputs beside it, then the folder's summary.csv; a bad file is reported in one
+    line and the rest go on. Returns the exit code: 0, EXIT_PARTIAL when some failed, or the stop's code."""
+    from tqdm import tqdm
+
+    videos = folder_videos(folder)
+    if not videos:
+        raise AppError(f"no videos ({', '.join(VIDEO_EXTENSIONS)}) in {folder}")
+    clash = [path for path in videos if path.with_suffix(".csv").name == SUMMARY_CSV]
+    if clash:
+        raise AppError(f"{clash[0].name}'s CSV would overwrite the folder's {SUMMARY_CSV}; rename the video")
+    check_smoother(template.smoother, template.offline)
+    jobs = [folder_job(path, template) for path in videos]
+    todo = [job for job in jobs if not (how.resume and is_complete(job, weights))]
+    if len(todo) < len(jobs):
+        print(f"{len(jobs) - len(todo)} of {len(jobs)} videos already complete, skipped (--resume)", flush=True)
+    runner = pick_runner(how)
+    failed = 0
+    stopped: KeyboardInterrupt | None = None
+    cut = ""  # what the stop did to the video it reached first
+    with tqdm(total=len(todo), unit="video", file=sys.stderr, disable=None, leave=False) as bar:
+        try:
+            for outcome in runner(todo, weights) if todo else iter(()):
+                if outcome.code in STOP_CODES:  # the stop reached a video first: the rest are not started
+                    stopped = Stopped(outcome.code - SIGNAL_EXIT_BASE)
+                    cut = f" {outcome.path.name}: {outcome.message.removeprefix(stop_word(stopped) + '; ')};"
+                    break
+                failed += report(outcome, bar)
+                bar.update(1)
+        except KeyboardInterrupt as stop:
+            stopped = stop
+    write_folder_summary(folder, jobs, weights)
+    if stopped is not None:  # one line for the stop, as for a single video
+        summary = folder / SUMMARY_CSV
+        print(f"error: {stop_word(stopped)};{cut} the complete videos are in {summary}", file=sys.stderr)
+        return stop_code(stopped)
+    if failed and failed == len(jobs):  # not one video of the folder has its outputs
+        return EXIT_ERROR
+    return EXIT_PARTIAL if failed else EXIT_OK
+
+
+def pick_runner(how: FolderRun) -> Runner:
+    if how.ray is not None:
+        return ray_runner(how.ray or None, how.workers)
+    if how.workers is None or how.workers == 1:
+        return serial_runner
+    return process_runner(how.workers)
+
+
+def report(outcome: Outcome, bar: Any) -> int:
+    """One line for a finished video (errors on stderr), printed above the progress bar; 1 when it failed."""
+    if outcome.code == EXIT_OK:
+        bar.write(f"{outcome.path}: {outcome.message} written beside it", file=sys.stdout)
+        return 0
+    where = "" if str(outcome.path) in outcome.message else f"{outcome.path}: "
+    bar.write(f"error: {where}{outcome.message} (skipped)", file=sys.stderr)
+    return 1
+
+
+def summary_rows(job: VideoJob) -> list[dict[str, str]]:
+    """The folder summary's rows of one complete video, from its JSON summary: one per track (one without a track
+    when no face was seen, so that no video goes missing)."""
+    assert job.summary is not None
+    document = json.loads(job.summary.read_text(encoding="utf-8"))
+    base = {"video": job.path.name, "smoother": document["smoother"] or ""}
+    rows = []
+    for track in document["tracks"]:
+        row = {**base, **{key: str(track[key]) for key in ("track", "frames", "seconds", "dominant", "switches")}}
+        row.update({f"share_{name}": str(share) for name, share in track["share"].items()})
+        row["switches_per_minute"] = str(track["switches_per_minute"])
+        rows.append(row)
+    return rows or [{**base, "frames": "0", "seconds": "0"}]
+
+
+def write_folder_summary(folder: Path, jobs: Iterable[VideoJob], weights: str | None) -> Path:
+    """summary.csv over the folder's complete videos (also those of earlier, resumed runs), written whole."""
+    text = io.StringIO()
+    writer = csv.DictWriter(text, fieldnames=SUMMARY_COLUMNS, restval="", lineterminator="\n")
+    writer.writeheader()
+    for job in jobs:
+        if is_complete(job, weights):
+            writer.writerows(summary_rows(job))
+    path = folder / SUMMARY_CSV
+    write_whole(path, text.getvalue())
+    return path

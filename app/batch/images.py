@@ -1,0 +1,153 @@
+"""Still images (JPEG, PNG, WebP): every face of each photo through the same detector, aligner and classifier as a
+video's frames, one CSV row per face (the video CSV's columns, `file` in place of frame and t) and, on request, an
+annotated copy. An image that cannot be read is reported in one line and skipped; the others are written."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from app.engine.pipeline import Classifier, Pipeline
+from app.engine.results import FrameResult
+from app.errors import AppError, stop_code, stop_word
+from app.output.csv_writer import IMAGE_COLUMNS, CsvWriter, image_rows
+from app.output.paths import prepare_output
+from models.face_detector import FaceDetector
+
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp")
+# px; a photo's full search runs at this width (never upscaled). A still is searched once, not 30 times a second, so
+# it affords more than a video frame's 256 (models.face_detector.WORK_WIDTH): a face a twentieth of a group photo's
+# width is 32 px here, well inside YuNet's range, where at 256 it would be 13 px.
+STILL_WORK_WIDTH = 640
+
+
+@dataclass(frozen=True)
+class ImagesWritten:
+    """What the image run wrote, for the closing line and the exit code."""
+
+    images: int  # images given (files, and the images of the folders given)
+    faces: int
+    skipped: int  # images that could not be read
+
+
+def image_files(paths: Sequence[Path]) -> list[Path]:
+    """Each path given: a file as it is (read or reported later), a folder as its images by name (not its
+    subfolders, not its other files)."""
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            files += sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS)
+        else:
+            files.append(path)
+    return files
+
+
+def read_image(path: Path) -> np.ndarray:
+    """The image's BGR pixels, turned upright by its EXIF orientation; AppError in one line when it cannot be read.
+    Decoded from its bytes (cv2.imread cannot open every path on every system, and says nothing of why)."""
+    try:
+        data = np.frombuffer(path.read_bytes(), np.uint8)
+    except FileNotFoundError:
+        raise AppError(f"no such file: {path}") from None
+    except OSError as error:
+        raise AppError(f"cannot read {path}: {error.strerror or error}") from None
+    image = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
+    if image is None:
+        raise AppError(f"cannot read {path}: not a JPEG, PNG or WebP image, or corrupt")
+    return image
+
+
+def still_pipeline(classifier: Classifier) -> Pipeline:
+    """The video's pipeline without smoothing, its detector searching every image whole at STILL_WORK_WIDTH."""
+    return Pipeline(classifier, None, FaceDetector(full_detect_every=1, work_width=STILL_WORK_WIDTH))
+
+
+def analyze_image(pipeline: Pipeline, image: np.ndarray) -> FrameResult:
+    """The faces of one still: a stream of its own, so that nothing of the image before carries over."""
+    pipeline.reset()
+    return pipeline.process(0, 0.0, image)
+
+
+def annotated_paths(files: Sequence[Path], folder: Path) -> dict[Path, Path]:
+    """Where each image's annotated copy goes: the folder, under the image's own name; refuses two images of one
+    name, and a copy that would overwrite its image, before any work."""
+    targets: dict[Path, Path] = {}
+    for file in files:
+        target = folder / file.name
+        if target in targets.values():
+            first = next(source for source, other in targets.items() if other == target)
+            raise AppError(f"{first} and {file} would both be annotated into {target}; annotate them apart")
+        targets[file] = prepare_output(target, file)
+    return targets
+
+
+def write_image(path: Path, image: np.ndarray) -> None:
+    """Writes the image in the format its name says; AppError in one line when it cannot."""
+    ok, data = cv2.imencode(path.suffix, image)
+    if not ok:
+        raise AppError(f"cannot write {path}: OpenCV cannot encode {path.suffix} images")
+    try:
+        path.write_bytes(data.tobytes())
+    except OSError as error:
+        raise AppError(f"cannot write {path}: {error.strerror or error}") from None
+
+
+def skip(message: str) -> None:
+    """The command line's report of an image it cannot read: one line, and the run goes on."""
+    print(f"error: {message} (skipped)", file=sys.stderr, flush=True)
+
+
+def run_images(
+    paths: Sequence[Path],
+    csv: Path,
+    annotate: Path | None,
+    weights: str | None,
+    show_progress: bool | None = None,
+    unreadable: Callable[[str], None] = skip,
+) -> ImagesWritten:
+    """Every image of `paths` into the CSV (one row per face, one row with only `file` for an image without a face)
+    and, with `annotate`, an annotated copy in that folder. An image that cannot be read goes to `unreadable` (by
+    default one line on stderr) and is skipped. show_progress None shows a bar only on a terminal."""
+    from tqdm import tqdm
+
+    from app.engine.weights import load_weights
+    from app.output.annotate import draw_result
+
+    files = image_files(paths)
+    if not files:
+        raise AppError(f"no images ({', '.join(IMAGE_EXTENSIONS)}) in {', '.join(str(path) for path in paths)}")
+    targets = annotated_paths(files, annotate) if annotate is not None else {}
+    prepare_output(csv)
+    pipeline: Pipeline | None = None  # made at the first readable image: a run of unreadable ones loads no torch
+    try:
+        writer = CsvWriter(csv, IMAGE_COLUMNS)
+    except OSError as error:
+        raise AppError(f"cannot write {csv}: {error.strerror or error}") from None
+    faces = skipped = 0
+    hidden = None if show_progress is None else not show_progress  # None: a bar only on a terminal
+    try:
+        for file in tqdm(files, unit="image", file=sys.stderr, disable=hidden, leave=False):
+            try:
+                image = read_image(file)
+            except AppError as error:
+                unreadable(str(error))
+                skipped += 1
+                continue
+            if pipeline is None:
+                pipeline = still_pipeline(load_weights(weights))
+            result = analyze_image(pipeline, image)
+            writer.write_rows(image_rows(str(file), result))  # a failed write is an AppError naming what was written
+            faces += len(result.faces)
+            if file in targets:
+                write_image(targets[file], draw_result(image, result))
+    except KeyboardInterrupt as stop:
+        written = f"{stop_word(stop)}; {writer.frames_written} images were written to {csv}"
+        raise AppError(written, stop_code(stop)) from None
+    finally:
+        writer.close()
+    return ImagesWritten(len(files), faces, skipped)

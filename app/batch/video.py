@@ -1,0 +1,273 @@
+"""Video files to outputs: per-frame CSV, annotated video, timeline PNG and JSON summary, one file or a folder.
+
+Rows are written (and flushed) as frames come, so a truncated file or Ctrl+C keeps everything already read;
+offline smoothing is the exception: it needs the whole file and writes at the end.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+import numpy as np
+
+from app.engine.sources import VideoFileSource
+from app.errors import EXIT_PARTIAL, AppError, stop_code, stop_word
+from app.output.paths import prepare_output
+
+if TYPE_CHECKING:
+    from app.engine.pipeline import Pipeline
+    from app.engine.results import FaceResult, FrameResult
+
+
+class Progress(Protocol):
+    """The part of a tqdm bar that process() uses."""
+
+    def update(self, n: int = 1) -> object: ...
+
+
+@dataclass(frozen=True)
+class VideoJob:
+    """One video and everything to make of it."""
+
+    path: Path
+    csv: Path
+    video: Path | None = None
+    timeline: Path | None = None
+    summary: Path | None = None
+    smoother: str | None = None
+    offline: bool = False
+    drop: float = 0.0  # share of frames dropped at random before processing, to see how a smoother copes
+    seed: int = 0
+    realtime: bool = False  # play the file in real time and drop what this machine cannot keep up with
+
+    @property
+    def flags_drops(self) -> bool:
+        return self.drop > 0 or self.realtime
+
+    def outputs(self) -> list[Path]:
+        return [p for p in (self.csv, self.video, self.timeline, self.summary) if p is not None]
+
+
+@dataclass(frozen=True)
+class Written:
+    """What went into a video's outputs."""
+
+    frames: int
+    dropped: int = 0
+    unclassified: int = 0  # faces whose classification was not finite, written as UNCLASSIFIED rows
+
+
+@dataclass
+class Recording:
+    """Each frame's time and tracked faces, kept for the timeline and the summary."""
+
+    times: list[float] = field(default_factory=list)
+    tracked: list[list[FaceResult]] = field(default_factory=list)
+
+
+def check_smoother(name: str | None, offline: bool = False) -> None:
+    """Refuses an unknown smoother name, or one whose parameter files are missing or damaged, in one line naming
+    the file, before the first frame."""
+    if name is None:
+        return
+    import smoothing
+
+    try:
+        smoothing.check_loadable(name, offline)  # an unknown name too: the registry's own one-line ValueError
+    except ValueError as error:  # smoothing.ParamsError is one
+        raise AppError(str(error)) from None
+
+
+def realtime_frames(pipeline: Pipeline, source: VideoFileSource) -> Iterator[tuple[FrameResult, np.ndarray]]:
+    """The file played in real time as the live app would see it: only the newest frame is processed when the
+    previous one is done; the frames skipped meanwhile come out as dropped results, predicted to their times."""
+    from app.engine.capture import LatestFrameCapture
+
+    capture = LatestFrameCapture(source, paced=True).start()
+    pipeline.reset()
+    try:
+        while (captured := capture.latest()) is not None:
+            for skipped in captured.skipped:
+                yield pipeline.skip(skipped.index, skipped.source_t), skipped.frame
+            yield pipeline.process(captured.index, captured.source_t, captured.frame), captured.frame
+    finally:
+        capture.stop()
+
+
+def process(
+    results: Iterable[tuple[FrameResult, np.ndarray | None]],
+    job: VideoJob,
+    fps: float,
+    size: tuple[int, int],
+    progress: Progress | None = None,
+    recording: Recording | None = None,
+) -> Written:
+    """Writes each frame's rows and drawn frame as it comes; a dropped frame's rows are flagged dropped and, like a
+    face missed, carry each live track's predicted belief, drawn on the frame as well. On a failed write or a stop
+    signal, the outputs are closed whole (the CSV at its last whole frame, the video playable to its last frame) and
+    AppError says how many frames they hold."""
+    from app.output.annotate import AnnotatedVideoWriter, VideoOutputError, draw_result
+    from app.output.csv_writer import COLUMNS, SMOOTHED_COLUMNS, CsvWriter, frame_rows
+
+    columns = (*(SMOOTHED_COLUMNS if job.smoother else COLUMNS), *(("dropped",) if job.flags_drops else ()))
+    video = None
+    try:
+        if job.video is not None:
+            video = AnnotatedVideoWriter(job.video, fps, size)
+        csv_file = CsvWriter(job.csv, columns)
+    except VideoOutputError as error:
+        raise AppError(f"{error} (unwritable path, or an extension OpenCV cannot encode; use .mp4)") from None
+    except OSError as error:
+        if video is not None:
+            video.close()
+        raise AppError(f"cannot write {job.csv}: {error.strerror or error}") from None
+    dropped = unclassified = 0
+    try:
+        for result, frame in results:
+            dropped += result.dropped
+            unclassified += len(result.unclassified)
+            extra = {"dropped": str(int(result.dropped))} if job.flags_drops else None
+            csv_file.write_rows(frame_rows(result, extra))  # a failed write (disk full) is an AppError naming frames
+            if recording is not None:
+                recording.times.append(result.t)
+                recording.tracked.append(result.faces)
+            if video is not None and frame is not None:
+                video.write(draw_result(frame, result))
+            if progress is not None:
+                progress.update(1)
+    except KeyboardInterrupt as stop:  # Ctrl+C or SIGTERM (app.errors.Stopped)
+        raise AppError(
+            f"{stop_word(stop)}; {csv_file.frames_written} frames were written to {job.csv}", stop_code(stop)
+        ) from None
+    finally:
+        csv_file.close()
+        if video is not None:
+            video.close()
+    return Written(csv_file.frames_written, dropped, unclassified)
+
+
+def collect_offline(
+    results: Iterable[tuple[FrameResult, np.ndarray]], smoother: str, progress: Progress | None
+) -> tuple[list[FrameResult], KeyboardInterrupt | None]:
+    """Every frame's result (tracked, not yet smoothed), smoothed per track at the end; and the stop (Ctrl+C,
+    SIGTERM) that cut the reading short, if one did: what was read is still smoothed and written."""
+    from app.engine.offline import smooth_tracks_offline
+
+    kept: list[FrameResult] = []
+    stopped = None
+    try:
+        for result, _ in results:
+            kept.append(result)
+            if progress is not None:
+                progress.update(1)
+    except KeyboardInterrupt as stop:
+        stopped = stop
+    return smooth_tracks_offline(smoother, kept), stopped
+
+
+def replay(results: list[FrameResult], video: Path | None) -> Iterator[tuple[FrameResult, np.ndarray | None]]:
+    """Stored results with their frames decoded again from the video (for drawing), or with None when not drawing."""
+    if video is None:
+        yield from ((result, None) for result in results)
+        return
+    source = VideoFileSource(video)
+    try:
+        for result, (_, _, frame) in zip(results, source, strict=False):
+            yield result, frame
+    finally:
+        source.close()
+
+
+def run_file(
+    job: VideoJob, weights: str | None, show_progress: bool | None = None, threads: int | None = None
+) -> Written:
+    """The whole file into its outputs. AppError on failure, after writing what was read; warnings (frames whose
+    timestamps had to be repaired, faces that could not be classified) go to stderr in one line each.
+
+    show_progress None shows a bar only on a terminal; threads None keeps the classifier's default.
+    """
+    from tqdm import tqdm
+
+    from app.engine.pipeline import Pipeline
+    from app.engine.weights import CLASSIFIER_THREADS, load_weights
+
+    check_smoother(job.smoother, job.offline)
+    if job.offline and job.smoother is None:
+        raise AppError("--offline needs --smoother NAME")
+    if not 0 <= job.drop < 1:
+        raise AppError(f"--drop must be at least 0 and below 1, got {job.drop}")
+    if job.realtime and job.drop > 0:
+        raise AppError("--realtime drops what it cannot keep up with; leave out --drop")
+    source = VideoFileSource(job.path)  # input and output paths are checked before the slow torch import
+    for path in job.outputs():
+        prepare_output(path, job.path)
+    classifier = load_weights(weights, threads or CLASSIFIER_THREADS)
+    progress = tqdm(
+        total=source.frame_count,
+        unit="frame",
+        desc=job.path.name,
+        file=sys.stderr,
+        disable=None if show_progress is None else not show_progress,
+        leave=False,
+    )
+    recording = Recording() if job.timeline is not None or job.summary is not None else None  # memory only if needed
+    stopped = None
+    try:
+        pipeline = Pipeline(classifier, None if job.offline else job.smoother)
+        results = realtime_frames(pipeline, source) if job.realtime else pipeline.run(source, job.drop, job.seed)
+        if job.offline and job.smoother is not None:
+            smoothed, stopped = collect_offline(results, job.smoother, progress)
+            replayed = replay(smoothed, job.path if job.video is not None else None)
+            written = process(replayed, job, source.fps, source.size, recording=recording)
+        else:
+            written = process(results, job, source.fps, source.size, progress, recording)
+    except AppError:  # a stop or a failed write: the frames written still get their timeline and summary
+        if recording is not None:
+            with contextlib.suppress(OSError):  # a full disk: the first failure is the one to report
+                write_reports(job, recording)
+        raise
+    finally:
+        progress.close()
+        source.close()
+    if recording is not None:
+        write_reports(job, recording)
+    warn(job, written, source)
+    if stopped is not None:
+        raise AppError(f"{stop_word(stopped)}; {written.frames} frames were written to {job.csv}", stop_code(stopped))
+    if source.ended_early():
+        raise AppError(
+            f"{job.path} ended after {written.frames} of {source.frame_count} frames (truncated or damaged); "
+            f"the rows of those {written.frames} frames are in {job.csv}",
+            EXIT_PARTIAL,
+        )
+    return written
+
+
+def warn(job: VideoJob, written: Written, source: VideoFileSource) -> None:
+    """The run's warnings, one line each on stderr: they do not fail the run, but the user must not miss them."""
+    if warning := source.timestamp_warning():
+        print(f"warning: {warning}", file=sys.stderr, flush=True)
+    if written.unclassified:
+        print(
+            f"warning: {written.unclassified} faces of {job.path} could not be classified (the classifier gave NaN); "
+            f"their rows in {job.csv} have nan probabilities and the label unclassified",
+            file=sys.stderr,
+            flush=True,
+        )
+
+
+def write_reports(job: VideoJob, recording: Recording) -> None:
+    """The timeline PNG and the JSON summary, from what was recorded (also of a truncated file)."""
+    if job.timeline is not None and recording.times:
+        from app.output.timeline import write_timeline
+
+        write_timeline(job.timeline, recording.times, recording.tracked, title=job.path.name)
+    if job.summary is not None:
+        from app.output.summary import summarize_tracks, write_summary
+
+        write_summary(job.summary, job.path, job.smoother, summarize_tracks(recording.times, recording.tracked))

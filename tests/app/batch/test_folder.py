@@ -1,0 +1,97 @@
+"""Folder jobs: --resume skips only videos whose outputs are checked complete, and summary.csv sums up the folder."""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from app.batch.folder import SUMMARY_COLUMNS, SUMMARY_CSV, folder_job
+from app.batch.folder_jobs import is_complete, last_frame, record_path
+from app.batch.video import VideoJob
+from tests.app.test_cli import assert_one_line_error, run_app
+from tests.conftest import SAMPLE_CLIP
+
+CLIP_FRAMES = 72
+SKIPPED_LINE = "1 of 2 videos already complete, skipped (--resume)"
+
+
+def rows_of(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="") as file:
+        return list(csv.DictReader(file))
+
+
+@pytest.fixture(scope="module")
+def done_folder(tmp_path_factory: pytest.TempPathFactory, weights_path: Path) -> Path:
+    """A folder of two videos run once, completely."""
+    folder = tmp_path_factory.mktemp("done")
+    for stem in ("a", "b"):
+        shutil.copy(SAMPLE_CLIP, folder / f"{stem}.mp4")
+    result = run_app("video", folder, "--smoother", "hmm", "--weights", weights_path)
+    assert result.returncode == 0, result.stderr
+    return folder
+
+
+@pytest.fixture
+def folder(done_folder: Path, tmp_path: Path) -> Path:
+    """A copy of the done folder for a test to damage (copy2 keeps the times a completion record checks)."""
+    copy = tmp_path / "videos"
+    shutil.copytree(done_folder, copy, copy_function=shutil.copy2)
+    return copy
+
+
+def job_of(video: Path, smoother: str = "hmm") -> VideoJob:
+    """The job a folder run made for this video."""
+    return folder_job(video, VideoJob(path=Path(), csv=Path(), smoother=smoother))
+
+
+def test_summary_csv_has_a_row_per_video_and_track(done_folder: Path) -> None:
+    rows = rows_of(done_folder / SUMMARY_CSV)
+    assert [row["video"] for row in rows] == ["a.mp4", "b.mp4"]
+    assert tuple(rows[0]) == SUMMARY_COLUMNS
+    for row in rows:
+        assert row["smoother"] == "hmm" and row["track"] == "0" and row["frames"] == str(CLIP_FRAMES)
+        assert sum(float(row[f"share_{name}"]) for name in ("angry", "disgust", "fear", "happy", "sad", "surprise",
+                   "neutral")) == pytest.approx(1.0, abs=1e-3)  # fmt: skip
+        assert row["dominant"] == max(SUMMARY_COLUMNS[6:13], key=lambda column: float(row[column]))[6:]
+    per_video = json.loads((done_folder / "a_summary.json").read_text())["tracks"][0]
+    assert rows[0]["switches_per_minute"] == str(per_video["switches_per_minute"])
+
+
+def test_complete_outputs_are_recognised_and_damaged_ones_are_not(folder: Path, weights_path: Path) -> None:
+    weights = str(weights_path)
+    a, b = job_of(folder / "a.mp4"), job_of(folder / "b.mp4")
+    assert is_complete(a, weights) and is_complete(b, weights)
+    assert last_frame(a.csv) == CLIP_FRAMES - 1
+    with a.csv.open("r+b") as file:  # a run cut off mid-row
+        file.truncate(a.csv.stat().st_size - 10)
+    assert not is_complete(a, weights)
+    assert not is_complete(job_of(b.path, smoother="ema"), weights)  # other settings: other outputs
+    assert b.video is not None
+    b.video.unlink()
+    assert not is_complete(b, weights)
+
+
+def test_resume_redoes_only_the_video_a_stop_cut_short(folder: Path, weights_path: Path) -> None:
+    (folder / "a.csv").write_text("frame,t\n0,0.0\n")  # as a run stopped in its first frames leaves it
+    record_path(job_of(folder / "a.mp4")).unlink()
+    before = (folder / "b.csv").stat().st_mtime_ns
+    result = run_app("video", folder, "--smoother", "hmm", "--resume", "--weights", weights_path)
+    assert result.returncode == 0, result.stderr
+    assert SKIPPED_LINE in result.stdout
+    assert "a.mp4: 72 frames" in result.stdout and "b.mp4" not in result.stdout
+    assert len(rows_of(folder / "a.csv")) == CLIP_FRAMES
+    assert (folder / "b.csv").stat().st_mtime_ns == before
+    assert [row["video"] for row in rows_of(folder / SUMMARY_CSV)] == ["a.mp4", "b.mp4"]
+
+
+def test_a_video_whose_csv_would_be_the_summary_is_refused(tmp_path: Path) -> None:
+    shutil.copy(SAMPLE_CLIP, tmp_path / "summary.mp4")
+    assert_one_line_error(run_app("video", tmp_path), "summary.csv", "rename")
+
+
+def test_folder_options_are_refused_for_one_file(tmp_path: Path) -> None:
+    assert_one_line_error(run_app("video", SAMPLE_CLIP, "--csv", tmp_path / "o.csv", "--resume"), "for a folder")

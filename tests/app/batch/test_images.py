@@ -1,0 +1,123 @@
+"""Still images: one CSV row per face with the video CSV's columns (`file` in place of frame and t), every image of a
+folder, annotated copies, an unreadable image one line and skipped, and app.analyze() on images."""
+
+from __future__ import annotations
+
+import csv
+import struct
+import subprocess
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+import app
+from app.batch.images import read_image
+from app.errors import EXIT_ERROR, EXIT_PARTIAL
+from app.output.csv_writer import IMAGE_COLUMNS, PROB_COLUMNS
+from tests.app.test_cli import assert_one_line_error, run_app
+
+SMILE_FRAME = 40  # the sample clip's face, smiling by then
+EXIF_ROTATE_CLOCKWISE = 6  # EXIF orientation: the stored picture is shown turned a quarter clockwise
+UNREADABLE = "cannot read {}: not a JPEG, PNG or WebP image, or corrupt (skipped)"
+
+
+@pytest.fixture(scope="module")
+def photos(tmp_path_factory: pytest.TempPathFactory, sample_frames: list[np.ndarray]) -> Path:
+    """A folder as a user's: a face (JPEG), two faces side by side (PNG), a grey face (WebP), a picture without a
+    face, a damaged JPEG, and a file that is no image at all."""
+    folder = tmp_path_factory.mktemp("photos")
+    face = sample_frames[SMILE_FRAME]
+    cv2.imwrite(str(folder / "one.jpg"), face)
+    cv2.imwrite(str(folder / "two.png"), np.hstack([face, face]))
+    cv2.imwrite(str(folder / "grey.webp"), cv2.cvtColor(face, cv2.COLOR_BGR2GRAY))
+    cv2.imwrite(str(folder / "wall.png"), np.full((240, 320, 3), 180, np.uint8))
+    (folder / "broken.jpg").write_bytes((folder / "one.jpg").read_bytes()[:200])
+    (folder / "notes.txt").write_text("not an image, and not named like one")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def photo_run(
+    photos: Path, tmp_path_factory: pytest.TempPathFactory, weights_path: Path
+) -> tuple[subprocess.CompletedProcess[str], list[dict[str, str]], Path]:
+    out = tmp_path_factory.mktemp("out")
+    annotated = out / "annotated"
+    result = run_app("image", photos, "--csv", out / "faces.csv", "--annotate", annotated, "--weights", weights_path)
+    with (out / "faces.csv").open(newline="") as file:
+        rows = list(csv.DictReader(file))
+        assert tuple(rows[0]) == IMAGE_COLUMNS
+    return result, rows, annotated
+
+
+def test_a_folder_of_photos_gives_one_row_per_face_and_one_for_a_photo_without_any(photo_run, photos: Path) -> None:
+    _, rows, _ = photo_run
+    assert [(Path(row["file"]).name, row["face"]) for row in rows] == [
+        ("grey.webp", "0"), ("one.jpg", "0"), ("two.png", "0"), ("two.png", "1"), ("wall.png", "")
+    ]  # fmt: skip
+    assert all(Path(row["file"]).parent == photos for row in rows)
+    left, right = (row for row in rows if row["file"].endswith("two.png"))
+    assert int(right["x"]) - int(left["x"]) == pytest.approx(640, abs=4)  # the second copy, 640 px to the right
+    for row in rows[:-1]:
+        probs = [float(row[column]) for column in PROB_COLUMNS]
+        assert sum(probs) == pytest.approx(1.0, abs=1e-4)
+        assert row["label"] == PROB_COLUMNS[int(np.argmax(probs))].removeprefix("p_")
+    assert {key for key, value in rows[-1].items() if value} == {"file"}
+
+
+def test_an_unreadable_image_is_one_line_and_skipped_and_the_run_is_partial(photo_run, photos: Path) -> None:
+    result, _, _ = photo_run
+    assert result.returncode == EXIT_PARTIAL
+    assert result.stderr.splitlines() == [f"error: {UNREADABLE.format(photos / 'broken.jpg')}"]
+    assert result.stdout.startswith("4 of 5 images, 4 faces, written to ")
+
+
+def test_each_readable_photo_gets_an_annotated_copy_of_its_size_and_format(photo_run, photos: Path) -> None:
+    _, _, annotated = photo_run
+    assert sorted(path.name for path in annotated.iterdir()) == ["grey.webp", "one.jpg", "two.png", "wall.png"]
+    for copy in annotated.iterdir():
+        original = cv2.imread(str(photos / copy.name))
+        drawn = cv2.imread(str(copy))
+        assert drawn.shape == original.shape
+        assert (np.abs(drawn.astype(int) - original).max() > 100) == (copy.name != "wall.png")  # boxes, labels
+
+
+def test_nothing_readable_fails(tmp_path: Path) -> None:
+    (tmp_path / "a.png").write_bytes(b"")
+    result = run_app("image", tmp_path / "a.png", "--csv", tmp_path / "o.csv")
+    assert result.returncode == EXIT_ERROR
+    assert result.stderr.splitlines() == [f"error: {UNREADABLE.format(tmp_path / 'a.png')}"]
+
+
+def test_two_images_of_one_name_are_refused_before_any_work(tmp_path: Path, photos: Path) -> None:
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "one.jpg").write_bytes((photos / "one.jpg").read_bytes())
+    result = run_app("image", photos / "one.jpg", other, "--csv", tmp_path / "o.csv", "--annotate", tmp_path / "a")
+    assert_one_line_error(result, "one.jpg", "would both be annotated into")
+    assert not (tmp_path / "o.csv").exists()
+
+
+def test_analyze_takes_an_image_or_a_folder_of_images(tmp_path: Path, photos: Path, weights_path: Path) -> None:
+    table = app.analyze(photos / "two.png", weights=str(weights_path))
+    assert tuple(table.columns) == IMAGE_COLUMNS and table["face"].dtype == "Int64"
+    assert table["face"].tolist() == [0, 1]
+    for name in ("one.jpg", "wall.png"):
+        (tmp_path / name).write_bytes((photos / name).read_bytes())
+    assert app.analyze(tmp_path, weights=str(weights_path))["file"].map(lambda f: Path(f).name).tolist() == [
+        "one.jpg",
+        "wall.png",
+    ]
+    with pytest.raises(app.AppError, match="not a JPEG, PNG or WebP image"):
+        app.analyze(photos / "broken.jpg", weights=str(weights_path))
+
+
+def test_a_photo_stored_sideways_is_read_upright_by_its_exif_orientation(tmp_path: Path) -> None:
+    stored = np.zeros((40, 80, 3), np.uint8)  # wider than tall as stored; a phone marks it to be shown turned
+    ok, jpeg = cv2.imencode(".jpg", stored)
+    tiff = b"MM\x00*\x00\x00\x00\x08" + struct.pack(">HHHIHHI", 1, 0x0112, 3, 1, EXIF_ROTATE_CLOCKWISE, 0, 0)
+    exif = b"\xff\xe1" + struct.pack(">H", 2 + 6 + len(tiff)) + b"Exif\x00\x00" + tiff
+    path = tmp_path / "phone.jpg"
+    path.write_bytes(jpeg.tobytes()[:2] + exif + jpeg.tobytes()[2:])
+    assert read_image(path).shape == (80, 40, 3)

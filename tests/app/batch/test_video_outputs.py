@@ -1,0 +1,132 @@
+"""`video` beyond the CSV (a subprocess, as a user runs it): dropped frames, timeline, summary, folders."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import shutil
+from itertools import pairwise
+from pathlib import Path
+
+import cv2
+
+from app.batch.folder import folder_videos
+from tests.app.mp4_tools import faststart
+from tests.app.test_cli import assert_one_line_error, run_app
+from tests.conftest import SAMPLE_CLIP
+
+CLIP_FRAMES = 72
+EXIT_PARTIAL = 3
+
+
+def rows_of(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="") as file:
+        return list(csv.DictReader(file))
+
+
+def test_dropped_frames_are_flagged_and_predicted_and_the_reports_are_written(
+    tmp_path: Path, weights_path: Path
+) -> None:
+    out = {name: tmp_path / name for name in ("o.csv", "o.mp4", "o.png", "o.json")}
+    result = run_app(
+        "video", SAMPLE_CLIP, "--csv", out["o.csv"], "--video", out["o.mp4"], "--timeline", out["o.png"],
+        "--summary", out["o.json"], "--smoother", "ema", "--drop", "0.5", "--weights", weights_path,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    rows = rows_of(out["o.csv"])
+    assert len(rows) == CLIP_FRAMES
+    dropped = [row for row in rows if row["dropped"] == "1"]
+    assert 0.3 * CLIP_FRAMES < len(dropped) < 0.7 * CLIP_FRAMES
+    first_seen = min(int(row["frame"]) for row in rows if row["observed"] == "1")
+    after = [row for row in rows if int(row["frame"]) >= first_seen]
+    assert all(row["track"] == "0" and row["smoothed_label"] for row in after)  # every frame has a belief
+    predicted = [row for row in after if row["dropped"] == "1"]
+    assert predicted and all(row["observed"] == "0" and row["face"] == row["p_happy"] == "" for row in predicted)
+    assert cv2.imread(str(out["o.png"])) is not None
+    summary = json.loads(out["o.json"].read_text())
+    (track,) = summary["tracks"]
+    assert track["frames"] == CLIP_FRAMES - len(dropped)
+    assert abs(sum(track["share"].values()) - 1) < 1e-3
+
+
+def test_realtime_keeps_container_times_and_flags_what_it_could_not_keep_up_with(
+    tmp_path: Path, weights_path: Path
+) -> None:
+    result = run_app(
+        "video", SAMPLE_CLIP, "--csv", tmp_path / "r.csv", "--smoother", "hmm", "--realtime", "--weights", weights_path
+    )
+    assert result.returncode == 0, result.stderr
+    rows = rows_of(tmp_path / "r.csv")
+    assert [int(row["frame"]) for row in rows] == list(range(CLIP_FRAMES))
+    assert [float(row["t"]) for row in rows] == [round(i / 30, 4) for i in range(CLIP_FRAMES)]  # 30 fps clip
+    processed = [row for row in rows if row["dropped"] == "0"]
+    assert processed and all(row["track"] == "0" for row in processed)
+    dropped = CLIP_FRAMES - len(processed)
+    assert f"{CLIP_FRAMES} frames ({dropped} dropped" in result.stdout
+
+
+def test_realtime_and_simulated_drops_do_not_mix(tmp_path: Path) -> None:
+    result = run_app("video", SAMPLE_CLIP, "--csv", tmp_path / "o.csv", "--realtime", "--drop", "0.2")
+    assert_one_line_error(result, "--realtime", "--drop")
+
+
+def test_a_truncated_file_keeps_its_rows_timeline_and_summary(tmp_path: Path, weights_path: Path) -> None:
+    data = faststart(SAMPLE_CLIP.read_bytes())  # index in front: the cut file opens and plays up to the cut
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(data[: int(0.6 * len(data))])
+    result = run_app(
+        "video", cut, "--csv", tmp_path / "o.csv", "--timeline", tmp_path / "o.png", "--summary", tmp_path / "o.json",
+        "--smoother", "ema", "--offline", "--weights", weights_path,
+    )  # fmt: skip
+    assert result.returncode == EXIT_PARTIAL
+    assert_one_line_error(result, "truncated")
+    rows = rows_of(tmp_path / "o.csv")
+    assert 0 < len(rows) < CLIP_FRAMES and all(row["smoothed_label"] for row in rows)
+    (track,) = json.loads((tmp_path / "o.json").read_text())["tracks"]
+    assert track["frames"] == len(rows)
+    assert cv2.imread(str(tmp_path / "o.png")) is not None
+
+
+def test_a_variable_frame_rate_file_is_summarised_by_its_container_times(
+    tmp_path: Path, shared_media: Path, weights_path: Path
+) -> None:
+    """face_noface.mov: a face for about 2.4 s, then none; its frames come 14 to 50 ms apart."""
+    result = run_app(
+        "video", shared_media / "face_noface.mov", "--csv", tmp_path / "o.csv", "--summary", tmp_path / "o.json",
+        "--smoother", "hmm", "--weights", weights_path,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    rows = rows_of(tmp_path / "o.csv")
+    times = [float(row["t"]) for row in rows]
+    gaps = [b - a for a, b in pairwise(times)]
+    assert min(gaps) > 0 and max(gaps) > 2 * min(gaps)  # variable frame rate, in order
+    (track,) = json.loads((tmp_path / "o.json").read_text())["tracks"]
+    seen = [float(row["t"]) for row in rows if row["track"] == "0" and row["observed"] == "1"]
+    assert track["frames"] == len(seen)  # predicted rows (the 2 s after the face left) are not counted
+    assert any(row["track"] == "0" and row["observed"] == "0" for row in rows)
+    assert seen[-1] - seen[0] < track["seconds"] < seen[-1] - seen[0] + max(gaps)
+
+
+def test_drop_share_must_be_below_one(tmp_path: Path) -> None:
+    result = run_app("video", SAMPLE_CLIP, "--csv", tmp_path / "o.csv", "--drop", "1.5")
+    assert_one_line_error(result, "--drop")
+
+
+def test_a_folder_is_processed_beside_its_videos_and_a_bad_file_is_skipped(tmp_path: Path, weights_path: Path) -> None:
+    shutil.copy(SAMPLE_CLIP, tmp_path / "a.mp4")
+    shutil.copy(SAMPLE_CLIP, tmp_path / "b.mp4")
+    (tmp_path / "bad.mp4").write_bytes(os.urandom(20_000))
+    result = run_app("video", tmp_path, "--smoother", "hmm", "--workers", "2", "--weights", weights_path)
+    assert result.returncode == EXIT_PARTIAL
+    assert_one_line_error(result, "bad.mp4", "skipped")
+    for stem in ("a", "b"):
+        assert len(rows_of(tmp_path / f"{stem}.csv")) == CLIP_FRAMES
+        for name in (f"{stem}_annotated.mp4", f"{stem}_timeline.png", f"{stem}_summary.json"):
+            assert (tmp_path / name).is_file()
+    assert not (tmp_path / "bad.csv").exists()
+    assert folder_videos(tmp_path) == [tmp_path / "a.mp4", tmp_path / "b.mp4", tmp_path / "bad.mp4"]
+
+
+def test_an_empty_folder_is_one_line(tmp_path: Path) -> None:
+    assert_one_line_error(run_app("video", tmp_path), "no videos")
