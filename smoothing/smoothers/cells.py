@@ -11,6 +11,7 @@ LOG_PROB_FLOOR: float = float(np.log(1e-4))  # the classifier never means less t
 INPUT_SIZE: int = NUM_CLASSES + 2  # log-probabilities, scaled dt, has-face
 CELL_KINDS: tuple[str, ...] = ("rnn", "lstm")
 GATES = {"rnn": 1, "lstm": 4}
+CELL_WEIGHT_NAMES = ("weight_ih", "weight_hh", "bias_ih", "bias_hh", "head_weight", "head_bias")  # NumpyCell's order
 
 
 def scale_dt(dt: np.ndarray | float, frame_period_s: float = NOMINAL_FRAME_PERIOD_S) -> np.ndarray | float:

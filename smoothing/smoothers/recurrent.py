@@ -15,7 +15,7 @@ from smoothing.base import MAX_GAP_S, NOMINAL_FRAME_PERIOD_S, NUM_CLASSES, Smoot
 from smoothing.param_files import PARAMS_DIR, ParamsError, read_params
 from smoothing.registry import register
 from smoothing.smoothers.bidirectional import BidirectionalModel
-from smoothing.smoothers.cells import INPUT_SIZE, NumpyCell, log_probs, scale_dt
+from smoothing.smoothers.cells import CELL_WEIGHT_NAMES, INPUT_SIZE, NumpyCell, log_probs, scale_dt
 
 GAP_MODES: tuple[str, ...] = ("time-aware", "recursive")
 
@@ -36,11 +36,11 @@ def params_path(kind: str) -> Path:
 def load_cell(kind: str, path: str | Path | None = None) -> tuple[NumpyCell, dict]:
     """The shipped cell weights and the options they were trained with (frame period)."""
     path = Path(path) if path is not None else params_path(kind)
-    names = ("weight_ih", "weight_hh", "bias_ih", "bias_hh", "head_weight", "head_bias")
-    data = read_params(path, f"{kind} parameters", ("kind", "frame_period_s", *names))
+    data = read_params(path, f"{kind} parameters", ("kind", "frame_period_s", *CELL_WEIGHT_NAMES))
     if str(data["kind"]) != kind:
         raise ParamsError(f"{path} holds a {data['kind']} cell, not {kind}")
-    return NumpyCell(kind, *(data[name] for name in names)), {"frame_period_s": float(data["frame_period_s"])}
+    cell = NumpyCell(kind, *(data[name] for name in CELL_WEIGHT_NAMES))
+    return cell, {"frame_period_s": float(data["frame_period_s"])}
 
 
 def fill_in_steps(dt: float, frame_period_s: float) -> tuple[int, float]:

@@ -165,6 +165,16 @@ def test_epoch_selection_prefers_steady_epochs_then_low_cross_entropy():
     assert selection.summary["epoch"] == 3
 
 
+def test_epoch_selection_never_prefers_an_epoch_worse_than_no_smoothing():
+    selection = EpochSelection(max_switch_ratio=1.3)
+    selection.offer(0, cross_entropy=0.50, switch_ratio=1.0, weights=lambda: "fits the clips", beats_raw=False)
+    assert selection.weights == "fits the clips"  # the only one so far
+    selection.offer(1, cross_entropy=0.90, switch_ratio=2.0, weights=lambda: "flickery, but better than raw")
+    assert selection.weights == "flickery, but better than raw"
+    selection.offer(2, cross_entropy=0.40, switch_ratio=1.0, weights=lambda: "best on the clips", beats_raw=False)
+    assert selection.weights == "flickery, but better than raw"
+
+
 def test_switch_counts_and_total_variation():
     logits = torch.tensor([[[2.0, 0.0], [0.0, 2.0], [0.0, 2.0], [2.0, 0.0]]])
     logits = torch.nn.functional.pad(logits, (0, NUM_CLASSES - 2), value=-20.0)
