@@ -25,7 +25,8 @@ test: $(STAMP)
 # that generalises; then its figures. Each step resumes where a cut run stopped. It writes out/wise/final.pt; the
 # shipped weights change only by hand, when the candidate reads the real clips better (models/weights/MODEL_CARD.md).
 CANDIDATE := out/wise/final.pt
-BASE_COMMIT := 3230163  # the commit that shipped the v2 weights the v3 recipe starts from
+# The commit that shipped the v2 weights the v3 recipe starts from (no comment on the line: make keeps its spaces).
+BASE_COMMIT := 3230163
 train: $(STAMP)
 	mkdir -p out && git show $(BASE_COMMIT):models/weights/emonet.pt > out/base-v2.pt
 	$(PY) -m models.training.train --run-dir out/finetune --init out/base-v2.pt --epochs 6 --vote-weight 0 --resume \
