@@ -13,7 +13,6 @@ from typing import Any, NamedTuple
 from app.batch.video import VideoJob, run_file
 from app.engine.sources import SourceError
 from app.errors import EXIT_ERROR, EXIT_OK, AppError, stop_code, stop_word
-from models.classifier import DEFAULT_WEIGHTS
 
 COMPLETE_SUFFIX = "_complete.json"
 CSV_TAIL_BYTES = 4096  # enough to hold the last row of any CSV the app writes, to check it is whole
@@ -36,6 +35,10 @@ def record_path(job: VideoJob) -> Path:
 
 def job_settings(job: VideoJob, weights: str | None) -> dict[str, Any]:
     """What the outputs depend on besides the video: a resumed run with other settings redoes the video."""
+    # Imported here: a local worker unpickles this module when it starts, and must not spend that time loading torch
+    # (a stop arriving then would print torch's traceback instead of the one-line error).
+    from models.classifier import DEFAULT_WEIGHTS
+
     weights_path = Path(weights) if weights else DEFAULT_WEIGHTS
     return {
         "smoother": job.smoother,

@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -12,6 +14,7 @@ import pytest
 from app.batch.folder import SUMMARY_COLUMNS, SUMMARY_CSV, folder_job
 from app.batch.folder_jobs import is_complete, last_frame, record_path
 from app.batch.video import VideoJob
+from models.roots import REPO
 from tests.app.test_cli import assert_one_line_error, run_app
 from tests.conftest import SAMPLE_CLIP
 
@@ -95,3 +98,11 @@ def test_a_video_whose_csv_would_be_the_summary_is_refused(tmp_path: Path) -> No
 
 def test_folder_options_are_refused_for_one_file(tmp_path: Path) -> None:
     assert_one_line_error(run_app("video", SAMPLE_CLIP, "--csv", tmp_path / "o.csv", "--resume"), "for a folder")
+
+
+def test_a_local_worker_starts_without_loading_torch() -> None:
+    """A worker process unpickles its job from app.batch.folder when it starts; a Ctrl+C arriving while that loaded
+    torch printed torch's traceback instead of the one-line error (tests/app/test_faults.py caught it)."""
+    code = "import sys, app.batch.folder; print('torch' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=True)
+    assert result.stdout.strip() == "False"
