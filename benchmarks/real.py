@@ -111,7 +111,7 @@ def run(quick: bool, data_dir: Path = DEFAULT_REAL_DIR) -> Report:
         "results": results,
         "leave_one_source_out": loso,
         "held_label_floor": floors,
-        "targets": check_targets(results),
+        "targets": check_targets(results, loso),
         "seconds": time.perf_counter() - start,
     }
     from benchmarks.real_plots import accuracy_vs_switches
@@ -121,9 +121,12 @@ def run(quick: bool, data_dir: Path = DEFAULT_REAL_DIR) -> Report:
 
 
 # --- targets ---------------------------------------------------------------------------------------------------
-DEFAULT_MAX_SWITCHES_PER_MIN = 6.0  # the live default on talking clips: a person's real changes are a few a minute
-DEFAULT_MAX_ONSET_LAG_S = 0.4  # p50 apex start to the right label
-LEARNED_MIN_POINTS_OVER_RAW = 2.0
+# Issue 24's targets, judged where a fit cannot flatter itself: a fitted smoother by its leave-one-source-out row, the
+# rest (baselines, raw) by their own rows, which no fit touched.
+DEFAULT_MIN_POINTS_OVER_SEGMENT_VOTE = 3.0
+DEFAULT_MAX_SWITCHES_PER_MIN = 8.0  # the live default on talking clips: a person's real changes are a few a minute
+DEFAULT_MAX_ONSET_LAG_S = 0.3  # p50 apex start to the right label
+LEARNED_MIN_POINTS_OVER_RAW = 3.0
 LEARNED: tuple[str, ...] = ("hmm", "rnn", "lstm")
 BASELINES: tuple[str, ...] = ("ema", "window-mode", "window-mean")
 
@@ -136,20 +139,36 @@ def _talking_switches(table: dict, label: str) -> float:
     return table[label].get(TALKING, {}).get("switches_per_min", float("nan"))
 
 
-def check_targets(results: dict) -> list[dict[str, Any]]:
-    """The issue's targets at TARGET_SETTING, each with the figures it compares (rows that are absent are skipped)."""
+def judged(table: dict, loso: dict) -> dict:
+    """Each row as it would read on clips its fit never saw: the leave-one-source-out row where there is one."""
+    return {**table, **loso}
+
+
+def evidence_default(table: dict) -> str:
+    """The online smoother the evidence names as the default: the most accurate of those that switch at most
+    DEFAULT_MAX_SWITCHES_PER_MIN times a minute on talking clips, or the most accurate of all where none does."""
+    online = [label for label in table if label not in (SEGMENT_VOTE, RAW) and not label.endswith(" offline")]
+    calm = [label for label in online if _talking_switches(table, label) <= DEFAULT_MAX_SWITCHES_PER_MIN]
+    return max(calm or online, key=lambda label: _accuracy(table, label))
+
+
+def check_targets(results: dict, loso: dict | None = None) -> list[dict[str, Any]]:
+    """Issue 24's targets at TARGET_SETTING (and the raw floor at every setting), each with the figures it compares;
+    rows that are absent are skipped."""
     from smoothing import DEFAULT_SMOOTHER
 
+    loso = loso or {}
     table = results.get(TARGET_SETTING)
     if not table or RAW not in table:
         return []
+    table = judged(table, loso.get(TARGET_SETTING, {}))
     rows = []
     raw = _accuracy(table, RAW)
-    reference = _accuracy(table, SEGMENT_VOTE)
     if DEFAULT_SMOOTHER in table:
         default = table[DEFAULT_SMOOTHER]
-        rows.append(_row(f"default {DEFAULT_SMOOTHER}: accuracy >= segment vote", default[ALL_LABELLED]
-                         ["accuracy"], ">=", reference))  # fmt: skip
+        reference = _accuracy(table, SEGMENT_VOTE) + DEFAULT_MIN_POINTS_OVER_SEGMENT_VOTE / POINTS
+        rows.append(_row(f"default {DEFAULT_SMOOTHER}: accuracy >= segment vote + 3 points",
+                         _accuracy(table, DEFAULT_SMOOTHER), ">=", reference))  # fmt: skip
         rows.append(
             _row(f"default {DEFAULT_SMOOTHER}: talking switches/min <= {DEFAULT_MAX_SWITCHES_PER_MIN}",
                  _talking_switches(table, DEFAULT_SMOOTHER), "<=", DEFAULT_MAX_SWITCHES_PER_MIN)
@@ -158,24 +177,29 @@ def check_targets(results: dict) -> list[dict[str, Any]]:
             _row(f"default {DEFAULT_SMOOTHER}: onset lag p50 <= {DEFAULT_MAX_ONSET_LAG_S} s",
                  default.get(ONSET_KIND, {}).get("onset_lag_p50_s", float("nan")), "<=", DEFAULT_MAX_ONSET_LAG_S)
         )  # fmt: skip
+        pick = evidence_default(table)
+        rows.append(_row(f"default {DEFAULT_SMOOTHER}: the evidence's pick ({pick}), accuracy",
+                         _accuracy(table, DEFAULT_SMOOTHER), ">=", _accuracy(table, pick)))  # fmt: skip
     baselines = [label for label in BASELINES if label in table]
     if baselines:
         best = max(baselines, key=lambda label: _accuracy(table, label))
         for name in LEARNED:
             for label in [label for label in table if label.split(" (")[0] == name]:
                 floor = max(raw + LEARNED_MIN_POINTS_OVER_RAW / POINTS, _accuracy(table, best))
-                rows.append(_row(f"{label}: accuracy >= max(raw + 2 points, {best})", _accuracy(table, label), ">=",
+                rows.append(_row(f"{label}: accuracy >= max(raw + 3 points, {best})", _accuracy(table, label), ">=",
                                  floor))  # fmt: skip
-                rows.append(_row(f"{label}: talking switches/min < {best}'s", _talking_switches(table, label), "<",
-                                 _talking_switches(table, best)))  # fmt: skip
     for label in table:
-        if label not in (SEGMENT_VOTE, RAW):
-            rows.append(_row(f"{label}: accuracy >= raw", _accuracy(table, label), ">=", raw))
         if label.endswith(" offline"):
             online = [other for other in table if other.split(" (")[0] == label.removesuffix(" offline")]
             if online:
                 best_online = max(_accuracy(table, other) for other in online)
                 rows.append(_row(f"{label}: accuracy >= online", _accuracy(table, label), ">=", best_online))
+    for setting, setting_table in results.items():
+        setting_table = judged(setting_table, loso.get(setting, {}))
+        floor = _accuracy(setting_table, RAW)
+        for label in setting_table:
+            if label not in (SEGMENT_VOTE, RAW):
+                rows.append(_row(f"{setting}, {label}: accuracy >= raw", _accuracy(setting_table, label), ">=", floor))
     return rows
 
 
@@ -240,5 +264,6 @@ def markdown(data: dict[str, Any]) -> str:
     if data["targets"]:
         rows = [[r["target"], _fmt(r["value"]), _fmt(r["bound"]), "yes" if r["met"] else "**no**"]
                 for r in data["targets"]]  # fmt: skip
-        parts.append(f"### Targets ({TARGET_SETTING})\n\n" + markdown_table(["target", "value", "bound", "met"], rows))
+        heading = f"### Targets ({TARGET_SETTING} unless named; a fitted smoother judged leave-one-source-out)"
+        parts.append(heading + "\n\n" + markdown_table(["target", "value", "bound", "met"], rows))
     return "\n\n".join(parts)

@@ -9,7 +9,7 @@ import pytest
 import smoothing
 from app.errors import EXIT_ERROR
 from benchmarks import real
-from smoothing.fitting.real_score import ALL_LABELLED
+from smoothing.fitting.real_score import ALL_LABELLED, TALKING
 from smoothing.fitting.real_sequences import DEFAULT_REAL_DIR
 from tests.benchmarks.conftest import run_benchmarks
 
@@ -45,3 +45,20 @@ def test_a_folder_without_clips_is_a_one_line_error(tmp_path: Path) -> None:
     assert done.returncode == EXIT_ERROR
     assert done.stderr.strip().count("\n") == 0
     assert "no labels.json" in done.stderr
+
+
+def _row(accuracy: float, switches: float) -> dict:
+    return {ALL_LABELLED: {"accuracy": accuracy}, TALKING: {"switches_per_min": switches}}
+
+
+def test_a_fitted_smoother_is_judged_by_its_leave_one_source_out_row() -> None:
+    table = {real.RAW: _row(0.70, 90.0), "hmm": _row(0.90, 10.0), "ema": _row(0.75, 20.0)}
+    judged = real.judged(table, {"hmm": _row(0.80, 12.0)})
+    assert judged["hmm"] == _row(0.80, 12.0) and judged["ema"] == table["ema"]
+
+
+def test_the_evidence_names_the_most_accurate_calm_smoother_else_the_most_accurate() -> None:
+    table = {real.RAW: _row(0.70, 90.0), "hmm": _row(0.80, 7.0), "lstm": _row(0.85, 14.0), "lstm offline": _row(0.9, 1)}
+    assert real.evidence_default(table) == "hmm"  # lstm is more accurate but flickers; offline is not a live default
+    table["hmm"] = _row(0.80, 12.0)
+    assert real.evidence_default(table) == "lstm"  # none is calm enough: the most accurate
