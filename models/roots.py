@@ -23,6 +23,11 @@ def module_files(modules: Iterable[ModuleType]) -> list[Path]:
     return [Path(inspect.getfile(module)) for module in modules]
 
 
+def file_sha256(path: Path) -> str:
+    """The hex sha256 of a file's bytes, as `sha256sum` prints it: what names one checkpoint or download."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
 def content_digest(paths: Iterable[Path], salt: str = "") -> str:
     """sha256 over the salt and each file's name and bytes; a missing file raises, it never drops out of the key."""
     h = hashlib.sha256(salt.encode())

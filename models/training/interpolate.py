@@ -13,7 +13,6 @@ trained on; run models.training.quantize on the result for its int8 twin.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import sys
 from pathlib import Path
@@ -22,6 +21,7 @@ import torch
 
 from models.classifier import WeightsError, load_checkpoint, network_logits, save_checkpoint
 from models.network import EmoNet
+from models.roots import file_sha256
 from models.training.calibration import expected_calibration_error, fit_temperature, softmax
 from models.training.corpus import mixed_targets
 from models.training.data import DEFAULT_DATA, SELECT_SPLIT, load_split
@@ -48,10 +48,6 @@ def interpolated(base: EmoNet, tuned: EmoNet, alpha: float) -> EmoNet:
     return mixed.eval()
 
 
-def digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()[:DIGEST_CHARS]
-
-
 def interpolate(base_path: Path, tuned_path: Path, alpha: float, out: Path, data: Path, votes: Path) -> dict:
     """Writes the weight-space ensemble to out with its float temperature; returns its meta."""
     _, base = load_checkpoint(base_path)
@@ -67,8 +63,8 @@ def interpolate(base_path: Path, tuned_path: Path, alpha: float, out: Path, data
         "recipe": "v3: weight-space ensemble (WiSE-FT) of the base and its fine-tune on FER2013 and wild stills",
         "interpolation": {
             "alpha": alpha,
-            "base": {"path": str(base_path), "sha256": digest(base_path)},
-            "tuned": {"path": str(tuned_path), "sha256": digest(tuned_path)},
+            "base": {"path": str(base_path), "sha256": file_sha256(base_path)[:DIGEST_CHARS]},
+            "tuned": {"path": str(tuned_path), "sha256": file_sha256(tuned_path)[:DIGEST_CHARS]},
         },
         "vote_weight": vote_weight,
         "tuned": {k: v for k, v in tuned_meta.items() if k != "history"},

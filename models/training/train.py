@@ -14,7 +14,6 @@ on PublicTest, and written to --out.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import sys
 import time
@@ -27,6 +26,7 @@ import torch.nn.functional as F
 
 from models.classifier import WeightsError, load_checkpoint, network_logits, save_checkpoint
 from models.network import DEFAULT_WIDTHS, EmoNet
+from models.roots import file_sha256
 from models.training.augment import augment
 from models.training.calibration import expected_calibration_error, fit_temperature, softmax
 from models.training.corpus import VOTE_WEIGHT, Corpus, build_corpus, mixed_targets
@@ -47,6 +47,7 @@ LABEL_SMOOTHING = 0.1
 ALTERNATIVE_P = 0.5  # share of draws that show a FER2013 face as the app frames it
 # Distillation (Hinton et al., 2015): the teacher's outputs softened by KD_TEMPERATURE carry which wrong classes a
 # face resembles; KD_WEIGHT of the loss follows them, the rest the corpus's own targets.
+TEACHER_DIGEST_CHARS = 16  # of the teacher checkpoint's sha256, stored beside its cached targets
 KD_TEMPERATURE = 2.0
 KD_WEIGHT = 0.7
 TEACHER_TARGETS = "teacher_targets.npz"
@@ -71,7 +72,7 @@ def batch_loss(logits: torch.Tensor, truth: torch.Tensor, teacher: torch.Tensor 
 def teacher_targets(teacher_path: Path, corpus: Corpus, run_dir: Path) -> np.ndarray:
     """(N, 2, 7) the teacher's softened outputs on each face in both framings, computed once per run and teacher."""
     cached = run_dir / TEACHER_TARGETS
-    teacher_digest = hashlib.sha256(teacher_path.read_bytes()).hexdigest()[:16]
+    teacher_digest = file_sha256(teacher_path)[:TEACHER_DIGEST_CHARS]
     if cached.is_file():
         with np.load(cached) as stored:
             if len(stored["targets"]) == len(corpus) and str(stored["teacher"]) == teacher_digest:
