@@ -7,7 +7,7 @@ import pytest
 
 import smoothing
 from smoothing.base import MAX_GAP_S, NUM_CLASSES, UNIFORM_PRIOR
-from smoothing.smoothers.baselines import EMA_TAU_S, WINDOW_MODE_FRAMES
+from smoothing.smoothers.baselines import EMA_TAU_S, WINDOW_S
 
 
 def leaning(label: int, strength: float = 0.6) -> np.ndarray:
@@ -63,7 +63,7 @@ def test_ema_rejects_a_non_positive_time_constant():
 
 
 def test_window_mode_is_the_majority_of_the_last_frames():
-    smoother = smoothing.create("window-mode", frames=5)
+    smoother = smoothing.create("window-mode", window_s=0.5)  # 5 frames 0.1 s apart
     labels = [3, 3, 0, 0, 0, 3, 3, 3, 1, 1]
     # windows of 5: ... [3 3 0 0] ties 2:2 and goes to the more recent 0; [0 0 0 3 3] is still 0; [0 0 3 3 3] is 3
     expected = [3, 3, 3, 0, 0, 0, 0, 3, 3, 3]
@@ -73,13 +73,13 @@ def test_window_mode_is_the_majority_of_the_last_frames():
 
 def test_window_mode_returns_a_one_hot():
     smoother = smoothing.create("window-mode")
-    for i in range(WINDOW_MODE_FRAMES + 3):
+    for i in range(round(WINDOW_S / 0.05) + 3):
         out = smoother.update(leaning(5 if i % 3 else 2), 0.05 * i)
     np.testing.assert_array_equal(out, one_hot(5))
 
 
 def test_window_mode_tie_goes_to_the_most_recent_label():
-    smoother = smoothing.create("window-mode", frames=4)
+    smoother = smoothing.create("window-mode", window_s=0.4)
     for i, label in enumerate([2, 2, 5, 5]):
         out = smoother.update(leaning(label), 0.1 * i)
     np.testing.assert_array_equal(out, one_hot(5))
@@ -87,7 +87,7 @@ def test_window_mode_tie_goes_to_the_most_recent_label():
 
 
 def test_window_mean_is_the_mean_of_the_last_frames():
-    smoother = smoothing.create("window-mean", frames=3)
+    smoother = smoothing.create("window-mean", window_s=0.3)
     frames = [leaning(k, 0.5 + 0.05 * k) for k in range(6)]
     for i, p in enumerate(frames):
         out = smoother.update(p, 0.1 * i)
@@ -95,7 +95,7 @@ def test_window_mean_is_the_mean_of_the_last_frames():
 
 
 def test_windows_count_only_face_frames_and_forget_after_a_long_gap():
-    smoother = smoothing.create("window-mean", frames=2)
+    smoother = smoothing.create("window-mean", window_s=0.3)
     smoother.update(leaning(0), 0.0)
     smoother.update(None, 0.1)
     np.testing.assert_allclose(smoother.update(leaning(1), 0.2), (leaning(0) + leaning(1)) / 2)
@@ -105,4 +105,19 @@ def test_windows_count_only_face_frames_and_forget_after_a_long_gap():
 @pytest.mark.parametrize("name", ["window-mode", "window-mean"])
 def test_windows_reject_an_empty_window(name):
     with pytest.raises(ValueError):
-        smoothing.create(name, frames=0)
+        smoothing.create(name, window_s=0.0)
+
+
+@pytest.mark.parametrize("name", ["window-mode", "window-mean"])
+def test_windows_span_seconds_so_dropped_frames_do_not_stretch_them(name):
+    """At 30 fps the window holds 10 frames, as peers' demos do; with only every third frame arriving it holds the
+    frames of the same third of a second, not the last 10 arrived ones."""
+    full, sparse = smoothing.create(name), smoothing.create(name)
+    period = 1 / 30
+    for i in range(30):
+        full.update(leaning(0 if i < 20 else 3), i * period)
+    for i in range(0, 30, 3):
+        out = sparse.update(leaning(0 if i < 20 else 3), i * period)
+    # the window holds frames 18-27 (3 of 4 show 3); the last 10 arrived frames would reach back to frame 0 (7 show 0)
+    assert int(np.argmax(out)) == 3
+    assert int(np.argmax(full.update(leaning(3), 30 * period))) == 3
