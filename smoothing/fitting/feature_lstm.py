@@ -1,0 +1,280 @@
+"""The CNN-LSTM tried for issue 24: the LSTM smoother reading the classifier's face embedding (models.training.
+embeddings) beside its 7 probabilities, so that it could learn what a talking mouth looks like over time. Scored
+leave-one-source-out on the real clips against the same LSTM trained the same way without the embedding (projection
+0, the control); it did not earn its place (README, Smoothers), so nothing of it ships.
+
+Each fold starts from the shipped LSTM fitted without that source (smoothing/params/loso), with the embedding's
+input columns at zero, so a net begins as that LSTM and uses the embedding only where training pays for it; the
+embedding is standardised on the fold's own frames and projected to `projection` numbers. Time-aware gaps only (the
+LSTM's default); the fine-tune's recipe otherwise (augmented clips, held-expression sequences with a zero embedding,
+flicker weight, epoch choice without the noisy-stream check, which has no faces to embed).
+
+Usage: python -m smoothing.fitting.feature_lstm [--projections 0 8 32] [--seeds 0 1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from models.network import DEFAULT_WIDTHS
+from models.training.embeddings import clip_embeddings
+from smoothing.base import NOMINAL_FRAME_PERIOD_S, NUM_CLASSES
+from smoothing.fitting.loso import fold_params
+from smoothing.fitting.real_score import ALL_LABELLED, TALKING, Tally, arrivals, pooled, summarise, tally_clip
+from smoothing.fitting.real_sequences import (
+    DEFAULT_REAL_DIR,
+    STEADY_SEQUENCES,
+    RealClip,
+    concatenated,
+    load_real_clips,
+    steady_sequences,
+    training_sequences,
+)
+from smoothing.fitting.recurrent_train import (
+    BATCH_SIZE,
+    FINE_TUNE_LEARNING_RATE,
+    GRADIENT_CLIP,
+    HIDDEN_SIZE,
+    MAX_TRAIN_DROP_RATE,
+    VALIDATION_DROP_RATE,
+    EpochSelection,
+    switch_counts,
+    total_variation,
+)
+from smoothing.fitting.sequences import BURST_SHARE, STALL_SHARE, Sequences, drop_mask
+from smoothing.fitting.train import (
+    FINE_TUNE_EPOCHS,
+    FINE_TUNE_STABILITY_WEIGHT,
+    SEED,
+    TRAINING_THREADS,
+    VALIDATION_SHARE,
+)
+from smoothing.smoothers.cells import INPUT_SIZE, LOG_PROB_FLOOR, log_probs, scale_dt
+from smoothing.smoothers.recurrent import step_program
+
+EMBEDDING_SIZE: int = DEFAULT_WIDTHS[-1]
+PROJECTIONS: tuple[int, ...] = (0, 8, 32)  # embedding numbers the cell reads; 0: the control, the LSTM alone
+SCORED_DROP_RATE: float = 0.3  # the real benchmark's target setting (3 drop patterns per clip, its seeds)
+SCORED_DROP_SEEDS: int = 3
+STANDARDISE_EPS: float = 1e-3
+NEUTRAL = NUM_CLASSES - 1  # shown before a face has been seen
+
+
+@dataclass
+class FeatureBatch:
+    """Padded time-aware step programs: (B, S, 7) log-probabilities, (B, S, D) embeddings, scaled dt, has-face,
+    targets (-1: no loss), valid (False on padding) and reset (state back to initial before the step)."""
+
+    evidence: torch.Tensor
+    embedding: torch.Tensor
+    dt: torch.Tensor
+    face: torch.Tensor
+    target: torch.Tensor
+    valid: torch.Tensor
+    reset: torch.Tensor
+
+
+def feature_batch(streams: list[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> tuple[FeatureBatch, list[np.ndarray]]:
+    """(probs with the embedding appended, t, labels) streams as one batch, and each stream's step -> frame map."""
+    programs, frames = [], []
+    for probs, t, labels in streams:
+        face = ~np.isnan(probs[:, 0])
+        program = step_program(t, face, "time-aware", NOMINAL_FRAME_PERIOD_S)
+        rows, faces = program.frames, program.has_face
+        evidence = np.zeros((len(rows), NUM_CLASSES))
+        evidence[faces] = log_probs(probs[rows[faces], :NUM_CLASSES].astype(np.float64))
+        embedding = np.zeros((len(rows), EMBEDDING_SIZE))
+        embedding[faces] = probs[rows[faces], NUM_CLASSES:]
+        dt = scale_dt(program.dt, NOMINAL_FRAME_PERIOD_S)
+        programs.append((evidence, embedding, dt, faces, labels[rows], program.reset))
+        frames.append(rows)
+    size, steps = len(programs), max(len(program[0]) for program in programs)
+    batch = FeatureBatch(
+        torch.zeros(size, steps, NUM_CLASSES),
+        torch.zeros(size, steps, EMBEDDING_SIZE),
+        torch.zeros(size, steps),
+        torch.zeros(size, steps, dtype=torch.bool),
+        torch.full((size, steps), -1, dtype=torch.long),
+        torch.zeros(size, steps, dtype=torch.bool),
+        torch.zeros(size, steps, dtype=torch.bool),
+    )
+    for b, (evidence, embedding, dt, faces, target, reset) in enumerate(programs):
+        n = len(target)
+        batch.evidence[b, :n] = torch.from_numpy(evidence).float()
+        batch.embedding[b, :n] = torch.from_numpy(embedding).float()
+        batch.dt[b, :n] = torch.from_numpy(dt).float()
+        batch.face[b, :n] = torch.from_numpy(faces)
+        batch.target[b, :n] = torch.from_numpy(target.astype(np.int64))
+        batch.valid[b, :n] = True
+        batch.reset[b, :n] = torch.from_numpy(reset)
+    return batch, frames
+
+
+class FeatureLSTM(nn.Module):
+    """recurrent_train.TorchSmoother's LSTM with `projection` more inputs: a linear map of the face's embedding."""
+
+    def __init__(self, projection: int, hidden: int = HIDDEN_SIZE) -> None:
+        super().__init__()
+        self.projection = projection
+        self.project = nn.Linear(EMBEDDING_SIZE, projection) if projection else None
+        self.cell = nn.LSTMCell(INPUT_SIZE + projection, hidden)
+        self.head = nn.Linear(hidden, NUM_CLASSES)
+
+    def forward(self, batch: FeatureBatch) -> torch.Tensor:
+        """(B, S, 7) logits after each step; without a face the input is the net's own belief, as online."""
+        size, steps = batch.dt.shape
+        h = torch.zeros(size, self.cell.hidden_size)
+        c = torch.zeros(size, self.cell.hidden_size)
+        logits = prior_logits = self.head(h)
+        outputs = []
+        for s in range(steps):
+            reset = batch.reset[:, s, None]
+            if reset.any():
+                h, c = torch.where(reset, 0.0, h), torch.where(reset, 0.0, c)
+                logits = torch.where(reset, prior_logits, logits)
+            own = torch.log_softmax(logits, dim=1).clamp_min(LOG_PROB_FLOOR).detach()
+            face = batch.face[:, s, None]
+            inputs = [torch.where(face, batch.evidence[:, s], own), batch.dt[:, s, None], face.float()]
+            if self.project is not None:
+                inputs.append(torch.where(face, self.project(batch.embedding[:, s]), 0.0))
+            h_new, c_new = self.cell(torch.cat(inputs, dim=1), (h, c))
+            valid = batch.valid[:, s, None]
+            h, c = torch.where(valid, h_new, h), torch.where(valid, c_new, c)
+            logits = self.head(h)
+            outputs.append(logits)
+        return torch.stack(outputs, dim=1)
+
+    def start_from(self, weights: dict[str, np.ndarray]) -> None:
+        """The shipped LSTM's exported weights, the embedding's input columns at zero: the net starts as that LSTM."""
+        with torch.no_grad():
+            self.cell.weight_ih.zero_()
+            self.cell.weight_ih[:, :INPUT_SIZE] = torch.from_numpy(weights["weight_ih"])
+            for name in ("weight_hh", "bias_ih", "bias_hh"):
+                getattr(self.cell, name).copy_(torch.from_numpy(weights[name]))
+            self.head.weight.copy_(torch.from_numpy(weights["head_weight"]))
+            self.head.bias.copy_(torch.from_numpy(weights["head_bias"]))
+
+
+def batch_loss(model: FeatureLSTM, batch: FeatureBatch) -> tuple[torch.Tensor, float, float]:
+    """The fine-tune's loss (cross-entropy plus the flicker penalty), its cross-entropy and its switch ratio."""
+    logits = model(batch)
+    scored = batch.target >= 0
+    cross_entropy = nn.functional.cross_entropy(logits[scored], batch.target[scored])
+    linked = (batch.valid[:, 1:] & batch.valid[:, :-1] & ~batch.reset[:, 1:]).float()
+    loss = cross_entropy + FINE_TUNE_STABILITY_WEIGHT * total_variation(logits, linked)
+    switches, truth_switches = switch_counts(logits.detach(), batch.target, scored & batch.face)
+    return loss, cross_entropy.item(), switches / max(truth_switches, 1)
+
+
+def dropped(sequences: Sequences, indices, rates, rng: np.random.Generator) -> list[tuple[np.ndarray, ...]]:
+    streams = []
+    for index, rate in zip(indices, rates, strict=True):
+        probs, t, labels, _ = sequences.sequence(int(index))
+        keep = drop_mask(t, rate, rng)
+        streams.append((probs[keep], t[keep], labels[keep]))
+    return streams
+
+
+def with_embedding(clip: RealClip, embedding: np.ndarray) -> RealClip:
+    """The clip with its (standardised) embedding appended to each frame's probabilities, so that the real-clip
+    augmentations (smoothing.fitting.real_sequences) carry it along."""
+    return replace(clip, probs=np.concatenate([clip.probs, embedding], axis=1))
+
+
+def fit_fold(fitted: list[RealClip], source: str, projection: int, seed: int) -> tuple[FeatureLSTM, dict]:
+    """The net fine-tuned on the clips of the other sources, at the epoch EpochSelection keeps."""
+    torch.manual_seed(SEED + seed)
+    rng = np.random.default_rng(SEED + seed)
+    order = np.random.default_rng(SEED).permutation(len(fitted))
+    held = max(1, int(VALIDATION_SHARE * len(fitted)))
+    validation = training_sequences([fitted[i] for i in order[:held]], rng)
+    steady = steady_sequences(STEADY_SEQUENCES, rng)
+    steady.probs = np.concatenate([steady.probs, np.zeros((len(steady.probs), EMBEDDING_SIZE), np.float32)], axis=1)
+    train = concatenated(training_sequences([fitted[i] for i in order[held:]], rng), steady)
+    model = FeatureLSTM(projection)
+    model.start_from(dict(np.load(fold_params("lstm", source))))
+    optimizer = torch.optim.Adam(model.parameters(), lr=FINE_TUNE_LEARNING_RATE)
+    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=FINE_TUNE_EPOCHS)
+    fixed = np.arange(len(validation))
+    validation_batch = feature_batch(
+        dropped(validation, fixed, [VALIDATION_DROP_RATE] * len(fixed), np.random.default_rng(SEED + 1))
+    )[0]
+    selection = EpochSelection()
+    for epoch in range(FINE_TUNE_EPOCHS):
+        model.train()
+        shuffled = rng.permutation(len(train))
+        for first in range(0, len(shuffled), BATCH_SIZE):
+            indices = shuffled[first : first + BATCH_SIZE]
+            streams = dropped(train, indices, rng.uniform(0.0, MAX_TRAIN_DROP_RATE, len(indices)), rng)
+            optimizer.zero_grad()
+            batch_loss(model, feature_batch(streams)[0])[0].backward()
+            nn.utils.clip_grad_norm_(model.parameters(), GRADIENT_CLIP)
+            optimizer.step()
+        schedule.step()
+        model.eval()
+        with torch.no_grad():
+            _, cross_entropy, switch_ratio = batch_loss(model, validation_batch)
+        state = {name: value.clone() for name, value in model.state_dict().items()}
+        selection.offer(epoch, cross_entropy, switch_ratio, lambda state=state: state)
+    model.load_state_dict(selection.weights)
+    return model.eval(), selection.summary
+
+
+def shown_labels(model: FeatureLSTM, probs: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """The label shown at each arrived frame; a frame that takes no step (no face, no time) keeps the last one."""
+    batch, (frames,) = feature_batch([(probs, t, np.zeros(len(t), dtype=np.int64))])
+    with torch.no_grad():
+        labels = model(batch)[0].argmax(dim=1).numpy()
+    shown = np.full(len(t), -1)
+    shown[frames] = labels
+    for i in np.flatnonzero(shown < 0):
+        shown[i] = shown[i - 1] if i else NEUTRAL
+    return shown
+
+
+def loso_tallies(clips: list[RealClip], embeddings: dict[str, np.ndarray], projection: int, seed: int, log=print):
+    """Each source's clips scored at SCORED_DROP_RATE by the net fitted without that source."""
+    tallies: list[tuple[RealClip, Tally]] = []
+    for source in sorted({clip.source for clip in clips}):
+        start = time.perf_counter()
+        fitted = [clip for clip in clips if clip.source != source]
+        frames = np.concatenate([embeddings[clip.name][clip.has_face] for clip in fitted])
+        mean, std = frames.mean(axis=0), frames.std(axis=0) + STANDARDISE_EPS
+        wide = {clip.name: with_embedding(clip, (embeddings[clip.name] - mean) / std) for clip in clips}
+        model, summary = fit_fold([wide[clip.name] for clip in fitted], source, projection, seed)
+        for clip in [clip for clip in clips if clip.source == source]:
+            for keep in arrivals(clip, SCORED_DROP_RATE, STALL_SHARE, BURST_SHARE, SCORED_DROP_SEEDS):
+                tallies.append(
+                    (clip, tally_clip(clip, keep, shown_labels(model, wide[clip.name].probs[keep], clip.t[keep])))
+                )
+        log(f"projection {projection}, seed {seed}, without {source}: epoch {summary['epoch'] + 1} "
+            f"({time.perf_counter() - start:.0f} s)")  # fmt: skip
+    return tallies
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--projections", type=int, nargs="+", default=list(PROJECTIONS))
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
+    parser.add_argument("--data", type=Path, default=DEFAULT_REAL_DIR)
+    args = parser.parse_args()
+    torch.set_num_threads(TRAINING_THREADS)
+    clips = load_real_clips(args.data)
+    embeddings = clip_embeddings([Path(args.data) / clip.name for clip in clips])
+    for projection in args.projections:
+        for seed in args.seeds:
+            summary = summarise(pooled(loso_tallies(clips, embeddings, projection, seed)))
+            kinds = "  ".join(f"{kind} {summary[kind]['accuracy']:.3f}" for kind in ("acted", "onset", "by-eye"))
+            print(f"projection {projection}, seed {seed}: all labelled {summary[ALL_LABELLED]['accuracy']:.3f}  {kinds}"
+                  f"  talking switches/min {summary[TALKING]['switches_per_min']:.1f}", flush=True)  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
