@@ -7,6 +7,7 @@ from typing import Any
 
 import smoothing
 from smoothing.fitting.sequences import BURST_SHARE, STALL_SHARE
+from smoothing.smoothers.cells import CELL_KINDS
 from smoothing.smoothers.recurrent import GAP_MODES
 
 MARKOV_ORACLE = "oracle (Markov)"  # true transition law, independent frames: benchmarks/oracle.py
@@ -43,10 +44,10 @@ class Config:
 
 
 def configurations() -> list[Config]:
-    """Every registered smoother online (rnn and lstm in both gap modes), every offline pass, and the oracles."""
+    """Every registered smoother online (the recurrent cells in both gap modes), every offline pass, and the oracles."""
     configs = []
     for name in smoothing.available():
-        if name in ("rnn", "lstm"):
+        if name in CELL_KINDS:
             configs += [Config(f"{name} ({gap})", name, {"gap": gap}) for gap in GAP_MODES]
         else:
             configs.append(Config(name, name))

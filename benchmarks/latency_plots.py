@@ -13,7 +13,7 @@ FIGURE_SIZE = (8.0, 4.5)
 STAGE_COLOURS = ("#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#b07aa1", "#9c755f")
 FRAME_BUDGETS_MS = {"60 fps": 1000.0 / 60.0, "30 fps": 1000.0 / 30.0}
 BUDGET_STYLES = (":", "--")
-SMOOTHER_COLOURS = {"hmm": "#4e79a7", "rnn": "#e15759", "lstm": "#59a14f"}
+SMOOTHER_COLOURS = {"hmm": "#4e79a7", "rnn": "#e15759", "lstm": "#59a14f", "gru": "#f28e2b"}
 MODE_STYLES = {"time-aware": "-", "recursive": "--"}
 CACHED_STYLE = ":"
 

@@ -23,8 +23,9 @@ from smoothing.fitting.changepoint import EmissionLaw
 from smoothing.fitting.evaluate import DROP_SEED, WINDOWS, Arrived, score
 from smoothing.fitting.sequences import Sequences, cache_path, drop_mask, load, load_or_build
 from smoothing.registry import run_online
+from smoothing.smoothers.cells import CELL_KINDS
 
-CANDIDATES: tuple[str, ...] = ("hmm", "rnn", "lstm")  # ours; none, ema, the windows: baselines
+CANDIDATES: tuple[str, ...] = ("hmm", *CELL_KINDS)  # ours; none, ema, the windows: baselines
 MAX_POINTS_BELOW_ORACLE = 3.0  # target: the best online smoother's accuracy within 3 points of the best oracle
 QUICK_SEQUENCES = 6  # quick mode: this many evaluation sequences
 QUICK_SYNTHETIC_S = 30.0  # quick mode without FER2013 or the cache: synthetic streams this long

@@ -33,6 +33,7 @@ from smoothing.fitting.real_score import (
 )
 from smoothing.fitting.real_sequences import DEFAULT_REAL_DIR, RealClip, load_real_clips
 from smoothing.fitting.synthetic import STEADY_SHARE
+from smoothing.smoothers.cells import CELL_KINDS
 
 DROP_SEEDS = 3  # drop patterns per clip and setting; the clips are seconds long, so one pattern says little
 TARGET_SETTING = "30% drops"
@@ -127,7 +128,7 @@ DEFAULT_MIN_POINTS_OVER_SEGMENT_VOTE = 3.0
 DEFAULT_MAX_SWITCHES_PER_MIN = 8.0  # the live default on talking clips: a person's real changes are a few a minute
 DEFAULT_MAX_ONSET_LAG_S = 0.3  # p50 apex start to the right label
 LEARNED_MIN_POINTS_OVER_RAW = 3.0
-LEARNED: tuple[str, ...] = ("hmm", "rnn", "lstm")
+LEARNED: tuple[str, ...] = ("hmm", *CELL_KINDS)
 BASELINES: tuple[str, ...] = ("ema", "window-mode", "window-mean")
 
 
@@ -144,12 +145,23 @@ def judged(table: dict, loso: dict) -> dict:
     return {**table, **loso}
 
 
-def evidence_default(table: dict) -> str:
-    """The online smoother the evidence names as the default: the most accurate of those that switch at most
-    DEFAULT_MAX_SWITCHES_PER_MIN times a minute on talking clips, or the most accurate of all where none does."""
-    online = [label for label in table if label not in (SEGMENT_VOTE, RAW) and not label.endswith(" offline")]
-    calm = [label for label in online if _talking_switches(table, label) <= DEFAULT_MAX_SWITCHES_PER_MIN]
-    return max(calm or online, key=lambda label: _accuracy(table, label))
+def mean_over_settings(tables: list[dict], label: str, figure) -> float:
+    """A row's figure averaged over the drop settings: with 47 clips one setting's order of close rows is noise."""
+    return float(np.mean([figure(table, label) for table in tables]))
+
+
+def evidence_default(tables: list[dict]) -> str:
+    """The online smoother the evidence names as the default, judged across every drop setting (their mean): the
+    most accurate of those that switch at most DEFAULT_MAX_SWITCHES_PER_MIN times a minute on talking clips, or the
+    most accurate of all where none does."""
+    online = [label for label in tables[0] if label not in (SEGMENT_VOTE, RAW) and not label.endswith(" offline")]
+    online = [label for label in online if all(label in table for table in tables)]
+    calm = [
+        label
+        for label in online
+        if mean_over_settings(tables, label, _talking_switches) <= DEFAULT_MAX_SWITCHES_PER_MIN
+    ]
+    return max(calm or online, key=lambda label: mean_over_settings(tables, label, _accuracy))
 
 
 def check_targets(results: dict, loso: dict | None = None) -> list[dict[str, Any]]:
@@ -177,9 +189,11 @@ def check_targets(results: dict, loso: dict | None = None) -> list[dict[str, Any
             _row(f"default {DEFAULT_SMOOTHER}: onset lag p50 <= {DEFAULT_MAX_ONSET_LAG_S} s",
                  default.get(ONSET_KIND, {}).get("onset_lag_p50_s", float("nan")), "<=", DEFAULT_MAX_ONSET_LAG_S)
         )  # fmt: skip
-        pick = evidence_default(table)
-        rows.append(_row(f"default {DEFAULT_SMOOTHER}: the evidence's pick ({pick}), accuracy",
-                         _accuracy(table, DEFAULT_SMOOTHER), ">=", _accuracy(table, pick)))  # fmt: skip
+        tables = [judged(results[setting], loso.get(setting, {})) for setting in results]
+        pick = evidence_default(tables)
+        rows.append(_row(f"default {DEFAULT_SMOOTHER}: the evidence's pick ({pick}), accuracy over the settings (mean)",
+                         mean_over_settings(tables, DEFAULT_SMOOTHER, _accuracy), ">=",
+                         mean_over_settings(tables, pick, _accuracy)))  # fmt: skip
     baselines = [label for label in BASELINES if label in table]
     if baselines:
         best = max(baselines, key=lambda label: _accuracy(table, label))

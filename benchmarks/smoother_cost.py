@@ -24,6 +24,8 @@ GAP_CONFIGS: tuple[tuple[str, str | None], ...] = (
     ("rnn", "recursive"),
     ("lstm", "time-aware"),
     ("lstm", "recursive"),
+    ("gru", "time-aware"),
+    ("gru", "recursive"),
 )
 GAP_JITTER = 0.01  # each gap stretched by up to +-1%: real frames never repeat a dt exactly (the HMM caches per dt)
 DYADIC_STEP_S = 2.0**-10  # the repeated gap is rounded to this, so t and dt are exact floats and dt truly repeats

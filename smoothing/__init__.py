@@ -5,7 +5,7 @@ Importing this package does not import torch.
 """
 
 # isort: off
-# Importing registers the smoothers (registry.ORDER orders them for available() and the live app's keys 1-7).
+# Importing registers the smoothers (registry.ORDER orders them for available() and the live app's keys 1-8).
 # (smoothing.fitting.changepoint is not registered: retired on real faces, see its docstring; the synthetic benchmark's
 # change-point oracle still uses its filter.)
 from smoothing.smoothers import baselines, hmm, recurrent  # noqa: F401

@@ -10,9 +10,10 @@ import numpy as np
 from smoothing.base import NUM_CLASSES, Smoother, SmootherBase
 
 _REGISTRY: dict[str, Callable[..., Smoother]] = {}
-# The order of available(), of help texts and of the live app's keys 1-7: simplest first, learned last. A smoother
+# The order of available(), of help texts and of the live app's keys 1-8: simplest first, learned last. A smoother
 # registered under another name comes after these, in registration order.
-ORDER: tuple[str, ...] = ("none", "ema", "window-mode", "window-mean", "hmm", "rnn", "lstm")
+# The GRU came after the others and takes the next key, so that the keys learned so far keep their smoothers.
+ORDER: tuple[str, ...] = ("none", "ema", "window-mode", "window-mean", "hmm", "rnn", "lstm", "gru")
 # The live app's and the benchmarks' default: the best online smoother on real clips (benchmarks/results/real.md),
 # 16 us an update.
 DEFAULT_SMOOTHER = "hmm"

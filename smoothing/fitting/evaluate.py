@@ -16,13 +16,14 @@ import numpy as np
 import smoothing
 from smoothing.base import NUM_CLASSES
 from smoothing.fitting.sequences import Sequences, drop_mask, load_or_build
+from smoothing.smoothers.cells import CELL_KINDS
 
 DROP_RATE: float = 0.3
 DROP_SEED: int = 4242
 MIN_GAP_CLOSED: float = 0.6
 MAX_SWITCH_RATIO: float = 1.5
 NLL_FLOOR: float = 1e-4  # one-hot outputs would otherwise score infinity on every miss
-CANDIDATES: tuple[str, ...] = ("hmm", "rnn", "lstm")
+CANDIDATES: tuple[str, ...] = ("hmm", *CELL_KINDS)
 WINDOWS: tuple[str, ...] = ("window-mode", "window-mean")
 SECONDS_PER_MINUTE = 60.0
 
@@ -121,9 +122,9 @@ def score(beliefs: list[np.ndarray], sequences: list[Arrived]) -> dict[str, floa
 def configurations() -> list[tuple[str, str, dict, bool]]:
     """(row label, smoother name, options, offline) for every row of the table."""
     rows = [(name, name, {}, False) for name in ("none", "ema", *WINDOWS, "hmm")]
-    for name in ("rnn", "lstm"):
+    for name in CELL_KINDS:
         rows += [(f"{name} ({gap})", name, {"gap": gap}, False) for gap in ("time-aware", "recursive")]
-    rows += [(f"{name} offline", name, {}, True) for name in ("hmm", "rnn", "lstm")]
+    rows += [(f"{name} offline", name, {}, True) for name in ("hmm", *CELL_KINDS)]
     return rows
 
 

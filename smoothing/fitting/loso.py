@@ -11,9 +11,10 @@ from pathlib import Path
 from typing import Any
 
 from smoothing.param_files import PARAMS_DIR
+from smoothing.smoothers.cells import CELL_KINDS
 
 LOSO_DIR = PARAMS_DIR / "loso"
-FITTED_ON_REAL: tuple[str, ...] = ("hmm", "rnn", "lstm")
+FITTED_ON_REAL: tuple[str, ...] = ("hmm", *CELL_KINDS)
 
 
 def source_slug(source: str) -> str:
@@ -22,7 +23,7 @@ def source_slug(source: str) -> str:
 
 
 def fold_params(name: str, source: str, offline: bool = False, root: Path = LOSO_DIR) -> Path:
-    """The parameter file of `name` fitted without `source` (the offline twin's for rnn/lstm offline)."""
+    """The parameter file of `name` fitted without `source` (the offline twin's for a recurrent cell offline)."""
     suffix = "-offline" if offline else ""
     return root / f"without-{source_slug(source)}" / f"{name}{suffix}.npz"
 

@@ -1,5 +1,5 @@
-"""Training the RNN and LSTM smoothers (and their offline bidirectional twins) in torch on labelled sequences with
-random drops, both gap modes mixed.
+"""Training the RNN, LSTM and GRU smoothers (and their offline bidirectional twins) in torch on labelled sequences
+with random drops, both gap modes mixed.
 
 The torch loop replays exactly the steps the numpy smoother takes (smoothing.smoothers.recurrent.step_program), feeding
 the model's own belief back without a face, so the exported weights behave the same at run time.
@@ -34,6 +34,9 @@ GRADIENT_CLIP: float = 1.0
 # Weight of the flicker penalty (mean L1 change of the belief per step) against the cross-entropy: cross-entropy
 # alone gives honest but flickering beliefs (2-3x the truth's switches).
 STABILITY_WEIGHT: float = 3.0  # chosen on validation: 2 flickered 1.4-1.5x, 5 gave 1.05x at a worse CE
+# torch's cell (online, stepped) and layer (offline, bidirectional) of each kind; numpy mirrors their weight layouts.
+CELLS: dict[str, type[nn.Module]] = {"rnn": nn.RNNCell, "lstm": nn.LSTMCell, "gru": nn.GRUCell}
+LAYERS: dict[str, type[nn.Module]] = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
 
 
 @dataclass
@@ -102,7 +105,7 @@ class TorchSmoother(nn.Module):
     def __init__(self, kind: str, hidden: int = HIDDEN_SIZE) -> None:
         super().__init__()
         self.kind = kind
-        self.cell = nn.LSTMCell(INPUT_SIZE, hidden) if kind == "lstm" else nn.RNNCell(INPUT_SIZE, hidden)
+        self.cell = CELLS[kind](INPUT_SIZE, hidden)
         self.head = nn.Linear(hidden, NUM_CLASSES)
 
     def forward(self, batch: Batch) -> torch.Tensor:
@@ -125,7 +128,7 @@ class TorchSmoother(nn.Module):
             if self.kind == "lstm":
                 h_new, c_new = self.cell(x, (h, c))
                 c = torch.where(batch.valid[:, s, None], c_new, c)
-            else:
+            else:  # rnn and gru keep h only
                 h_new = self.cell(x, h)
             h = torch.where(batch.valid[:, s, None], h_new, h)
             logits = self.head(h)
@@ -332,8 +335,7 @@ class TorchBidirectional(nn.Module):
     def __init__(self, kind: str, hidden: int = HIDDEN_SIZE) -> None:
         super().__init__()
         self.kind = kind
-        layer = nn.LSTM if kind == "lstm" else nn.RNN
-        self.layer = layer(OFFLINE_INPUT_SIZE, hidden, batch_first=True, bidirectional=True)
+        self.layer = LAYERS[kind](OFFLINE_INPUT_SIZE, hidden, batch_first=True, bidirectional=True)
         self.head = nn.Linear(2 * hidden, NUM_CLASSES)
 
     def forward(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:

@@ -5,7 +5,7 @@ fine-tuned on augmented real clips from their synthetic pre-training (`--synthet
 synthetic sequences). `--loso` also writes, for each source of real clips, the fits made without it
 (smoothing.fitting.loso), which the real benchmark scores that source with.
 
-Usage: python -m smoothing.fitting.train [--only hmm rnn lstm] [--epochs 20] [--online-only] [--loso] [--synthetic]
+Usage: python -m smoothing.fitting.train [--only hmm rnn lstm gru] [--epochs 20] [--online-only] [--loso] [--synthetic]
        [--data ../shared/data/real]
 """
 
@@ -34,6 +34,7 @@ from smoothing.fitting.real_sequences import (
 from smoothing.fitting.recurrent_train import HIDDEN_SIZE, train_bidirectional, train_recurrent
 from smoothing.fitting.sequences import Sequences, load_or_build
 from smoothing.smoothers.bidirectional import offline_params_path
+from smoothing.smoothers.cells import CELL_KINDS
 from smoothing.smoothers.hmm import DEFAULT_HMM_OFFLINE_PARAMS, DEFAULT_HMM_PARAMS, save_hmm_params
 from smoothing.smoothers.recurrent import params_path
 
@@ -160,7 +161,7 @@ def pretrain_synthetic(kinds: list[str], epochs: int, offline: bool) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description="Fit the HMM and fine-tune the RNN/LSTM on real clips")
-    choices = ["hmm", "rnn", "lstm"]
+    choices = ["hmm", *CELL_KINDS]
     parser.add_argument("--only", nargs="+", choices=choices, default=choices)
     parser.add_argument("--epochs", type=int, default=FINE_TUNE_EPOCHS)
     parser.add_argument("--online-only", action="store_true", help="skip the bidirectional offline models")
@@ -168,7 +169,7 @@ def main() -> None:
     parser.add_argument("--synthetic", action="store_true", help="redo the cells' synthetic pre-training")
     parser.add_argument("--data", type=Path, default=DEFAULT_REAL_DIR, help="real clips folder (labels.json layout)")
     args = parser.parse_args()
-    kinds = [kind for kind in ("rnn", "lstm") if kind in args.only]
+    kinds = [kind for kind in CELL_KINDS if kind in args.only]
     if args.synthetic and kinds:
         pretrain_synthetic(kinds, EPOCHS, offline=not args.online_only)
     clips = load_real_clips(args.data)

@@ -1,5 +1,5 @@
-"""The offline pass of the RNN and LSTM smoothers: one cell reads the recording forward, one backward, and a head
-reads both, so each frame's belief uses what came after it too. Numpy inference; trained in recurrent_train."""
+"""The offline pass of the RNN, LSTM and GRU smoothers: one cell reads the recording forward, one backward, and a
+head reads both, so each frame's belief uses what came after it too. Numpy inference; trained in recurrent_train."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""RNN and LSTM smoothers run in numpy (torch's per-call overhead exceeds the math of one 7-class step).
+"""RNN, LSTM and GRU smoothers run in numpy (torch's per-call overhead exceeds the math of one 7-class step).
 
 Each step sees the log-probabilities, the scaled dt and a has-face flag. Without evidence (no face, or a frame
 filled in for a dropped one) the input is the model's own last belief, with has-face 0.
@@ -183,3 +183,10 @@ class LSTMSmoother(RecurrentSmoother):
     """LSTM smoother."""
 
     kind = "lstm"
+
+
+@register("gru")
+class GRUSmoother(RecurrentSmoother):
+    """GRU smoother: the LSTM's gating with three gates and no cell state."""
+
+    kind = "gru"

@@ -59,6 +59,17 @@ def test_a_fitted_smoother_is_judged_by_its_leave_one_source_out_row() -> None:
 
 def test_the_evidence_names_the_most_accurate_calm_smoother_else_the_most_accurate() -> None:
     table = {real.RAW: _row(0.70, 90.0), "hmm": _row(0.80, 7.0), "lstm": _row(0.85, 14.0), "lstm offline": _row(0.9, 1)}
-    assert real.evidence_default(table) == "hmm"  # lstm is more accurate but flickers; offline is not a live default
+    assert real.evidence_default([table]) == "hmm"  # lstm is more accurate but flickers; offline is not a live default
     table["hmm"] = _row(0.80, 12.0)
-    assert real.evidence_default(table) == "lstm"  # none is calm enough: the most accurate
+    assert real.evidence_default([table]) == "lstm"  # none is calm enough: the most accurate
+
+
+def test_the_evidence_is_judged_across_the_drop_settings_not_one() -> None:
+    """gru leads at one setting by a hair; hmm leads at the others, so over the settings hmm is the pick."""
+    settings = [
+        {real.RAW: _row(0.70, 90.0), "hmm": _row(0.826, 14.0), "gru": _row(0.830, 17.0)},
+        {real.RAW: _row(0.70, 90.0), "hmm": _row(0.836, 13.0), "gru": _row(0.834, 12.0)},
+        {real.RAW: _row(0.70, 90.0), "hmm": _row(0.839, 13.0), "gru": _row(0.832, 16.0)},
+    ]
+    assert real.evidence_default(settings[:1]) == "gru"
+    assert real.evidence_default(settings) == "hmm"

@@ -14,10 +14,11 @@ from smoothing import registry
 from smoothing.base import NUM_CLASSES, Smoother, SmootherBase
 from smoothing.fitting.synthetic import as_updates, synthetic_stream
 
-EXPECTED_NAMES = {"none", "ema", "window-mode", "window-mean", "hmm", "rnn", "lstm"}
+EXPECTED_NAMES = {"none", "ema", "window-mode", "window-mean", "hmm", "rnn", "lstm", "gru"}
 CONFIGS = [(name, {}) for name in sorted(EXPECTED_NAMES)] + [
     ("rnn", {"gap": "recursive"}),
     ("lstm", {"gap": "recursive"}),
+    ("gru", {"gap": "recursive"}),
 ]
 HUGE_GAP_S = 1e6
 

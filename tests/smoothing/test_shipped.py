@@ -10,7 +10,15 @@ from smoothing.base import NOMINAL_FRAME_PERIOD_S, NUM_CLASSES
 from smoothing.fitting.synthetic import beats_raw_on_noisy_streams
 from smoothing.registry import run_online
 
-LEARNED = [("hmm", {}), ("rnn", {}), ("rnn", {"gap": "recursive"}), ("lstm", {}), ("lstm", {"gap": "recursive"})]
+LEARNED = [
+    ("hmm", {}),
+    ("rnn", {}),
+    ("rnn", {"gap": "recursive"}),
+    ("lstm", {}),
+    ("lstm", {"gap": "recursive"}),
+    ("gru", {}),
+    ("gru", {"gap": "recursive"}),
+]
 MAX_FOLLOW_S: float = 2.0  # a clear, lasting change of expression must show within this
 HAPPY, SAD, NEUTRAL = 3, 4, 6
 

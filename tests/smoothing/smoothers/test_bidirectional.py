@@ -1,4 +1,4 @@
-"""The offline RNN/LSTM pass: numpy matches torch, long gaps split the recording, the registry dispatches to it."""
+"""The offline RNN/LSTM/GRU pass: numpy matches torch, long gaps split the recording, the registry dispatches to it."""
 
 from __future__ import annotations
 
@@ -12,8 +12,9 @@ from smoothing.fitting.recurrent_train import TorchBidirectional, offline_batch
 from smoothing.fitting.sequences import Sequences
 from smoothing.fitting.synthetic import synthetic_stream
 from smoothing.smoothers.bidirectional import BidirectionalModel, chunks, offline_features, offline_params_path
+from smoothing.smoothers.cells import CELL_KINDS
 
-KINDS = ["rnn", "lstm"]
+KINDS = list(CELL_KINDS)
 
 
 def save_random_model(kind: str, path) -> TorchBidirectional:
