@@ -1,12 +1,9 @@
 """Face embeddings for the CNN-LSTM experiment: one vector per face, the same for a face and its mirror image."""
 
 import numpy as np
-import pytest
 
-pytest.importorskip("torch")
-
-from models.network import DEFAULT_WIDTHS, EmoNet  # noqa: E402
-from models.training.embeddings import embedding_network, face_embeddings  # noqa: E402
+from models.network import DEFAULT_WIDTHS, EmoNet
+from models.training.embeddings import embedding_network, face_embeddings
 
 
 def test_each_face_gets_the_pooled_features_its_mirror_image_gets_too():

@@ -4,12 +4,10 @@ differs from its control."""
 import numpy as np
 import pytest
 
-pytest.importorskip("torch")
-
-import smoothing  # noqa: E402
-from smoothing.fitting.feature_lstm import EMBEDDING_SIZE, FeatureLSTM, feature_batch  # noqa: E402
-from smoothing.registry import run_online  # noqa: E402
-from smoothing.smoothers.recurrent import params_path  # noqa: E402
+import smoothing
+from smoothing.fitting.feature_lstm import EMBEDDING_SIZE, FeatureLSTM, feature_batch
+from smoothing.registry import run_online
+from smoothing.smoothers.recurrent import params_path
 
 
 def stream(frames: int = 40, seed: int = 3) -> tuple[np.ndarray, np.ndarray]:
