@@ -38,15 +38,15 @@ from smoothing.fitting.real_sequences import (
     training_sequences,
 )
 from smoothing.fitting.recurrent_train import (
-    BATCH_SIZE,
-    FINE_TUNE_LEARNING_RATE,
-    GRADIENT_CLIP,
     HIDDEN_SIZE,
     MAX_TRAIN_DROP_RATE,
     VALIDATION_DROP_RATE,
-    EpochSelection,
-    switch_counts,
-    total_variation,
+    Batch,
+    EpochScore,
+    TorchSmoother,
+    batch_loss,
+    fit_epochs,
+    load_exported,
 )
 from smoothing.fitting.sequences import BURST_SHARE, STALL_SHARE, Sequences, drop_mask
 from smoothing.fitting.train import (
@@ -56,7 +56,7 @@ from smoothing.fitting.train import (
     TRAINING_THREADS,
     VALIDATION_SHARE,
 )
-from smoothing.smoothers.cells import INPUT_SIZE, LOG_PROB_FLOOR, log_probs, scale_dt
+from smoothing.smoothers.cells import INPUT_SIZE, log_probs, scale_dt
 from smoothing.smoothers.recurrent import step_program
 
 EMBEDDING_SIZE: int = DEFAULT_WIDTHS[-1]
@@ -68,17 +68,11 @@ NEUTRAL = NUM_CLASSES - 1  # shown before a face has been seen
 
 
 @dataclass
-class FeatureBatch:
-    """Padded time-aware step programs: (B, S, 7) log-probabilities, (B, S, D) embeddings, scaled dt, has-face,
-    targets (-1: no loss), valid (False on padding) and reset (state back to initial before the step)."""
+class FeatureBatch(Batch):
+    """recurrent_train.Batch of time-aware step programs (every step an arrived frame) with each step's (B, S, D)
+    embedding beside its log-probabilities."""
 
-    evidence: torch.Tensor
     embedding: torch.Tensor
-    dt: torch.Tensor
-    face: torch.Tensor
-    target: torch.Tensor
-    valid: torch.Tensor
-    reset: torch.Tensor
 
 
 def feature_batch(streams: list[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> tuple[FeatureBatch, list[np.ndarray]]:
@@ -97,13 +91,14 @@ def feature_batch(streams: list[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> t
         frames.append(rows)
     size, steps = len(programs), max(len(program[0]) for program in programs)
     batch = FeatureBatch(
-        torch.zeros(size, steps, NUM_CLASSES),
-        torch.zeros(size, steps, EMBEDDING_SIZE),
-        torch.zeros(size, steps),
-        torch.zeros(size, steps, dtype=torch.bool),
-        torch.full((size, steps), -1, dtype=torch.long),
-        torch.zeros(size, steps, dtype=torch.bool),
-        torch.zeros(size, steps, dtype=torch.bool),
+        evidence=torch.zeros(size, steps, NUM_CLASSES),
+        dt=torch.zeros(size, steps),
+        face=torch.zeros(size, steps, dtype=torch.bool),
+        target=torch.full((size, steps), -1, dtype=torch.long),
+        valid=torch.zeros(size, steps, dtype=torch.bool),
+        reset=torch.zeros(size, steps, dtype=torch.bool),
+        arrived=torch.zeros(size, steps, dtype=torch.bool),
+        embedding=torch.zeros(size, steps, EMBEDDING_SIZE),
     )
     for b, (evidence, embedding, dt, faces, target, reset) in enumerate(programs):
         n = len(target)
@@ -112,65 +107,37 @@ def feature_batch(streams: list[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> t
         batch.dt[b, :n] = torch.from_numpy(dt).float()
         batch.face[b, :n] = torch.from_numpy(faces)
         batch.target[b, :n] = torch.from_numpy(target.astype(np.int64))
-        batch.valid[b, :n] = True
+        batch.valid[b, :n] = batch.arrived[b, :n] = True  # time-aware: every step is an arrived frame
         batch.reset[b, :n] = torch.from_numpy(reset)
     return batch, frames
 
 
-class FeatureLSTM(nn.Module):
-    """recurrent_train.TorchSmoother's LSTM with `projection` more inputs: a linear map of the face's embedding."""
+class FeatureLSTM(TorchSmoother):
+    """recurrent_train.TorchSmoother's LSTM with `projection` more inputs: a linear map of the face's embedding (zero
+    without a face)."""
 
     def __init__(self, projection: int, hidden: int = HIDDEN_SIZE) -> None:
-        super().__init__()
-        self.projection = projection
+        super().__init__("lstm", hidden, input_size=INPUT_SIZE + projection)
         self.project = nn.Linear(EMBEDDING_SIZE, projection) if projection else None
-        self.cell = nn.LSTMCell(INPUT_SIZE + projection, hidden)
-        self.head = nn.Linear(hidden, NUM_CLASSES)
 
-    def forward(self, batch: FeatureBatch) -> torch.Tensor:
-        """(B, S, 7) logits after each step; without a face the input is the net's own belief, as online."""
-        size, steps = batch.dt.shape
-        h = torch.zeros(size, self.cell.hidden_size)
-        c = torch.zeros(size, self.cell.hidden_size)
-        logits = prior_logits = self.head(h)
-        outputs = []
-        for s in range(steps):
-            reset = batch.reset[:, s, None]
-            if reset.any():
-                h, c = torch.where(reset, 0.0, h), torch.where(reset, 0.0, c)
-                logits = torch.where(reset, prior_logits, logits)
-            own = torch.log_softmax(logits, dim=1).clamp_min(LOG_PROB_FLOOR).detach()
-            face = batch.face[:, s, None]
-            inputs = [torch.where(face, batch.evidence[:, s], own), batch.dt[:, s, None], face.float()]
-            if self.project is not None:
-                inputs.append(torch.where(face, self.project(batch.embedding[:, s]), 0.0))
-            h_new, c_new = self.cell(torch.cat(inputs, dim=1), (h, c))
-            valid = batch.valid[:, s, None]
-            h, c = torch.where(valid, h_new, h), torch.where(valid, c_new, c)
-            logits = self.head(h)
-            outputs.append(logits)
-        return torch.stack(outputs, dim=1)
+    def step_input(self, batch: FeatureBatch, s: int, own: torch.Tensor) -> torch.Tensor:
+        x = super().step_input(batch, s, own)
+        if self.project is None:
+            return x
+        projected = torch.where(batch.face[:, s, None], self.project(batch.embedding[:, s]), 0.0)
+        return torch.cat([x, projected], dim=1)
+
+    def exported_parameters(self) -> dict[str, nn.Parameter]:
+        """The LSTM's exported parameters and the projection's, so that the epoch loop keeps and restores both."""
+        own = {} if self.project is None else {"project_weight": self.project.weight, "project_bias": self.project.bias}
+        return super().exported_parameters() | own
 
     def start_from(self, weights: dict[str, np.ndarray]) -> None:
         """The shipped LSTM's exported weights, the embedding's input columns at zero: the net starts as that LSTM."""
-        with torch.no_grad():
-            self.cell.weight_ih.zero_()
-            self.cell.weight_ih[:, :INPUT_SIZE] = torch.from_numpy(weights["weight_ih"])
-            for name in ("weight_hh", "bias_ih", "bias_hh"):
-                getattr(self.cell, name).copy_(torch.from_numpy(weights[name]))
-            self.head.weight.copy_(torch.from_numpy(weights["head_weight"]))
-            self.head.bias.copy_(torch.from_numpy(weights["head_bias"]))
-
-
-def batch_loss(model: FeatureLSTM, batch: FeatureBatch) -> tuple[torch.Tensor, float, float]:
-    """The fine-tune's loss (cross-entropy plus the flicker penalty), its cross-entropy and its switch ratio."""
-    logits = model(batch)
-    scored = batch.target >= 0
-    cross_entropy = nn.functional.cross_entropy(logits[scored], batch.target[scored])
-    linked = (batch.valid[:, 1:] & batch.valid[:, :-1] & ~batch.reset[:, 1:]).float()
-    loss = cross_entropy + FINE_TUNE_STABILITY_WEIGHT * total_variation(logits, linked)
-    switches, truth_switches = switch_counts(logits.detach(), batch.target, scored & batch.face)
-    return loss, cross_entropy.item(), switches / max(truth_switches, 1)
+        widened = self.export() | {name: weights[name] for name in super().exported_parameters()}
+        widened["weight_ih"] = np.zeros(tuple(self.cell.weight_ih.shape), dtype=np.float32)
+        widened["weight_ih"][:, :INPUT_SIZE] = weights["weight_ih"]
+        load_exported(self, widened)
 
 
 def dropped(sequences: Sequences, indices, rates, rng: np.random.Generator) -> list[tuple[np.ndarray, ...]]:
@@ -189,8 +156,8 @@ def with_embedding(clip: RealClip, embedding: np.ndarray) -> RealClip:
 
 
 def fit_fold(fitted: list[RealClip], source: str, projection: int, seed: int) -> tuple[FeatureLSTM, dict]:
-    """The net fine-tuned on the clips of the other sources, at the epoch EpochSelection keeps."""
-    torch.manual_seed(SEED + seed)
+    """The net fine-tuned on the clips of the other sources by the cells' own epoch loop (recurrent_train.fit_epochs),
+    at the epoch EpochSelection keeps."""
     rng = np.random.default_rng(SEED + seed)
     order = np.random.default_rng(SEED).permutation(len(fitted))
     held = max(1, int(VALIDATION_SHARE * len(fitted)))
@@ -198,33 +165,29 @@ def fit_fold(fitted: list[RealClip], source: str, projection: int, seed: int) ->
     steady = steady_sequences(STEADY_SEQUENCES, rng)
     steady.probs = np.concatenate([steady.probs, np.zeros((len(steady.probs), EMBEDDING_SIZE), np.float32)], axis=1)
     train = concatenated(training_sequences([fitted[i] for i in order[held:]], rng), steady)
-    model = FeatureLSTM(projection)
-    model.start_from(dict(np.load(fold_params("lstm", source))))
-    optimizer = torch.optim.Adam(model.parameters(), lr=FINE_TUNE_LEARNING_RATE)
-    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=FINE_TUNE_EPOCHS)
     fixed = np.arange(len(validation))
     validation_batch = feature_batch(
         dropped(validation, fixed, [VALIDATION_DROP_RATE] * len(fixed), np.random.default_rng(SEED + 1))
     )[0]
-    selection = EpochSelection()
-    for epoch in range(FINE_TUNE_EPOCHS):
-        model.train()
-        shuffled = rng.permutation(len(train))
-        for first in range(0, len(shuffled), BATCH_SIZE):
-            indices = shuffled[first : first + BATCH_SIZE]
-            streams = dropped(train, indices, rng.uniform(0.0, MAX_TRAIN_DROP_RATE, len(indices)), rng)
-            optimizer.zero_grad()
-            batch_loss(model, feature_batch(streams)[0])[0].backward()
-            nn.utils.clip_grad_norm_(model.parameters(), GRADIENT_CLIP)
-            optimizer.step()
-        schedule.step()
-        model.eval()
+    torch.manual_seed(SEED + seed)
+    start = FeatureLSTM(projection)  # the projection's random start; the LSTM's weights are the shipped fold's
+    start.start_from(dict(np.load(fold_params("lstm", source))))
+
+    def loss(model: FeatureLSTM, indices: np.ndarray, rng: np.random.Generator) -> torch.Tensor:
+        streams = dropped(train, indices, rng.uniform(0.0, MAX_TRAIN_DROP_RATE, len(indices)), rng)
+        return batch_loss(model, feature_batch(streams)[0], FINE_TUNE_STABILITY_WEIGHT)[0]
+
+    def validate(model: FeatureLSTM) -> EpochScore:
         with torch.no_grad():
-            _, cross_entropy, switch_ratio = batch_loss(model, validation_batch)
-        state = {name: value.clone() for name, value in model.state_dict().items()}
-        selection.offer(epoch, cross_entropy, switch_ratio, lambda state=state: state)
-    model.load_state_dict(selection.weights)
-    return model.eval(), selection.summary
+            scores = batch_loss(model, validation_batch, FINE_TUNE_STABILITY_WEIGHT)[1]
+        return EpochScore(scores["cross_entropy"], scores["switch_ratio"], f"CE {scores['cross_entropy']:.4f}")
+
+    label = f"projection {projection}"
+    weights, summary = fit_epochs(lambda: FeatureLSTM(projection), start.export(), len(train), FINE_TUNE_EPOCHS,
+                                  SEED + seed, loss, validate, label, log=lambda _: None)  # fmt: skip
+    model = FeatureLSTM(projection)
+    load_exported(model, weights)
+    return model.eval(), summary
 
 
 def shown_labels(model: FeatureLSTM, probs: np.ndarray, t: np.ndarray) -> np.ndarray:

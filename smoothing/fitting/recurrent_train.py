@@ -102,11 +102,17 @@ def make_batch(
 class TorchSmoother(nn.Module):
     """The trainable twin of smoothing.smoothers.cells.NumpyCell: a cell and a linear head over 7 emotions."""
 
-    def __init__(self, kind: str, hidden: int = HIDDEN_SIZE) -> None:
+    def __init__(self, kind: str, hidden: int = HIDDEN_SIZE, input_size: int = INPUT_SIZE) -> None:
         super().__init__()
         self.kind = kind
-        self.cell = CELLS[kind](INPUT_SIZE, hidden)
+        self.cell = CELLS[kind](input_size, hidden)
         self.head = nn.Linear(hidden, NUM_CLASSES)
+
+    def step_input(self, batch: Batch, s: int, own: torch.Tensor) -> torch.Tensor:
+        """(B, input_size) inputs of step s: the frame's log-probabilities, or the net's own belief without a face,
+        the scaled dt and the has-face flag (a subclass may append more)."""
+        face = batch.face[:, s, None]
+        return torch.cat([torch.where(face, batch.evidence[:, s], own), batch.dt[:, s, None], face.float()], dim=1)
 
     def forward(self, batch: Batch) -> torch.Tensor:
         """(B, S, 7) logits after each step."""
@@ -123,8 +129,7 @@ class TorchSmoother(nn.Module):
                 h, c = torch.where(reset, 0.0, h), torch.where(reset, 0.0, c)
                 logits = torch.where(reset, prior_logits, logits)
             own = torch.log_softmax(logits, dim=1).clamp_min(LOG_PROB_FLOOR).detach()
-            face = batch.face[:, s, None]
-            x = torch.cat([torch.where(face, batch.evidence[:, s], own), batch.dt[:, s, None], face.float()], dim=1)
+            x = self.step_input(batch, s, own)
             if self.kind == "lstm":
                 h_new, c_new = self.cell(x, (h, c))
                 c = torch.where(batch.valid[:, s, None], c_new, c)

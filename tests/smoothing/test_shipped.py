@@ -1,4 +1,4 @@
-"""Behaviour of the shipped learned smoothers (hmm, rnn, lstm) on streams made in the test."""
+"""Behaviour of the shipped learned smoothers (the HMM and the recurrent nets) on streams made in the test."""
 
 from __future__ import annotations
 
@@ -9,16 +9,8 @@ import smoothing
 from smoothing.base import NOMINAL_FRAME_PERIOD_S, NUM_CLASSES
 from smoothing.fitting.synthetic import beats_raw_on_noisy_streams
 from smoothing.registry import run_online
+from tests.smoothing import LEARNED
 
-LEARNED = [
-    ("hmm", {}),
-    ("rnn", {}),
-    ("rnn", {"gap": "recursive"}),
-    ("lstm", {}),
-    ("lstm", {"gap": "recursive"}),
-    ("gru", {}),
-    ("gru", {"gap": "recursive"}),
-]
 MAX_FOLLOW_S: float = 2.0  # a clear, lasting change of expression must show within this
 HAPPY, SAD, NEUTRAL = 3, 4, 6
 

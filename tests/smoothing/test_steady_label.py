@@ -10,18 +10,10 @@ import pytest
 import smoothing
 from smoothing.fitting.synthetic import STEADY_SHARE, steady_stream
 from smoothing.labels import CLASSES, NUM_CLASSES
+from tests.smoothing import LEARNED
 
 DURATION_S = 5.0
 MAX_DELAY_S = 1.0
-LEARNED = [
-    ("hmm", {}),
-    ("rnn", {}),
-    ("rnn", {"gap": "recursive"}),
-    ("lstm", {}),
-    ("lstm", {"gap": "recursive"}),
-    ("gru", {}),
-    ("gru", {"gap": "recursive"}),
-]
 
 
 @pytest.mark.parametrize("name, options", LEARNED, ids=lambda v: v if isinstance(v, str) else "-".join(v.values()))

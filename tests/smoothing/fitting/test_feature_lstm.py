@@ -6,6 +6,7 @@ import pytest
 
 import smoothing
 from smoothing.fitting.feature_lstm import EMBEDDING_SIZE, FeatureLSTM, feature_batch
+from smoothing.fitting.recurrent_train import load_exported
 from smoothing.registry import run_online
 from smoothing.smoothers.recurrent import params_path
 
@@ -28,3 +29,13 @@ def test_the_net_starts_as_the_shipped_lstm_whatever_the_embedding(projection):
     shipped = run_online(smoothing.create("lstm"), wide[:, :7], t)
     np.testing.assert_array_equal(frames, np.arange(len(t)))  # one step per arrived face frame
     np.testing.assert_allclose(beliefs, shipped, atol=1e-5)
+
+
+def test_the_exported_weights_carry_the_projection_so_the_epoch_loop_keeps_it():
+    """recurrent_train.fit_epochs keeps the chosen epoch as export() and restores it with load_exported."""
+    wide, t = stream()
+    batch, _ = feature_batch([(wide, t, np.zeros(len(t), dtype=np.int64))])
+    trained, restored = FeatureLSTM(8), FeatureLSTM(8)
+    load_exported(restored, trained.export())
+    assert {"project_weight", "project_bias"} <= set(trained.export())
+    np.testing.assert_allclose(restored(batch).detach().numpy(), trained(batch).detach().numpy(), atol=1e-6)
