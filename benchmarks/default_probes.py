@@ -43,7 +43,7 @@ class Run:
 
     def __init__(self, clip: RealClip, keep: np.ndarray) -> None:
         self.clip, self.keep = clip, keep
-        self.probs, self.t = clip.probs[keep], clip.t[keep]
+        self.probs, self.t, self.face = clip.probs[keep], clip.t[keep], clip.has_face[keep]
         self.beliefs = {name: self.filtered(name, self.probs) for name in ONLINE}
 
     def filtered(self, name: str, evidence: np.ndarray) -> np.ndarray:
@@ -52,8 +52,7 @@ class Run:
 
     def hmm_over(self, beliefs: np.ndarray) -> np.ndarray:
         """The HMM fitted without this clip's source, fed another smoother's beliefs at the face frames."""
-        face = ~np.isnan(self.probs[:, 0])
-        return self.filtered("hmm", np.where(face[:, None], beliefs, np.nan))
+        return self.filtered("hmm", np.where(self.face[:, None], beliefs, np.nan))
 
 
 def with_margin(beliefs: np.ndarray, margin: float) -> np.ndarray:
@@ -113,8 +112,7 @@ def talking_switches(runs: list[Run]) -> None:
     pairs: Counter = Counter()
     runs_s: list[float] = []
     for run in (run for run in runs if run.clip.kind == TALKING):
-        face = ~np.isnan(run.probs[:, 0])
-        labels, t = run.beliefs["hmm"][face].argmax(axis=1), run.t[face]
+        labels, t = run.beliefs["hmm"][run.face].argmax(axis=1), run.t[run.face]
         changes = np.flatnonzero(np.diff(labels)) + 1
         pairs.update((CLASSES[labels[i - 1]], CLASSES[labels[i]]) for i in changes)
         bounds = [0, *changes.tolist(), len(labels)]

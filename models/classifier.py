@@ -37,15 +37,16 @@ LOGITS_BATCH = 512  # faces per forward pass when scoring many: bounds memory, n
 
 
 def network_logits(model: nn.Module, faces: np.ndarray) -> np.ndarray:
-    """(N, 7) flip-averaged float logits of a network (float or int8) on (N, 48, 48) uint8 faces, in eval mode."""
+    """(N, 7) flip-averaged float logits of a network (float or int8) on (N, 48, 48) uint8 faces, in eval mode; a
+    network with other (N, D) outputs gets those (models.training.embeddings reads EmoNet's pooled features so)."""
     model.eval()
-    out = [np.zeros((0, NUM_CLASSES), dtype=np.float32)]
+    out = []
     with torch.inference_mode():
         for start in range(0, len(faces), LOGITS_BATCH):
             batch = torch.from_numpy(np.ascontiguousarray(faces[start : start + LOGITS_BATCH])).unsqueeze(1)
             batch = batch.float().div_(255).contiguous(memory_format=torch.channels_last)
             out.append(flip_averaged_logits(model, batch).float().numpy())
-    return np.concatenate(out)
+    return np.concatenate(out) if out else np.zeros((0, NUM_CLASSES), dtype=np.float32)
 
 
 def save_checkpoint(model: EmoNet, temperature: float, meta: dict, path: str | Path) -> None:

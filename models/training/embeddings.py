@@ -12,11 +12,10 @@ import sys
 from pathlib import Path
 
 import numpy as np
-import torch
 from torch import nn
 
-from models import align, face_detector, network
-from models.classifier import DEFAULT_WEIGHTS, load_checkpoint
+from models import align, classifier, face_detector, network
+from models.classifier import DEFAULT_WEIGHTS, load_checkpoint, network_logits
 from models.face_detector import MODEL_FILE
 from models.network import EmoNet
 from models.roots import CACHE_ROOT, cache_key
@@ -25,7 +24,6 @@ from models.training.data import save_npz_atomically
 from models.training.real_crops import clip_crops
 
 CACHE_DIR = CACHE_ROOT / "real_embeddings"
-EMBED_BATCH = 512  # faces per forward pass: bounds memory, not results
 
 
 def embedding_network(model: EmoNet) -> nn.Module:
@@ -34,23 +32,11 @@ def embedding_network(model: EmoNet) -> nn.Module:
     return nn.Sequential(model.features, pool, flatten).eval()
 
 
-def face_embeddings(embed: nn.Module, faces: np.ndarray) -> np.ndarray:
-    """(N, D) float32 embeddings of (N, 48, 48) uint8 faces, averaged over each face and its mirror image as the
-    classifier averages its logits."""
-    out = [np.zeros((0, 0), dtype=np.float32)]
-    with torch.inference_mode():
-        for start in range(0, len(faces), EMBED_BATCH):
-            batch = torch.from_numpy(np.ascontiguousarray(faces[start : start + EMBED_BATCH])).unsqueeze(1)
-            batch = batch.float().div_(255)
-            out.append((0.5 * (embed(batch) + embed(torch.flip(batch, dims=(3,))))).numpy().astype(np.float32))
-    return np.concatenate(out[1:]) if len(out) > 1 else out[0]
-
-
 def clip_embeddings(paths: list[Path], weights: Path = DEFAULT_WEIGHTS, progress=None) -> dict[str, np.ndarray]:
     """Per clip file name: (T, D) embeddings of the biggest face per frame (zeros where none was found), cached under
     CACHE_DIR by the clip's bytes, the weights and the code that cuts and embeds the faces."""
     embed = embedding_network(load_checkpoint(weights)[1])
-    modules = (face_detector, align, network, real_crops, sys.modules[__name__])
+    modules = (face_detector, align, classifier, network, real_crops, sys.modules[__name__])
     out = {}
     for path in progress(paths) if progress else paths:
         cached = CACHE_DIR / f"{path.stem}-{cache_key(modules, (MODEL_FILE, weights, path))}.npz"
@@ -59,7 +45,7 @@ def clip_embeddings(paths: list[Path], weights: Path = DEFAULT_WEIGHTS, progress
                 out[path.name] = stored["embeddings"]
             continue
         crops, found, _ = clip_crops(path)
-        embeddings = face_embeddings(embed, crops)
+        embeddings = network_logits(embed, crops)  # flip-averaged, as the classifier's logits
         embeddings[~found] = 0.0
         save_npz_atomically(cached, embeddings=embeddings)
         out[path.name] = embeddings

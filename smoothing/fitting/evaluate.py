@@ -17,6 +17,7 @@ import smoothing
 from smoothing.base import NUM_CLASSES
 from smoothing.fitting.sequences import Sequences, drop_mask, load_or_build
 from smoothing.smoothers.cells import CELL_KINDS
+from smoothing.smoothers.recurrent import GAP_MODES
 
 DROP_RATE: float = 0.3
 DROP_SEED: int = 4242
@@ -123,7 +124,7 @@ def configurations() -> list[tuple[str, str, dict, bool]]:
     """(row label, smoother name, options, offline) for every row of the table."""
     rows = [(name, name, {}, False) for name in ("none", "ema", *WINDOWS, "hmm")]
     for name in CELL_KINDS:
-        rows += [(f"{name} ({gap})", name, {"gap": gap}, False) for gap in ("time-aware", "recursive")]
+        rows += [(f"{name} ({gap})", name, {"gap": gap}, False) for gap in GAP_MODES]
     rows += [(f"{name} offline", name, {}, True) for name in ("hmm", *CELL_KINDS)]
     return rows
 

@@ -25,7 +25,7 @@ from torch import nn
 
 from models.network import DEFAULT_WIDTHS
 from models.training.embeddings import clip_embeddings
-from smoothing.base import NOMINAL_FRAME_PERIOD_S, NUM_CLASSES
+from smoothing.base import NUM_CLASSES
 from smoothing.fitting.loso import fold_params
 from smoothing.fitting.real_score import ALL_LABELLED, TALKING, Tally, arrivals, pooled, summarise, tally_clip
 from smoothing.fitting.real_sequences import (
@@ -43,12 +43,16 @@ from smoothing.fitting.recurrent_train import (
     VALIDATION_DROP_RATE,
     Batch,
     EpochScore,
+    Stream,
     TorchSmoother,
     batch_loss,
+    dropped_streams,
     fit_epochs,
     load_exported,
+    padded_batch,
+    stream_steps,
 )
-from smoothing.fitting.sequences import BURST_SHARE, STALL_SHARE, Sequences, drop_mask
+from smoothing.fitting.sequences import BURST_SHARE, STALL_SHARE
 from smoothing.fitting.train import (
     FINE_TUNE_EPOCHS,
     FINE_TUNE_STABILITY_WEIGHT,
@@ -56,8 +60,7 @@ from smoothing.fitting.train import (
     TRAINING_THREADS,
     VALIDATION_SHARE,
 )
-from smoothing.smoothers.cells import INPUT_SIZE, log_probs, scale_dt
-from smoothing.smoothers.recurrent import step_program
+from smoothing.smoothers.cells import INPUT_SIZE
 
 EMBEDDING_SIZE: int = DEFAULT_WIDTHS[-1]
 PROJECTIONS: tuple[int, ...] = (0, 8, 32)  # embedding numbers the cell reads; 0: the control, the LSTM alone
@@ -75,41 +78,20 @@ class FeatureBatch(Batch):
     embedding: torch.Tensor
 
 
-def feature_batch(streams: list[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> tuple[FeatureBatch, list[np.ndarray]]:
-    """(probs with the embedding appended, t, labels) streams as one batch, and each stream's step -> frame map."""
+def feature_batch(streams: list[Stream]) -> tuple[FeatureBatch, list[np.ndarray]]:
+    """(probs with the embedding appended, t, labels) streams as one time-aware batch, and each stream's step -> frame
+    map."""
     programs, frames = [], []
-    for probs, t, labels in streams:
-        face = ~np.isnan(probs[:, 0])
-        program = step_program(t, face, "time-aware", NOMINAL_FRAME_PERIOD_S)
-        rows, faces = program.frames, program.has_face
-        evidence = np.zeros((len(rows), NUM_CLASSES))
-        evidence[faces] = log_probs(probs[rows[faces], :NUM_CLASSES].astype(np.float64))
-        embedding = np.zeros((len(rows), EMBEDDING_SIZE))
-        embedding[faces] = probs[rows[faces], NUM_CLASSES:]
-        dt = scale_dt(program.dt, NOMINAL_FRAME_PERIOD_S)
-        programs.append((evidence, embedding, dt, faces, labels[rows], program.reset))
+    for stream in streams:
+        steps, rows = stream_steps(*stream, "time-aware")
+        programs.append(steps)
         frames.append(rows)
-    size, steps = len(programs), max(len(program[0]) for program in programs)
-    batch = FeatureBatch(
-        evidence=torch.zeros(size, steps, NUM_CLASSES),
-        dt=torch.zeros(size, steps),
-        face=torch.zeros(size, steps, dtype=torch.bool),
-        target=torch.full((size, steps), -1, dtype=torch.long),
-        valid=torch.zeros(size, steps, dtype=torch.bool),
-        reset=torch.zeros(size, steps, dtype=torch.bool),
-        arrived=torch.zeros(size, steps, dtype=torch.bool),
-        embedding=torch.zeros(size, steps, EMBEDDING_SIZE),
-    )
-    for b, (evidence, embedding, dt, faces, target, reset) in enumerate(programs):
-        n = len(target)
-        batch.evidence[b, :n] = torch.from_numpy(evidence).float()
-        batch.embedding[b, :n] = torch.from_numpy(embedding).float()
-        batch.dt[b, :n] = torch.from_numpy(dt).float()
-        batch.face[b, :n] = torch.from_numpy(faces)
-        batch.target[b, :n] = torch.from_numpy(target.astype(np.int64))
-        batch.valid[b, :n] = batch.arrived[b, :n] = True  # time-aware: every step is an arrived frame
-        batch.reset[b, :n] = torch.from_numpy(reset)
-    return batch, frames
+    batch = padded_batch(programs)
+    embedding = torch.zeros(*batch.dt.shape, EMBEDDING_SIZE)
+    for b, ((probs, _, _), rows) in enumerate(zip(streams, frames, strict=True)):
+        faces = batch.face[b, : len(rows)].numpy()
+        embedding[b, np.flatnonzero(faces)] = torch.from_numpy(probs[rows[faces], NUM_CLASSES:]).float()
+    return FeatureBatch(**vars(batch), embedding=embedding), frames
 
 
 class FeatureLSTM(TorchSmoother):
@@ -140,15 +122,6 @@ class FeatureLSTM(TorchSmoother):
         load_exported(self, widened)
 
 
-def dropped(sequences: Sequences, indices, rates, rng: np.random.Generator) -> list[tuple[np.ndarray, ...]]:
-    streams = []
-    for index, rate in zip(indices, rates, strict=True):
-        probs, t, labels, _ = sequences.sequence(int(index))
-        keep = drop_mask(t, rate, rng)
-        streams.append((probs[keep], t[keep], labels[keep]))
-    return streams
-
-
 def with_embedding(clip: RealClip, embedding: np.ndarray) -> RealClip:
     """The clip with its (standardised) embedding appended to each frame's probabilities, so that the real-clip
     augmentations (smoothing.fitting.real_sequences) carry it along."""
@@ -167,14 +140,14 @@ def fit_fold(fitted: list[RealClip], source: str, projection: int, seed: int) ->
     train = concatenated(training_sequences([fitted[i] for i in order[held:]], rng), steady)
     fixed = np.arange(len(validation))
     validation_batch = feature_batch(
-        dropped(validation, fixed, [VALIDATION_DROP_RATE] * len(fixed), np.random.default_rng(SEED + 1))
+        dropped_streams(validation, fixed, [VALIDATION_DROP_RATE] * len(fixed), np.random.default_rng(SEED + 1))
     )[0]
     torch.manual_seed(SEED + seed)
     start = FeatureLSTM(projection)  # the projection's random start; the LSTM's weights are the shipped fold's
     start.start_from(dict(np.load(fold_params("lstm", source))))
 
     def loss(model: FeatureLSTM, indices: np.ndarray, rng: np.random.Generator) -> torch.Tensor:
-        streams = dropped(train, indices, rng.uniform(0.0, MAX_TRAIN_DROP_RATE, len(indices)), rng)
+        streams = dropped_streams(train, indices, rng.uniform(0.0, MAX_TRAIN_DROP_RATE, len(indices)), rng)
         return batch_loss(model, feature_batch(streams)[0], FINE_TUNE_STABILITY_WEIGHT)[0]
 
     def validate(model: FeatureLSTM) -> EpochScore:

@@ -62,21 +62,35 @@ class Batch:
         return linked, linked * self.arrived[:, 1:]
 
 
-def make_batch(
-    sequences: Sequences, indices, drop_rates, gaps, rng: np.random.Generator, period_s: float = NOMINAL_FRAME_PERIOD_S
-) -> Batch:
-    programs = []
-    for index, rate, gap in zip(indices, drop_rates, gaps, strict=True):
+Stream = tuple[np.ndarray, np.ndarray, np.ndarray]  # (probs, t, labels) of the frames that arrived
+StreamSteps = tuple[np.ndarray, ...]  # one stream's (evidence, scaled dt, has-face, target, reset, arrived) per step
+
+
+def dropped_streams(sequences: Sequences, indices, drop_rates, rng: np.random.Generator) -> list[Stream]:
+    """(probs, t, labels) of each indexed sequence with drop_mask's drops at its rate, drawn in order from rng."""
+    streams = []
+    for index, rate in zip(indices, drop_rates, strict=True):
         probs, t, labels, _ = sequences.sequence(int(index))
         keep = drop_mask(t, rate, rng)
-        probs, t, labels = probs[keep], t[keep], labels[keep]
-        has_face = ~np.isnan(probs[:, 0])
-        program = step_program(t, has_face, gap, period_s)
-        frames, faces = program.frames, program.has_face
-        evidence = np.zeros((len(frames), NUM_CLASSES))
-        evidence[faces] = log_probs(probs[frames[faces]])
-        target = np.where(frames >= 0, labels[np.maximum(frames, 0)], -1)
-        programs.append((evidence, scale_dt(program.dt, period_s), faces, target, program.reset, frames >= 0))
+        streams.append((probs[keep], t[keep], labels[keep]))
+    return streams
+
+
+def stream_steps(
+    probs: np.ndarray, t: np.ndarray, labels: np.ndarray, gap: str, period_s: float = NOMINAL_FRAME_PERIOD_S
+) -> tuple[StreamSteps, np.ndarray]:
+    """The steps the online smoother takes over one stream of arrived frames (probs' first 7 columns are the
+    classifier's), as arrays, and the frame each step belongs to (-1 for a filled-in one)."""
+    program = step_program(t, ~np.isnan(probs[:, 0]), gap, period_s)
+    frames, faces = program.frames, program.has_face
+    evidence = np.zeros((len(frames), NUM_CLASSES))
+    evidence[faces] = log_probs(probs[frames[faces], :NUM_CLASSES])
+    target = np.where(frames >= 0, labels[np.maximum(frames, 0)], -1)
+    return (evidence, scale_dt(program.dt, period_s), faces, target, program.reset, frames >= 0), frames
+
+
+def padded_batch(programs: list[StreamSteps]) -> Batch:
+    """Streams' steps padded to the longest into one Batch."""
     steps = max(len(p[0]) for p in programs)
     batch = Batch(
         torch.zeros(len(programs), steps, NUM_CLASSES),
@@ -92,11 +106,18 @@ def make_batch(
         batch.evidence[b, :n] = torch.from_numpy(evidence).float()
         batch.dt[b, :n] = torch.from_numpy(dts).float()
         batch.face[b, :n] = torch.from_numpy(faces)
-        batch.target[b, :n] = torch.from_numpy(target)
+        batch.target[b, :n] = torch.from_numpy(target.astype(np.int64))
         batch.valid[b, :n] = True
         batch.reset[b, :n] = torch.from_numpy(reset)
         batch.arrived[b, :n] = torch.from_numpy(arrived)
     return batch
+
+
+def make_batch(
+    sequences: Sequences, indices, drop_rates, gaps, rng: np.random.Generator, period_s: float = NOMINAL_FRAME_PERIOD_S
+) -> Batch:
+    streams = dropped_streams(sequences, indices, drop_rates, rng)
+    return padded_batch([stream_steps(*stream, gap, period_s)[0] for stream, gap in zip(streams, gaps, strict=True)])
 
 
 class TorchSmoother(nn.Module):
@@ -364,11 +385,9 @@ class TorchBidirectional(nn.Module):
 def offline_batch(sequences: Sequences, indices, drop_rates, rng: np.random.Generator):
     """Padded (B, T, 10) inputs, (B, T) targets (-1 as padding) and lengths of dropped-frame recordings."""
     inputs, targets = [], []
-    for index, rate in zip(indices, drop_rates, strict=True):
-        probs, t, labels, _ = sequences.sequence(int(index))
-        keep = drop_mask(t, rate, rng)
-        inputs.append(torch.from_numpy(offline_features(probs[keep], t[keep])).float())
-        targets.append(torch.from_numpy(labels[keep].astype(np.int64)))
+    for probs, t, labels in dropped_streams(sequences, indices, drop_rates, rng):
+        inputs.append(torch.from_numpy(offline_features(probs, t)).float())
+        targets.append(torch.from_numpy(labels.astype(np.int64)))
     lengths = torch.tensor([len(x) for x in inputs])
     x = nn.utils.rnn.pad_sequence(inputs, batch_first=True)
     y = nn.utils.rnn.pad_sequence(targets, batch_first=True, padding_value=-1)
