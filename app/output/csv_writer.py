@@ -75,7 +75,8 @@ def box_columns(box: Detection) -> Row:
 
 class CsvWriter:
     """Writes each frame's rows as they come, straight to the file (no buffer to lose in a crash), all or nothing: a
-    write that fails (disk full) or is cut by a signal leaves the file ending at the last whole frame."""
+    write that fails (disk full) or is cut by a signal leaves the file ending at the last whole frame, and the writer
+    then refuses later frames, so the count its error gave stays the file's (a shorter frame could still fit)."""
 
     def __init__(self, path: str | Path, columns: Sequence[str] = COLUMNS) -> None:
         self.path = Path(path)
@@ -85,6 +86,7 @@ class CsvWriter:
         self._writer = csv.DictWriter(self._text, fieldnames=self.columns, restval="", lineterminator="\n")
         self.frames_written = 0
         self._whole_bytes = 0  # the file's length after the last whole frame
+        self._failure: str | None = None  # the error of the write that failed; later frames get it too
         try:
             self._writer.writeheader()
             self._append()
@@ -94,14 +96,16 @@ class CsvWriter:
 
     def write_rows(self, rows: Sequence[Mapping[str, str]]) -> None:
         """Writes the rows of one frame; when writing fails (a full disk), the file is cut back to the frames before
-        and AppError says how many it holds."""
+        and AppError says how many it holds, as it does for every frame offered after."""
+        if self._failure is not None:
+            raise AppError(self._failure)
         self._writer.writerows(rows)
         try:
             self._append()
         except OSError as error:
-            raise AppError(
-                f"cannot write {self.path}: {error.strerror or error}; {self.frames_written} frames were written"
-            ) from None
+            reason = error.strerror or error
+            self._failure = f"cannot write {self.path}: {reason}; {self.frames_written} frames were written"
+            raise AppError(self._failure) from None
         self.frames_written += 1
 
     def _append(self) -> None:

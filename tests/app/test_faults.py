@@ -229,6 +229,9 @@ def test_a_write_that_fails_midway_leaves_the_file_at_its_last_whole_frame_and_s
     writer._file = FullDisk(writer._file)
     with pytest.raises(AppError, match="No space left on device; 1 frames were written"):
         writer.write_rows([{"frame": "1", "label": "sad"}, {"frame": "1", "label": "fear"}])
+    writer._file = writer._file.real  # room again: a later, shorter frame would fit, but the file stays as reported
+    with pytest.raises(AppError, match="No space left on device; 1 frames were written"):
+        writer.write_rows([{"frame": "2", "label": "sad"}])
     writer.close()
     assert path.read_bytes() == whole
     assert writer.frames_written == 1
