@@ -133,14 +133,15 @@ def load_checkpoint(path: str | Path) -> tuple[dict, EmoNet]:
             warnings.simplefilter("ignore")
             checkpoint = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as error:  # torch raises many types for a corrupt file
-        raise WeightsError(f"cannot read weights {path}: {type(error).__name__}") from None
+        reason = type(error).__name__
+        raise WeightsError(f"cannot read weights {path}: not a PyTorch checkpoint, or corrupt ({reason})") from None
     if not isinstance(checkpoint, dict) or checkpoint.get("format") != CHECKPOINT_FORMAT:
         raise WeightsError(f"{path} is not an EmoSmooth EmoNet checkpoint")
-    config = checkpoint["config"]
-    model = EmoNet(tuple(config["widths"]), config["num_classes"], config["dropout"])
     try:
+        config = checkpoint["config"]
+        model = EmoNet(tuple(config["widths"]), config["num_classes"], config["dropout"])
         model.load_state_dict(checkpoint["state_dict"])
-    except RuntimeError:
+    except (RuntimeError, KeyError, TypeError, ValueError):  # a field missing or of the wrong shape or type
         raise WeightsError(f"{path} does not match the EmoNet architecture") from None
     return checkpoint, model.eval()
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 
 import models
 from models.classifier import DEFAULT_WEIGHTS, WeightsError, load_classifier
@@ -62,6 +63,15 @@ def test_missing_weights_raise_a_one_line_error(tmp_path):
 def test_corrupt_weights_raise_a_one_line_error(tmp_path):
     corrupt = tmp_path / "corrupt.pt"
     corrupt.write_bytes(b"not a checkpoint" * 10)
-    with pytest.raises(WeightsError, match="cannot read weights") as caught:
+    with pytest.raises(WeightsError, match="cannot read weights .*: not a PyTorch checkpoint, or corrupt") as caught:
         load_classifier(corrupt)
     assert "\n" not in str(caught.value)
+
+
+@pytest.mark.parametrize("broken", [{"config": None}, {"config": {"widths": [8]}}, {"state_dict": {}}])
+def test_a_checkpoint_with_a_broken_field_is_a_one_line_error(tmp_path, weights_path, broken):
+    checkpoint = torch.load(weights_path, map_location="cpu", weights_only=True)
+    path = tmp_path / "broken.pt"
+    torch.save({**checkpoint, **broken}, path)
+    with pytest.raises(WeightsError, match="does not match the EmoNet architecture"):
+        load_classifier(path)
