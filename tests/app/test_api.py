@@ -6,7 +6,6 @@ import shutil
 from itertools import pairwise
 from pathlib import Path
 
-import cv2
 import numpy as np
 import pandas as pd
 import pytest
@@ -14,29 +13,30 @@ import pytest
 import app
 from app.batch.video import VideoJob, run_file
 from app.output.csv_writer import COLUMNS, SMOOTHED_COLUMNS
-from tests.conftest import SAMPLE_CLIP, hide_face
+from tests.conftest import SAMPLE_CLIP, SHORT_CLIP_FRAMES, hide_face, write_clip
 
-SAMPLE_FRAMES = 72
 HIDDEN = range(5, 8)
 
 
-def test_analyze_returns_exactly_the_table_the_video_command_writes(tmp_path: Path, weights_path: Path) -> None:
-    table = app.analyze(SAMPLE_CLIP, smoother="hmm", weights=str(weights_path))
+def test_analyze_returns_exactly_the_table_the_video_command_writes(
+    tmp_path: Path, weights_path: Path, short_clip: Path
+) -> None:
+    table = app.analyze(short_clip, smoother="hmm", weights=str(weights_path))
     csv = tmp_path / "s.csv"
-    run_file(VideoJob(path=SAMPLE_CLIP, csv=csv, smoother="hmm"), str(weights_path), show_progress=False)
+    run_file(VideoJob(path=short_clip, csv=csv, smoother="hmm"), str(weights_path), show_progress=False)
     assert tuple(table.columns) == SMOOTHED_COLUMNS
-    assert len(table) == SAMPLE_FRAMES
+    assert len(table) == SHORT_CLIP_FRAMES
     assert table["frame"].dtype == "Int64" and table["label"].dtype == object
     np.testing.assert_array_equal(table.to_numpy(dtype=str), pd.read_csv(csv).astype(table.dtypes).to_numpy(dtype=str))
 
 
-def test_analyze_a_folder_indexes_each_video_by_name(tmp_path: Path, weights_path: Path) -> None:
+def test_analyze_a_folder_indexes_each_video_by_name(tmp_path: Path, weights_path: Path, short_clip: Path) -> None:
     for name in ("a.mp4", "b.mp4"):
-        shutil.copy(SAMPLE_CLIP, tmp_path / name)
+        shutil.copy(short_clip, tmp_path / name)
     table = app.analyze(tmp_path, weights=str(weights_path))
     assert tuple(table.columns) == COLUMNS
     assert list(table.index.get_level_values("video").unique()) == ["a.mp4", "b.mp4"]
-    assert len(table.loc["a.mp4"]) == len(table.loc["b.mp4"]) == SAMPLE_FRAMES
+    assert len(table.loc["a.mp4"]) == len(table.loc["b.mp4"]) == SHORT_CLIP_FRAMES
 
 
 @pytest.mark.parametrize(
@@ -54,9 +54,9 @@ def test_failures_raise_the_one_line_error_the_command_prints(tmp_path: Path, ca
     assert "\n" not in str(raised.value)
 
 
-def test_stream_yields_every_frame_with_its_tracked_faces(weights_path: Path) -> None:
-    frames = list(app.stream(SAMPLE_CLIP, smoother="ema", weights=str(weights_path)))
-    assert [f.index for f in frames] == list(range(SAMPLE_FRAMES))
+def test_stream_yields_every_frame_with_its_tracked_faces(weights_path: Path, short_clip: Path) -> None:
+    frames = list(app.stream(short_clip, smoother="ema", weights=str(weights_path)))
+    assert [f.index for f in frames] == list(range(SHORT_CLIP_FRAMES))
     assert all(later.t > earlier.t for earlier, later in pairwise(frames))
     for streamed in frames:
         (face,) = streamed.faces
@@ -67,11 +67,10 @@ def test_stream_yields_every_frame_with_its_tracked_faces(weights_path: Path) ->
 def test_stream_gives_a_hidden_face_s_track_predicted(
     tmp_path: Path, weights_path: Path, sample_frames: list[np.ndarray]
 ) -> None:
-    clip = tmp_path / "hidden.mp4"
-    writer = cv2.VideoWriter(str(clip), cv2.VideoWriter_fourcc(*"mp4v"), 30.0, (640, 360))
-    for index, frame in enumerate(sample_frames[: HIDDEN.stop + 3]):
-        writer.write(hide_face(frame) if index in HIDDEN else frame)
-    writer.release()
+    shown = [
+        hide_face(frame) if index in HIDDEN else frame for index, frame in enumerate(sample_frames[: HIDDEN.stop + 3])
+    ]
+    clip = write_clip(tmp_path / "hidden.mp4", shown)
     frames = list(app.stream(clip, smoother="hmm", weights=str(weights_path)))
     for streamed in frames:
         seen = [face.track for face in streamed.faces]

@@ -99,22 +99,22 @@ SMOOTHED_HEADER = HEADER + ",track,s_angry,s_disgust,s_fear,s_happy,s_sad,s_surp
     "smoother_args", [("--smoother", "hmm"), ("--smoother", "ema", "--offline")], ids=["hmm", "ema-offline"]
 )
 def test_smoother_adds_track_and_smoothed_columns_after_the_raw_ones(
-    tmp_path: Path, weights_path: Path, smoother_args: tuple[str, ...]
+    tmp_path: Path, weights_path: Path, short_clip: Path, smoother_args: tuple[str, ...]
 ) -> None:
     csv_path, video_path = tmp_path / "s.csv", tmp_path / "s.mp4"
     result = run_app(
-        "video", SAMPLE_CLIP, "--csv", csv_path, "--video", video_path, "--weights", weights_path, *smoother_args
+        "video", short_clip, "--csv", csv_path, "--video", video_path, "--weights", weights_path, *smoother_args
     )
     assert result.returncode == 0, result.stderr
     header, rows = read_csv(csv_path)
     assert header == SMOOTHED_HEADER == ",".join(SMOOTHED_COLUMNS)
-    assert len(rows) == count_frames(SAMPLE_CLIP)
+    assert len(rows) == count_frames(short_clip)
     for row in rows:
         assert row["track"] == "0" and row["observed"] == "1"  # one person, never out of the picture
         smoothed = [float(row[c]) for c in SMOOTHED_PROB_COLUMNS]
         assert abs(sum(smoothed) - 1.0) < PROB_SUM_TOLERANCE
         assert row["smoothed_label"] == SMOOTHED_PROB_COLUMNS[smoothed.index(max(smoothed))][2:]
-    assert count_frames(video_path) == count_frames(SAMPLE_CLIP)
+    assert count_frames(video_path) == count_frames(short_clip)
 
 
 def test_unknown_smoother_fails_before_any_work(tmp_path: Path) -> None:
@@ -208,13 +208,13 @@ def test_dead_x_display_is_not_used(monkeypatch: pytest.MonkeyPatch, display: st
     assert not cli.has_display()
 
 
-def test_the_installed_emosmooth_command_works_from_any_folder(tmp_path: Path) -> None:
+def test_the_installed_emosmooth_command_works_from_any_folder(tmp_path: Path, short_clip: Path) -> None:
     command = Path(sys.executable).parent / "emosmooth"
     if not command.is_file():
         pytest.skip("emosmooth is not installed in this environment (`make` runs pip install -e .)")
     env = {key: value for key, value in os.environ.items() if key not in ("PYTHONPATH", "EMOSMOOTH_DEBUG")}
     result = subprocess.run(
-        [str(command), "video", str(SAMPLE_CLIP), "--csv", "s.csv"],
+        [str(command), "video", str(short_clip), "--csv", "s.csv"],
         cwd=tmp_path,
         env=env,
         capture_output=True,

@@ -26,7 +26,7 @@ from app.engine.pipeline import Pipeline
 from app.errors import AppError
 from app.output.csv_writer import UNCLASSIFIED, CsvWriter
 from tests.app.test_cli import REPO, assert_one_line_error
-from tests.conftest import SAMPLE_CLIP, count_frames, read_frames
+from tests.conftest import SAMPLE_CLIP, count_frames, read_frames, write_clip
 
 EXIT_ERROR, EXIT_INTERRUPTED, EXIT_TERMINATED = 1, 130, 143
 LONG_CLIP_REPEATS = 5  # the 2.4 s sample played 5 times: a run long enough to be stopped in the middle
@@ -83,13 +83,7 @@ def frames_in(rows: list[list[str]]) -> int:
 
 @pytest.fixture(scope="module")
 def long_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("clips") / "long.mp4"
-    frames = read_frames(SAMPLE_CLIP)
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 30.0, frames[0].shape[1::-1])
-    for frame in frames * LONG_CLIP_REPEATS:
-        writer.write(frame)
-    writer.release()
-    return path
+    return write_clip(tmp_path_factory.mktemp("clips") / "long.mp4", read_frames(SAMPLE_CLIP) * LONG_CLIP_REPEATS)
 
 
 STOPS = {
