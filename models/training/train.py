@@ -2,7 +2,7 @@
 in-the-wild stills), as a teacher (a wider net) or as the shipped student distilled from a teacher's soft outputs.
 
 python -m models.training.train --run-dir DIR [--widths 64 128 256 512] [--teacher CHECKPOINT] [--init CHECKPOINT]
-                       [--epochs N] [--vote-weight W] [--resume]
+                       [--epochs N] [--vote-weight W] [--without-stills] [--resume]
                        [--out PATH] [--data NPZ] [--votes NPZ] [--wild DIR] [--real DIR]
 
 Every epoch ends with a checkpoint in DIR (`state.pt`, whole: net, optimiser, schedule and random state) and a
@@ -97,7 +97,7 @@ def train(args: argparse.Namespace) -> dict:
     torch.set_num_threads(THREADS)
     run_dir = Path(args.run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
-    corpus = build_corpus(args.data, args.votes, args.wild, args.vote_weight)
+    corpus = build_corpus(args.data, args.votes, args.wild, args.vote_weight, stills=not args.without_stills)
     sets = load_validation(args.data, args.votes, args.wild, args.real)
     distill = teacher_targets(Path(args.teacher), corpus, run_dir) if args.teacher else None
     torch.manual_seed(SEED)
@@ -163,7 +163,10 @@ def finish(model: EmoNet, sets, history: list[dict], args: argparse.Namespace) -
     crowd, usable = load_votes(args.votes, SELECT_SPLIT)
     temperature = fit_temperature(logits, mixed_targets(sets.labels, crowd, usable, args.vote_weight))
     meta = {
-        "recipe": "v3: FER2013 (both framings, label+crowd targets) and wild stills, square-root balanced",
+        "recipe": "v3: FER2013 (both framings, label+crowd targets)"
+        + ("" if args.without_stills else " and wild stills")
+        + ", square-root balanced",
+        "stills": not args.without_stills,
         "widths": model.config["widths"],
         "teacher": args.teacher,
         "init": args.init,
@@ -197,6 +200,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", default=str(DEFAULT_DATA))
     parser.add_argument("--votes", default=str(DEFAULT_VOTES))
     parser.add_argument("--wild", default=str(DEFAULT_WILD))
+    parser.add_argument(
+        "--without-stills", action="store_true", help="train on FER2013 alone (the stills' held-out part still checks)"
+    )
     parser.add_argument("--real", default=str(DEFAULT_REAL_DIR))
     args = parser.parse_args(argv)
     try:

@@ -37,6 +37,12 @@ def test_the_corpus_holds_fer_training_in_two_framings_and_the_wild_stills_not_h
     np.testing.assert_array_equal(corpus.targets[~from_fer].argmax(axis=1), corpus.labels[~from_fer])
 
 
+def test_without_stills_the_corpus_is_fer_training_alone(tiny_corpus):
+    corpus = build_corpus(tiny_corpus.data, tiny_corpus.votes, tiny_corpus.wild, stills=False)
+    assert len(corpus) == SPLITS["training"] and (corpus.origin == "fer2013").all()
+    assert corpus.weights.sum() == pytest.approx(1.0)
+
+
 def test_with_no_weight_on_the_crowd_a_target_is_the_label_alone():
     votes = np.array([[0, 0, 0, 5, 0, 0, 5]])
     np.testing.assert_allclose(mixed_targets(np.array([3]), votes, np.array([True]), vote_weight=0.0), np.eye(7)[[3]])
