@@ -74,7 +74,7 @@ def build_corpus(
     if len(fer_votes) != len(fer_labels):
         raise ValueError(f"{TRAIN_SPLIT}: {len(fer_votes)} rows of votes for {len(fer_labels)} faces")
     wild = load_wild(wild_dir)
-    train = wild.part(~wild.held_out if stills else np.zeros(len(wild.held_out), dtype=bool))
+    train = wild.part(~wild.held_out & stills)
     labels = np.concatenate([fer_labels, train.labels])
     return Corpus(
         faces=np.concatenate([fer_faces, train.faces]),

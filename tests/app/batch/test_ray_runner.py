@@ -15,7 +15,7 @@ import pytest
 from app.batch.video import VideoJob
 from app.errors import EXIT_ERROR, EXIT_PARTIAL
 from tests.app.test_cli import assert_one_line_error, run_app
-from tests.conftest import SAMPLE_CLIP, read_frames
+from tests.conftest import SAMPLE_CLIP, read_frames, write_clip
 
 ray = pytest.importorskip("ray", reason="Ray is not installed (requirements.txt pins it)")
 
@@ -39,13 +39,7 @@ def make_folder(folder: Path, short_clip: Path, bad: bytes) -> Path:
 
 def write_short_clip(path: Path) -> Path:
     """The sample's first frames, mirrored: a second clip unlike the first."""
-    frames = read_frames(SAMPLE_CLIP)[:SHORT_FRAMES]
-    height, width = frames[0].shape[:2]
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 30, (width, height))
-    for frame in frames:
-        writer.write(cv2.flip(frame, 1))
-    writer.release()
-    return path
+    return write_clip(path, [cv2.flip(frame, 1) for frame in read_frames(SAMPLE_CLIP)[:SHORT_FRAMES]])
 
 
 def skip_unless_ray_started(result: subprocess.CompletedProcess[str]) -> None:
