@@ -151,15 +151,16 @@ class TextStamps:
                thickness: int) -> tuple[np.ndarray, int, int, int]:  # fmt: skip
         """(stamp, margin, rise from its top to the baseline, advance) of a word."""
         key = (word, scale, colour, background, thickness)
-        if key not in self._stamps:
+        found = self._stamps.get(key)  # one lookup: another view's thread may clear the cache in between
+        if found is None:
             if len(self._stamps) >= self.LIMIT:
                 self._stamps.clear()
             (width, height), baseline = cv2.getTextSize(word, FONT, scale, thickness)
             margin = thickness + 1
             stamp = np.full((height + baseline + 2 * margin, width + 2 * margin, 3), background, np.uint8)
             cv2.putText(stamp, word, (margin, margin + height), FONT, scale, colour, thickness, cv2.LINE_AA)
-            self._stamps[key] = (stamp, margin, margin + height, width)
-        return self._stamps[key]
+            found = self._stamps[key] = (stamp, margin, margin + height, width)
+        return found
 
     def width(self, text: str, scale: float, thickness: int = 1) -> int:
         """How wide draw() makes the text."""
@@ -308,15 +309,22 @@ def legend_rows_of(panel_w: int, zoom: float) -> list[list[int]]:
     return rows
 
 
+# What never changes for a size, kept for the whole process: a new view (the next file of a folder, a restarted
+# stream) starts drawing at full speed, where drawing its background and words took 5-6 ms of its first frame.
+SHARED_STAMPS = TextStamps()
+SHARED_BACKGROUNDS: dict[tuple[tuple[int, int], tuple[int, int], int], tuple[Layout, np.ndarray]] = {}
+MAX_BACKGROUNDS = 16  # (view size, picture size, faces) kept; more is a window being dragged to many sizes
+
+
 class LiveView:
     """Draws the view; keeps each face's recent trail and, per window size, the parts that do not change."""
 
     def __init__(self, smoother_keys: Sequence[tuple[str, str]] = ()) -> None:
         self.trails = FaceTrails()
         self.smoother_keys = tuple(smoother_keys)  # (key, smoother name) pairs for the help
-        self.stamps = TextStamps()
+        self.stamps = SHARED_STAMPS
         self._status: tuple[tuple[str, ...], float, tuple[object, ...]] = ((), -np.inf, ())  # lines, when, mode
-        self._backgrounds: dict[tuple[tuple[int, int], tuple[int, int], int], tuple[Layout, np.ndarray]] = {}
+        self._backgrounds = SHARED_BACKGROUNDS
 
     @staticmethod
     def default_size(frame_size: tuple[int, int]) -> tuple[int, int]:
@@ -426,12 +434,13 @@ class LiveView:
         """The layout and the unchanging drawing for this size and number of faces, made once."""
         sections = min(faces, MAX_PANEL_FACES + 1)  # more than the panel holds all look the same
         key = (size, frame_size, sections)
-        if key not in self._backgrounds:
-            if len(self._backgrounds) > 16:  # a window being dragged to many sizes
+        found = self._backgrounds.get(key)  # one lookup: another view's thread may clear the cache in between
+        if found is None:
+            if len(self._backgrounds) > MAX_BACKGROUNDS:
                 self._backgrounds.clear()
             layout = Layout.of(size, frame_size, faces)
-            self._backgrounds[key] = (layout, self._draw_background(layout, faces))
-        return self._backgrounds[key]
+            found = self._backgrounds[key] = (layout, self._draw_background(layout, faces))
+        return found
 
     def _draw_background(self, layout: Layout, faces: int) -> np.ndarray:
         width, height = layout.size

@@ -58,3 +58,16 @@ def test_building_a_smoother_reads_its_files_and_the_offline_check_reads_the_off
     monkeypatch.setattr(smoothing.smoothers.hmm, "DEFAULT_HMM_PARAMS", tmp_path / "hmm.npz")
     with pytest.raises(ParamsError, match="HMM parameters not found"):
         smoothing.check_loadable("hmm")
+
+
+def test_a_file_is_read_once_and_again_when_it_changes(tmp_path: Path) -> None:
+    """Every new face's smoother reads its file: the arrays are kept (read-only, shared), until the file changes."""
+    path = tmp_path / "p.npz"
+    np.savez(path, beta=np.float64(0.5))
+    first, second = read_params(path, "HMM parameters", ("beta",)), read_params(path, "HMM parameters", ("beta",))
+    assert first["beta"] is second["beta"] and not first["beta"].flags.writeable
+    np.savez(path, beta=np.float64(0.75), generator=np.zeros((7, 7)))  # a re-fit writes the same path
+    assert float(read_params(path, "HMM parameters", ("beta", "generator"))["beta"]) == 0.75
+    path.write_bytes(b"damaged later")
+    with pytest.raises(ParamsError, match="damaged"):
+        read_params(path, "HMM parameters", ("beta",))

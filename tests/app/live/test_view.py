@@ -218,11 +218,15 @@ def test_a_word_is_stamped_exactly_as_puttext_draws_it() -> None:
         assert np.array_equal(stamped, direct)
 
 
-def test_drawing_one_size_twice_reuses_the_unchanging_parts() -> None:
-    view = LiveView()
-    render(view, [face(0)], t=1.0)
-    render(view, [face(0)], t=1.1)
-    assert len(view._backgrounds) == 1
+def test_the_unchanging_parts_are_drawn_once_for_every_view_of_that_size() -> None:
+    """A new view (the next file of a folder, a restarted stream) reuses what an earlier one drew."""
+    first, second = LiveView(), LiveView()
+    render(first, [face(0)], t=1.0)
+    drawn = {key: background for key, (_, background) in first._backgrounds.items()}
+    render(first, [face(0)], t=1.1)
+    render(second, [face(0)], t=1.0)
+    assert second._backgrounds is first._backgrounds
+    assert all(first._backgrounds[key][1] is background for key, background in drawn.items())
 
 
 def test_a_line_is_stamped_word_by_word_where_puttext_puts_it() -> None:
