@@ -14,7 +14,7 @@ import cv2
 from app.batch.folder import folder_videos
 from tests.app.mp4_tools import faststart
 from tests.app.test_cli import assert_one_line_error, run_app
-from tests.conftest import SAMPLE_CLIP
+from tests.conftest import SAMPLE_CLIP, SHORT_CLIP_FRAMES
 
 CLIP_FRAMES = 72
 EXIT_PARTIAL = 3
@@ -51,19 +51,19 @@ def test_dropped_frames_are_flagged_and_predicted_and_the_reports_are_written(
 
 
 def test_realtime_keeps_container_times_and_flags_what_it_could_not_keep_up_with(
-    tmp_path: Path, weights_path: Path
+    tmp_path: Path, weights_path: Path, short_clip: Path
 ) -> None:
     result = run_app(
-        "video", SAMPLE_CLIP, "--csv", tmp_path / "r.csv", "--smoother", "hmm", "--realtime", "--weights", weights_path
-    )
+        "video", short_clip, "--csv", tmp_path / "r.csv", "--smoother", "hmm", "--realtime", "--weights", weights_path
+    )  # played at its own pace: the short clip, to keep the test short
     assert result.returncode == 0, result.stderr
     rows = rows_of(tmp_path / "r.csv")
-    assert [int(row["frame"]) for row in rows] == list(range(CLIP_FRAMES))
-    assert [float(row["t"]) for row in rows] == [round(i / 30, 4) for i in range(CLIP_FRAMES)]  # 30 fps clip
+    assert [int(row["frame"]) for row in rows] == list(range(SHORT_CLIP_FRAMES))
+    assert [float(row["t"]) for row in rows] == [round(i / 30, 4) for i in range(SHORT_CLIP_FRAMES)]  # 30 fps clip
     processed = [row for row in rows if row["dropped"] == "0"]
     assert processed and all(row["track"] == "0" for row in processed)
-    dropped = CLIP_FRAMES - len(processed)
-    assert f"{CLIP_FRAMES} frames ({dropped} dropped" in result.stdout
+    dropped = SHORT_CLIP_FRAMES - len(processed)
+    assert f"{SHORT_CLIP_FRAMES} frames ({dropped} dropped" in result.stdout
 
 
 def test_realtime_and_simulated_drops_do_not_mix(tmp_path: Path) -> None:
@@ -113,15 +113,17 @@ def test_drop_share_must_be_below_one(tmp_path: Path) -> None:
     assert_one_line_error(result, "--drop")
 
 
-def test_a_folder_is_processed_beside_its_videos_and_a_bad_file_is_skipped(tmp_path: Path, weights_path: Path) -> None:
-    shutil.copy(SAMPLE_CLIP, tmp_path / "a.mp4")
-    shutil.copy(SAMPLE_CLIP, tmp_path / "b.mp4")
+def test_a_folder_is_processed_beside_its_videos_and_a_bad_file_is_skipped(
+    tmp_path: Path, weights_path: Path, short_clip: Path
+) -> None:
+    shutil.copy(short_clip, tmp_path / "a.mp4")
+    shutil.copy(short_clip, tmp_path / "b.mp4")
     (tmp_path / "bad.mp4").write_bytes(os.urandom(20_000))
     result = run_app("video", tmp_path, "--smoother", "hmm", "--workers", "2", "--weights", weights_path)
     assert result.returncode == EXIT_PARTIAL
     assert_one_line_error(result, "bad.mp4", "skipped")
     for stem in ("a", "b"):
-        assert len(rows_of(tmp_path / f"{stem}.csv")) == CLIP_FRAMES
+        assert len(rows_of(tmp_path / f"{stem}.csv")) == SHORT_CLIP_FRAMES
         for name in (f"{stem}_annotated.mp4", f"{stem}_timeline.png", f"{stem}_summary.json"):
             assert (tmp_path / name).is_file()
     assert not (tmp_path / "bad.csv").exists()
