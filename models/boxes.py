@@ -25,5 +25,12 @@ def iou_matrix(a: Sequence[Box], b: Sequence[Box]) -> np.ndarray:
 
 
 def iou(a: Box, b: Box) -> float:
-    """Intersection over union of two (x, y, w, h) boxes."""
-    return float(iou_matrix([a], [b])[0, 0])
+    """Intersection over union of two (x, y, w, h) boxes: iou_matrix's arithmetic on plain floats, since the detector
+    asks it of single pairs about ten times a frame with 4 faces, where building arrays cost 25 us a pair."""
+    ax, ay, aw, ah = a
+    bx, by, bw, bh = b
+    width = max(min(ax + aw, bx + bw) - max(ax, bx), 0)
+    height = max(min(ay + ah, by + bh) - max(ay, by), 0)
+    inter = width * height
+    union = aw * ah + bw * bh - inter
+    return float(inter / union) if union > 0 else 0.0
