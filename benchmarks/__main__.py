@@ -13,7 +13,6 @@ from pathlib import Path
 from app.errors import EXIT_ERROR, EXIT_OK
 from benchmarks.report import DEFAULT_RESULTS_DIR, Report, run_metadata, write_report
 from models.roots import REPO
-from smoothing.fitting.real_sequences import DEFAULT_REAL_DIR
 
 QUICK_RESULTS_DIR = REPO / "out" / "benchmarks-quick"  # smoke results never overwrite the committed ones
 NOT_IN_ALL = ("soak",)  # an hour of real-time running is no `make bench` step
@@ -81,6 +80,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"error: cannot write results to {out}: {error.strerror or error}", file=sys.stderr)
         return EXIT_ERROR
     table = runners(args.data, args.minutes, args.sample_seconds)
+    from smoothing.fitting.real_sequences import DEFAULT_REAL_DIR  # loads torch: after the arguments are checked
     names = [name for name in table if name not in NOT_IN_ALL] if args.which == "all" else [args.which]
     for name in names:
         if (
