@@ -18,7 +18,7 @@ from smoothing.fitting.real_sequences import DEFAULT_REAL_DIR, read_index
 ROTATIONS_DEG = (0, 30, -30)
 TARGET_ROTATED_FOUND = 0.95  # share of frames with a face in a real clip rotated by 30 degrees
 NO_FACE_CLIP = SHARED_MEDIA / "no_face.mp4"
-QUICK_CLIPS = 4
+QUICK_CLIPS = 2  # --quick: a smoke run of every rotation and the no-face clip, not a measurement
 
 
 def rotated(frame: np.ndarray, degrees: float) -> np.ndarray:
