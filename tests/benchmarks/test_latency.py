@@ -51,6 +51,7 @@ def test_every_stage_has_ordered_percentiles_and_they_add_up_to_end_to_end(repor
         assert stages[END_TO_END]["fps_mean"] == pytest.approx(1000.0 / stages[END_TO_END]["mean_ms"])
         split = clip["detect_full_search"]["n"] + clip["detect_region_search"]["n"]
         assert split == clip["frames_measured"] and clip["detect_full_search"]["n"] > 0
+        assert clip["stream_first_frame"]["n"] == latency.QUICK.passes  # each pass is a fresh stream
 
 
 def test_the_run_records_its_threads_and_settings(report: Report) -> None:
