@@ -31,7 +31,7 @@ from app.engine.sources import (
 )
 from app.engine.weights import load_weights
 from app.errors import EXIT_ERROR, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, AppError, stop_code, stop_signals_raise, stop_word
-from app.output.paths import prepare_output, shown
+from app.output.paths import check_outputs, prepare_output, shown
 from models.face_detector import DetectorError
 
 if TYPE_CHECKING:
@@ -166,7 +166,7 @@ def run_live(args: argparse.Namespace, fallback: bool, stdout: TextIO) -> int:
     from app.engine.capture import LatestFrameCapture
     from app.engine.pipeline import Pipeline
     from app.live.session import LiveSession, summary_lines
-    from app.output.jsonl import open_jsonl
+    from app.output.jsonl import STDOUT, open_jsonl
 
     check_smoother(args.smoother)
     if (args.width is None) != (args.height is None):
@@ -186,11 +186,15 @@ def run_live(args: argparse.Namespace, fallback: bool, stdout: TextIO) -> int:
         if not window:
             csv_path = csv_path or out_dir / LIVE_CSV
             record_path = record_path or out_dir / LIVE_VIDEO
-            print(f"no window ({no_window_reason}); writing {shown(record_path)} and {shown(csv_path)} instead")
         bare_record_path = Path(args.record_bare) if args.record_bare else None
-        for path in (csv_path, record_path, bare_record_path):
-            if path is not None:
-                prepare_output(path)
+        jsonl_path = Path(args.jsonl) if args.jsonl not in (None, STDOUT) else None
+        outputs = [path for path in (csv_path, record_path, bare_record_path, jsonl_path) if path is not None]
+        source_file = getattr(source.source, "path", None)  # a file (the demo's sample too); a camera has none
+        check_outputs(outputs, [] if source_file is None else [source_file])
+        for path in outputs:
+            prepare_output(path)
+        if not window:
+            print(f"no window ({no_window_reason}); writing {shown(record_path)} and {shown(csv_path)} instead")
         jsonl = open_jsonl(args.jsonl, stdout) if args.jsonl is not None else None
         capture = LatestFrameCapture(source.source, paced=source.paced, size=size if source.paced else None)
         session = LiveSession(

@@ -16,7 +16,7 @@ from app.engine.pipeline import Classifier, Pipeline
 from app.engine.results import FrameResult
 from app.errors import AppError, stop_code, stop_word
 from app.output.csv_writer import IMAGE_COLUMNS, CsvWriter, image_rows
-from app.output.paths import prepare_output
+from app.output.paths import check_outputs, prepare_output
 from models.face_detector import FaceDetector
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp")
@@ -122,6 +122,7 @@ def run_images(
     if not files:
         raise AppError(f"no images ({', '.join(IMAGE_EXTENSIONS)}) in {', '.join(str(path) for path in paths)}")
     targets = annotated_paths(files, annotate) if annotate is not None else {}
+    check_outputs([csv, *targets.values()], files)
     prepare_output(csv)
     pipeline: Pipeline | None = None  # made at the first readable image: a run of unreadable ones loads no torch
     try:

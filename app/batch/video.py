@@ -17,7 +17,7 @@ import numpy as np
 
 from app.engine.sources import VideoFileSource
 from app.errors import EXIT_PARTIAL, AppError, stop_code, stop_word
-from app.output.paths import prepare_output
+from app.output.paths import check_outputs, prepare_output
 
 if TYPE_CHECKING:
     from app.engine.pipeline import Pipeline
@@ -204,6 +204,7 @@ def run_file(
     if job.realtime and job.drop > 0:
         raise AppError("--realtime drops what it cannot keep up with; leave out --drop")
     source = VideoFileSource(job.path)  # input and output paths are checked before the slow torch import
+    check_outputs(job.outputs(), [job.path])
     for path in job.outputs():
         prepare_output(path, job.path)
     classifier = load_weights(weights, threads or CLASSIFIER_THREADS)

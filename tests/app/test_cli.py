@@ -10,13 +10,14 @@ import sys
 from itertools import pairwise
 from pathlib import Path
 
+import cv2
 import pytest
 
 from app.errors import EXIT_USAGE
 from app.output.csv_writer import COLUMNS, PROB_COLUMNS, SMOOTHED_COLUMNS, SMOOTHED_PROB_COLUMNS
 from models.roots import REPO
 from tests.app.mp4_tools import faststart
-from tests.conftest import SAMPLE_CLIP, count_frames
+from tests.conftest import SAMPLE_CLIP, count_frames, read_frames
 
 HEADER = "frame,t,face,x,y,w,h,p_angry,p_disgust,p_fear,p_happy,p_sad,p_surprise,p_neutral,label"
 PROB_SUM_TOLERANCE = 1e-4  # seven values rounded to 5 decimals
@@ -180,6 +181,22 @@ def test_unwritable_outputs(tmp_path: Path, weights_path: Path) -> None:
         "video", SAMPLE_CLIP, "--csv", tmp_path / "o.csv", "--video", tmp_path / "o.xyz", "--weights", weights_path
     )
     assert_one_line_error(result, "cannot write video")
+
+
+def test_an_output_named_as_the_input_or_as_another_output_is_refused_and_nothing_is_lost(
+    tmp_path: Path, weights_path: Path
+) -> None:
+    clip = tmp_path / "clip.mp4"
+    shutil.copy(SAMPLE_CLIP, clip)
+    os.link(clip, tmp_path / "clip.csv")  # the same file under a CSV's name
+    live = run_app("live", "--source", clip, "--headless", "--csv", tmp_path / "clip.csv", "--weights", weights_path)
+    assert_one_line_error(live, "would overwrite the input")
+    photo = tmp_path / "photo.png"
+    assert cv2.imwrite(str(photo), read_frames(SAMPLE_CLIP)[0])
+    assert_one_line_error(run_app("image", photo, "--csv", photo), "would overwrite the input")
+    both = run_app("video", clip, "--csv", tmp_path / "o.csv", "--summary", tmp_path / "o.csv")
+    assert_one_line_error(both, "named for two outputs")
+    assert clip.read_bytes() == SAMPLE_CLIP.read_bytes() and cv2.imread(str(photo)) is not None
 
 
 def test_truncated_video_keeps_the_rows_already_written(tmp_path: Path, weights_path: Path) -> None:
