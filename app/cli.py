@@ -290,6 +290,14 @@ def positive_int(text: str) -> int:
     return value
 
 
+def non_negative_int(text: str) -> int:
+    """argparse type for seeds, which numpy takes only from 0 up."""
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
+    return value
+
+
 def positive_float(text: str) -> float:
     """argparse type for rates, so that 0, a negative number, nan or inf is a usage error, not times of nonsense."""
     value = float(text)
@@ -330,7 +338,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--offline", action="store_true", help="with --smoother: smooth each face's whole sequence at the end"
     )
     video.add_argument("--drop", type=float, default=0.0, help="drop this share of frames at random (0..1)")
-    video.add_argument("--seed", type=int, default=0, help="random seed of --drop")
+    video.add_argument("--seed", type=non_negative_int, default=0, help="random seed of --drop")
     video.add_argument(
         "--realtime", action="store_true", help="play the file in real time as the live app would, dropping frames"
     )

@@ -56,7 +56,11 @@ def read_image(path: Path) -> np.ndarray:
         raise AppError(f"no such file: {path}") from None
     except OSError as error:
         raise AppError(f"cannot read {path}: {error.strerror or error}") from None
-    image = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
+    try:
+        image = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
+    except cv2.error as error:  # the image alone is skipped, not the run
+        reason = "over the 2^30 pixels OpenCV decodes" if "MAX_IMAGE_PIXELS" in error.err else error.err
+        raise AppError(f"cannot read {path}: OpenCV cannot decode it ({reason})") from None
     if image is None:
         raise AppError(f"cannot read {path}: not a JPEG, PNG or WebP image, or corrupt")
     return image

@@ -140,6 +140,9 @@ def table_frames(table: pd.DataFrame, options: TableOptions, name: str) -> Table
     if boxes is not None and (lacking := is_face & np.isnan(boxes).any(axis=1)).any():
         empty = columns.box[int(np.argmax(np.isnan(boxes[np.argmax(lacking)])))]
         raise AppError(f"{name}, {row_name(table, lacking)}: probabilities but no box ({empty} is empty)")
+    if boxes is not None and (endless := is_face & np.isinf(boxes).any(axis=1)).any():
+        column = columns.box[int(np.argmax(np.isinf(boxes[np.argmax(endless)])))]
+        raise AppError(f"{name}, {row_name(table, endless)}: {column} is infinite, not a box coordinate")
     keys = face_keys(table, columns.face, frames, is_face, name)
     if boxes is None:
         check_unique_keys(frames, keys, is_face, name)

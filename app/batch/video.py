@@ -205,6 +205,10 @@ def run_file(
         raise AppError("--realtime drops what it cannot keep up with; leave out --drop")
     source = VideoFileSource(job.path)  # input and output paths are checked before the slow torch import
     check_outputs(job.outputs(), [job.path])
+    if job.timeline is not None:
+        from app.output.timeline import check_timeline_path
+
+        check_timeline_path(job.timeline)
     for path in job.outputs():
         prepare_output(path, job.path)
     classifier = load_weights(weights, threads or CLASSIFIER_THREADS)
@@ -229,7 +233,7 @@ def run_file(
             written = process(results, job, source.fps, source.size, progress, recording)
     except AppError:  # a stop or a failed write: the frames written still get their timeline and summary
         if recording is not None:
-            with contextlib.suppress(OSError):  # a full disk: the first failure is the one to report
+            with contextlib.suppress(AppError):  # a full disk: the first failure is the one to report
                 write_reports(job, recording)
         raise
     finally:
@@ -262,13 +266,26 @@ def warn(job: VideoJob, written: Written, source: VideoFileSource) -> None:
         )
 
 
+@contextlib.contextmanager
+def report_file(path: Path) -> Iterator[None]:
+    """A report written whole or not at all: a failed write (a full disk) leaves no stump and says which file."""
+    try:
+        yield
+    except OSError as error:
+        with contextlib.suppress(OSError):
+            path.unlink(missing_ok=True)
+        raise AppError(f"cannot write {path}: {error.strerror or error}") from None
+
+
 def write_reports(job: VideoJob, recording: Recording) -> None:
     """The timeline PNG and the JSON summary, from what was recorded (also of a truncated file)."""
     if job.timeline is not None and recording.times:
         from app.output.timeline import write_timeline
 
-        write_timeline(job.timeline, recording.times, recording.tracked, title=job.path.name)
+        with report_file(job.timeline):
+            write_timeline(job.timeline, recording.times, recording.tracked, title=job.path.name)
     if job.summary is not None:
         from app.output.summary import summarize_tracks, write_summary
 
-        write_summary(job.summary, job.path, job.smoother, summarize_tracks(recording.times, recording.tracked))
+        with report_file(job.summary):
+            write_summary(job.summary, job.path, job.smoother, summarize_tracks(recording.times, recording.tracked))

@@ -10,9 +10,22 @@ from pathlib import Path
 import numpy as np
 
 from app.engine.results import FaceResult
+from app.errors import AppError
 from app.output.colours import CLASS_COLOURS, rgb
 from app.output.summary import COUNTED_ROWS, frame_durations
 from smoothing.labels import CLASSES, NUM_CLASSES
+
+
+def check_timeline_path(path: Path) -> None:
+    """Refuses, before any work, a name whose ending matplotlib cannot write (it would fail once the video is done)
+    or a name without one (matplotlib would add .png, and the file would not be where the user looks)."""
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    formats = FigureCanvasBase.get_supported_filetypes()
+    if path.suffix[1:].lower() not in formats:
+        endings = ", ".join(f".{ending}" for ending in sorted(formats))
+        raise AppError(f"cannot write the timeline {path}: its name must end in one of {endings}")
+
 
 FIGURE_WIDTH_IN = 10.0
 TRACK_HEIGHT_IN = 2.2

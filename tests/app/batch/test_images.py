@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import struct
 import subprocess
+import zlib
 from pathlib import Path
 
 import cv2
@@ -14,7 +15,7 @@ import pytest
 
 import app
 from app.batch.images import read_image
-from app.errors import EXIT_ERROR, EXIT_PARTIAL
+from app.errors import EXIT_ERROR, EXIT_PARTIAL, AppError
 from app.output.csv_writer import IMAGE_COLUMNS, PROB_COLUMNS
 from tests.app.test_cli import assert_one_line_error, run_app
 
@@ -121,3 +122,17 @@ def test_a_photo_stored_sideways_is_read_upright_by_its_exif_orientation(tmp_pat
     path = tmp_path / "phone.jpg"
     path.write_bytes(jpeg.tobytes()[:2] + exif + jpeg.tobytes()[2:])
     assert read_image(path).shape == (80, 40, 3)
+
+
+def test_an_image_too_large_for_opencv_is_one_line_and_skipped(tmp_path: Path) -> None:
+    """A PNG whose header claims 60000x60000 pixels: OpenCV refuses to decode it; the run goes on without it."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", 60000, 60000, 8, 0, 0, 0, 0)  # 8-bit grey
+    huge = tmp_path / "huge.png"
+    rows = zlib.compress(b"\x00" * 60001 * 2)  # two black rows; the decoder stops at the size before reading on
+    huge.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", rows) + chunk(b"IEND", b""))
+    with pytest.raises(AppError, match=r"^cannot read .*huge.png: OpenCV cannot decode it \(over the 2\^30 pixels"):
+        read_image(huge)

@@ -129,6 +129,7 @@ def fer_with(row: int, column: str, value: object) -> pd.DataFrame:
         (py_feat_with(2, "fear", None), TableOptions(fps=FPS), "row 2: fear is empty, the face's other probabilities"),
         (py_feat_with(1, "sadness", -0.2), TableOptions(fps=FPS), "row 1: a probability is negative or infinite"),
         (py_feat_with(1, "FaceRectX", None), TableOptions(fps=FPS), "row 1: probabilities but no box (FaceRectX"),
+        (py_feat_with(1, "FaceRectWidth", np.inf), TableOptions(fps=FPS), "row 1: FaceRectWidth is infinite"),
         (own_csv([0.0, 0.08, 0.04]), TableOptions(), "frame 2 is at 0.0400 s, not after frame 1 at 0.0800 s"),
         (fer_with(2, "box1", "[1, 2]"), TableOptions(fps=FPS), "row 2: box1 is '[1, 2]', not a box [x, y, w, h]"),
         (
@@ -139,7 +140,8 @@ def fer_with(row: int, column: str, value: object) -> pd.DataFrame:
     ],
     ids=[
         "py-feat-without-a-box-column", "without-frames", "unknown-tool", "named-column-absent", "text-probability",
-        "partly-empty", "negative", "face-without-box", "frames-out-of-time", "fer-bad-box", "index-twice",
+        "partly-empty", "negative", "face-without-box", "infinite-box", "frames-out-of-time", "fer-bad-box",
+        "index-twice",
     ],
 )  # fmt: skip
 def test_a_table_that_cannot_be_read_is_one_error_naming_what_is_wrong(

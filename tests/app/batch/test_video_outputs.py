@@ -12,6 +12,7 @@ from pathlib import Path
 import cv2
 
 from app.batch.folder import folder_videos
+from app.errors import EXIT_USAGE
 from tests.app.mp4_tools import faststart
 from tests.app.test_cli import assert_one_line_error, run_app
 from tests.conftest import SAMPLE_CLIP, SHORT_CLIP_FRAMES
@@ -111,6 +112,11 @@ def test_a_variable_frame_rate_file_is_summarised_by_its_container_times(
 def test_drop_share_must_be_below_one(tmp_path: Path) -> None:
     result = run_app("video", SAMPLE_CLIP, "--csv", tmp_path / "o.csv", "--drop", "1.5")
     assert_one_line_error(result, "--drop")
+
+
+def test_a_negative_seed_is_a_usage_error(tmp_path: Path) -> None:
+    result = run_app("video", SAMPLE_CLIP, "--csv", tmp_path / "o.csv", "--drop", "0.3", "--seed", "-1")
+    assert result.returncode == EXIT_USAGE and "--seed: must be 0 or more, got -1" in result.stderr
 
 
 def test_a_folder_is_processed_beside_its_videos_and_a_bad_file_is_skipped(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 from pathlib import Path
 
@@ -9,9 +10,11 @@ import cv2
 import numpy as np
 import pytest
 
+from app.batch.video import report_file
 from app.engine.results import FaceResult
+from app.errors import AppError
 from app.output.summary import frame_durations, summarize_tracks, write_summary
-from app.output.timeline import write_timeline
+from app.output.timeline import check_timeline_path, write_timeline
 from models.face_detector import Detection
 from smoothing.labels import CLASSES
 
@@ -69,3 +72,19 @@ def test_timeline_has_one_panel_per_track(tmp_path: Path) -> None:
     write_timeline(tmp_path / "none.png", times, [[] for _ in times])
     heights = [cv2.imread(str(tmp_path / f"{name}.png")).shape[0] for name in ("one", "two", "none")]
     assert heights[1] > heights[0] == heights[2]
+
+
+@pytest.mark.parametrize("name", ["timeline.txt", "timeline"])
+def test_a_timeline_name_matplotlib_cannot_write_is_refused_before_any_work(tmp_path: Path, name: str) -> None:
+    with pytest.raises(AppError, match="its name must end in one of .*\\.png"):
+        check_timeline_path(tmp_path / name)
+    check_timeline_path(tmp_path / "timeline.PDF")  # any format matplotlib writes, in either case
+
+
+def test_a_report_that_fails_to_write_leaves_no_stump_and_names_its_file(tmp_path: Path) -> None:
+    path = tmp_path / "summary.json"
+    full = pytest.raises(AppError, match=r"^cannot write .*summary.json: No space left on device$")
+    with full, report_file(path):
+        path.write_text("{")  # a first part landed, then the disk filled
+        raise OSError(errno.ENOSPC, "No space left on device")
+    assert not path.exists()
