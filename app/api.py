@@ -44,6 +44,11 @@ def analyze(
     from app.engine.sources import SourceError
     from models.face_detector import DetectorError
 
+    check_path("path", path)
+    if isinstance(drop, bool) or not isinstance(drop, int | float) or not 0 <= drop < 1:
+        raise AppError(f"drop must be a share of frames, at least 0 and below 1, got {described(drop)}")
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise AppError(f"seed must be a whole number, 0 or more, got {described(seed)}")
     path = Path(path)
     videos = folder_videos(path) if path.is_dir() else [path]
     if path.suffix.lower() in IMAGE_EXTENSIONS or (not videos and image_files([path])):
@@ -93,11 +98,17 @@ def smooth(
     `python -m app smooth TABLE --smoother NAME --out ...` writes it: the video CSV's columns. The layout (this
     project's, py-feat's, fer's) is told by the columns; the options name columns as the command's do
     (probs: {class: column})."""
+    import pandas as pd
+
     from app.batch.resmooth import smooth_table
     from app.batch.tables import BOX_COLUMNS, TableOptions, read_table_file
 
-    if box is not None and len(box) != len(BOX_COLUMNS):
-        raise AppError(f"box names {len(BOX_COLUMNS)} columns (x, y, width, height), got {len(box)}")
+    if not isinstance(table, pd.DataFrame):
+        check_path("table", table, "a pandas DataFrame or a CSV file's path")
+    if not isinstance(smoother, str):
+        raise AppError(f"smoother must be a smoother's name (smoothing.available()), got {described(smoother)}")
+    if box is not None and (isinstance(box, str) or len(box) != len(BOX_COLUMNS)):
+        raise AppError(f"box names {len(BOX_COLUMNS)} columns (x, y, width, height), got {box!r}")
     options = TableOptions(fps, time, frame, probs, tuple(box) if box is not None else None, face)
     if isinstance(table, str | Path):
         name, table = str(table), read_table_file(Path(table))
@@ -107,6 +118,21 @@ def smooth(
         csv = Path(folder) / "smoothed.csv"
         smooth_table(table, name, csv, smoother, offline, options)
         return read_output(csv)
+
+
+SHORT_REPR = 60  # characters of a wrong argument shown in an error; longer (an array, a frame) shows its type
+
+
+def described(value: object) -> str:
+    """A wrong argument as an error shows it: its repr when short and on one line, else its type."""
+    text = repr(value)
+    return text if len(text) <= SHORT_REPR and "\n" not in text else f"a {type(value).__name__}"
+
+
+def check_path(argument: str, value: object, what: str = "a file's or folder's path") -> None:
+    """A path argument must be a str or a Path: anything else would fail deep inside with a misleading error."""
+    if not isinstance(value, str | Path):
+        raise AppError(f"{argument} must be {what} (str or Path), got {described(value)}")
 
 
 def read_output(csv: Path) -> pd.DataFrame:
@@ -143,6 +169,9 @@ def stream(
     from models.face_detector import DetectorError
 
     check_smoother(smoother)
+    if isinstance(source, bool) or not isinstance(source, str | int | Path):
+        wanted = "a video file's path, a camera's index or a stream's URL"
+        raise AppError(f"source must be {wanted}, got {described(source)}")
     text = str(source)
     try:
         if isinstance(source, int) or text.isdigit():

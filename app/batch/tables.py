@@ -4,6 +4,7 @@ columns are named. Every problem with a table is one AppError naming the column 
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
@@ -88,6 +89,18 @@ class TableOptions:
     box: tuple[str, str, str, str] | None = None
     face: str | None = None
 
+    def __post_init__(self) -> None:
+        """What the command line's argument types check, checked for the Python API's callers too."""
+        if self.fps is not None and not (
+            isinstance(self.fps, int | float) and not isinstance(self.fps, bool) and 0 < self.fps < math.inf
+        ):
+            raise AppError(f"fps must be a number above 0, got {self.fps!r}")
+        if self.probs is not None:
+            if not isinstance(self.probs, Mapping) or not all(isinstance(c, str) for c in self.probs.values()):
+                raise AppError(f"probs maps classes to column names, {{'happy': 'Joy'}}; got {self.probs!r}")
+            if unknown := [label for label in self.probs if label not in CLASSES]:
+                raise AppError(f"{unknown[0]!r} is not a class; the classes are {', '.join(CLASSES)}")
+
     def named(self) -> dict[str, object]:
         """The columns named, by Columns' field names."""
         return {part.name: getattr(self, part.name) for part in fields(Columns) if getattr(self, part.name) is not None}
@@ -128,6 +141,10 @@ def table_frames(table: pd.DataFrame, options: TableOptions, name: str) -> Table
     times from its time column or from frame numbers and fps, probabilities in CLASSES order. A class the table
     lacks counts as 0, and probabilities that miss a sum of 1 are renormalised, each said once in a note; a row
     whose probabilities are all empty is its frame without that face."""
+    if table.columns.duplicated().any():
+        raise AppError(f"{name} has two columns named {table.columns[table.columns.duplicated()][0]!r}")
+    if table.empty:
+        raise AppError(f"{name} has no rows")
     layout, table = read_layout(table, options, name)
     columns = replace(layout.columns, **options.named())
     for column in (columns.frame, columns.face, options.time, *(columns.box or ())):
@@ -210,15 +227,34 @@ def frame_times(table: pd.DataFrame, columns: Columns, fps: float | None, name: 
         missing = f"no column {columns.time!r}" if columns.time is not None else "no time column"
         hint = "give --fps N (the video's frame rate)" if columns.frame else "name it with --time COLUMN (seconds)"
         raise AppError(f"{name} has {missing}; {hint}")
-    times = pd.to_numeric(table[columns.time], errors="coerce").to_numpy(dtype=np.float64)
+    column = table[columns.time]
+    if pd.api.types.is_datetime64_any_dtype(column):
+        raise AppError(f"{name}: {columns.time} holds dates and times of day; give seconds from the video's start")
+    if pd.api.types.is_timedelta64_dtype(column):  # a pandas user's natural time column: read as seconds
+        column = column.dt.total_seconds()
+    times = pd.to_numeric(column, errors="coerce").to_numpy(dtype=np.float64)
     if (bad := ~np.isfinite(times)).any():
         row = int(np.argmax(bad))
         value = table[columns.time].iloc[row]
         hint = "; give --fps N (the video's frame rate) to time frames by their number" if columns.frame else ""
         raise AppError(f"{name}, row {table.index[row]}: {columns.time} is {value!r}, not seconds{hint}")
     if columns.frame is not None:
-        return whole_numbers(table, columns.frame, name), times
+        frames = whole_numbers(table, columns.frame, name)
+        check_one_time_per_frame(table, frames, times, name)
+        return frames, times
     return np.unique(times, return_inverse=True)[1], times
+
+
+def check_one_time_per_frame(table: pd.DataFrame, frames: np.ndarray, times: np.ndarray, name: str) -> None:
+    """A frame's faces share its time: a frame number at two times is two frames mislabelled, which would merge."""
+    order = np.argsort(frames, kind="stable")
+    clash = (frames[order][1:] == frames[order][:-1]) & (times[order][1:] != times[order][:-1])
+    if clash.any():
+        first, second = order[int(np.argmax(clash))], order[int(np.argmax(clash)) + 1]
+        raise AppError(
+            f"{name}: frame {frames[first]} is at {times[first]:.4f} s in row {table.index[first]} and at "
+            f"{times[second]:.4f} s in row {table.index[second]}; a frame's faces share one time"
+        )
 
 
 def probabilities(table: pd.DataFrame, columns: Columns, named: bool, name: str) -> tuple[np.ndarray, list[str]]:

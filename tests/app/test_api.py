@@ -13,6 +13,7 @@ import pytest
 import app
 from app.batch.video import VideoJob, run_file
 from app.output.csv_writer import COLUMNS, SMOOTHED_COLUMNS
+from tests.app.table_layouts import Person, py_feat_table, unknown_tool_table
 from tests.conftest import SAMPLE_CLIP, SHORT_CLIP_FRAMES, hide_face, write_clip
 
 HIDDEN = range(5, 8)
@@ -52,6 +53,45 @@ def test_failures_raise_the_one_line_error_the_command_prints(tmp_path: Path, ca
     with pytest.raises(app.AppError, match=words) as raised:
         call(tmp_path)
     assert "\n" not in str(raised.value)
+
+
+def fex() -> pd.DataFrame:
+    """A small py-feat table: two people over a second."""
+    return py_feat_table((Person(x=100, emotion="happy"), Person(x=420, emotion="sad")), 30)
+
+
+@pytest.mark.parametrize(
+    ("call", "words"),
+    [
+        (lambda: app.smooth(123, "hmm"), "table must be a pandas DataFrame or a CSV file's path (str or Path), got"),
+        (lambda: app.smooth(np.zeros((64, 64)), "hmm"), "got a ndarray"),
+        (lambda: app.smooth(fex(), None), "smoother must be a smoother's name"),
+        (lambda: app.smooth(fex().iloc[:0], "hmm"), "the table has no rows"),
+        (lambda: app.smooth(fex().assign(extra=1).rename(columns={"extra": "anger"}), "hmm"), "two columns named"),
+        (lambda: app.smooth(fex(), "hmm", probs={"joy": "happiness"}), "'joy' is not a class"),
+        (lambda: app.smooth(fex(), "hmm", probs=["happiness"]), "probs maps classes to column names"),
+        (lambda: app.smooth(fex(), "hmm", fps="30"), "fps must be a number above 0, got '30'"),
+        (lambda: app.smooth(fex(), "hmm", fps=float("inf")), "fps must be a number above 0, got inf"),
+        (lambda: app.analyze(SAMPLE_CLIP, drop="0.5"), "drop must be a share of frames"),
+        (lambda: app.analyze(SAMPLE_CLIP, drop=0.2, seed=-1), "seed must be a whole number, 0 or more"),
+        (lambda: next(app.stream(True)), "source must be a video file's path, a camera's index"),
+    ],
+)
+def test_a_wrong_argument_is_one_clear_error_before_any_work(call, words: str) -> None:
+    with pytest.raises(app.AppError) as raised:
+        call()
+    assert words in str(raised.value) and "\n" not in str(raised.value)
+
+
+def test_a_pandas_time_column_is_read_as_seconds_and_dates_are_refused() -> None:
+    """Timedeltas are how pandas users keep times: the same smoothing as the seconds they stand for."""
+    seconds = unknown_tool_table((Person(x=100, emotion="happy"),), 30)
+    columns = {"time": "seconds", "face": "person", "probs": {"happy": "Joy", "sad": "Sadness", "angry": "Anger"}}
+    as_timedelta = seconds.assign(seconds=pd.to_timedelta(seconds["seconds"], unit="s"))
+    pd.testing.assert_frame_equal(app.smooth(as_timedelta, "hmm", **columns), app.smooth(seconds, "hmm", **columns))
+    dated = seconds.assign(seconds=pd.Timestamp("2026-12-05") + as_timedelta["seconds"])
+    with pytest.raises(app.AppError, match="seconds holds dates and times of day"):
+        app.smooth(dated, "hmm", **columns)
 
 
 def test_stream_yields_every_frame_with_its_tracked_faces(weights_path: Path, short_clip: Path) -> None:

@@ -131,6 +131,11 @@ def fer_with(row: int, column: str, value: object) -> pd.DataFrame:
         (py_feat_with(1, "FaceRectX", None), TableOptions(fps=FPS), "row 1: probabilities but no box (FaceRectX"),
         (py_feat_with(1, "FaceRectWidth", np.inf), TableOptions(fps=FPS), "row 1: FaceRectWidth is infinite"),
         (own_csv([0.0, 0.08, 0.04]), TableOptions(), "frame 2 is at 0.0400 s, not after frame 1 at 0.0800 s"),
+        (
+            own_csv([0.0, 0.04, 0.08]).assign(frame=[0, 1, 0]),
+            TableOptions(),
+            "fex.csv: frame 0 is at 0.0000 s in row 0 and at 0.0800 s in row 2; a frame's faces share one time",
+        ),
         (fer_with(2, "box1", "[1, 2]"), TableOptions(fps=FPS), "row 2: box1 is '[1, 2]', not a box [x, y, w, h]"),
         (
             unknown_tool_table(PEOPLE, 4).assign(person=0),
@@ -140,8 +145,8 @@ def fer_with(row: int, column: str, value: object) -> pd.DataFrame:
     ],
     ids=[
         "py-feat-without-a-box-column", "without-frames", "unknown-tool", "named-column-absent", "text-probability",
-        "partly-empty", "negative", "face-without-box", "infinite-box", "frames-out-of-time", "fer-bad-box",
-        "index-twice",
+        "partly-empty", "negative", "face-without-box", "infinite-box", "frames-out-of-time", "frame-at-two-times",
+        "fer-bad-box", "index-twice",
     ],
 )  # fmt: skip
 def test_a_table_that_cannot_be_read_is_one_error_naming_what_is_wrong(
