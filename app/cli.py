@@ -290,6 +290,17 @@ def positive_int(text: str) -> int:
     return value
 
 
+MAX_FRAME_SIDE = 7680  # px: 8K UHD's width, beyond any camera; larger asks OpenCV for gigabytes per frame
+
+
+def frame_side(text: str) -> int:
+    """argparse type for --width and --height: a camera's or a resized file's frame side."""
+    value = positive_int(text)
+    if value > MAX_FRAME_SIDE:
+        raise argparse.ArgumentTypeError(f"must be at most {MAX_FRAME_SIDE} (8K), got {value}")
+    return value
+
+
 def non_negative_int(text: str) -> int:
     """argparse type for seeds, which numpy takes only from 0 up."""
     value = int(text)
@@ -392,8 +403,8 @@ def build_parser() -> argparse.ArgumentParser:
         live = commands.add_parser(name, help=help_text)
         live.add_argument("--source", help="camera index (default 0), video FILE or stream URL")
         live.add_argument("--smoother", default=DEFAULT_LIVE_SMOOTHER, help=f"default: {DEFAULT_LIVE_SMOOTHER}")
-        live.add_argument("--width", type=positive_int, help="frame width to ask the camera for (files are resized)")
-        live.add_argument("--height", type=positive_int, help="frame height, with --width")
+        live.add_argument("--width", type=frame_side, help="frame width to ask the camera for (files are resized)")
+        live.add_argument("--height", type=frame_side, help="frame height, with --width")
         live.add_argument("--record", help="write the view (picture and panel) to this .mp4")
         live.add_argument("--record-bare", help="write the picture with boxes and labels only to this .mp4 (research)")
         live.add_argument("--csv", help="write one row per processed frame and face to this CSV")

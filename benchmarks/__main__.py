@@ -81,6 +81,7 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_ERROR
     table = runners(args.data, args.minutes, args.sample_seconds)
     from smoothing.fitting.real_sequences import DEFAULT_REAL_DIR  # loads torch: after the arguments are checked
+
     names = [name for name in table if name not in NOT_IN_ALL] if args.which == "all" else [args.which]
     for name in names:
         if (

@@ -111,7 +111,7 @@ def process(
     face missed, carry each live track's predicted belief, drawn on the frame as well. On a failed write or a stop
     signal, the outputs are closed whole (the CSV at its last whole frame, the video playable to its last frame) and
     AppError says how many frames they hold."""
-    from app.output.annotate import AnnotatedVideoWriter, VideoOutputError, draw_result
+    from app.output.annotate import AnnotatedVideoWriter, draw_result
     from app.output.csv_writer import COLUMNS, SMOOTHED_COLUMNS, CsvWriter, frame_rows
 
     columns = (*(SMOOTHED_COLUMNS if job.smoother else COLUMNS), *(("dropped",) if job.flags_drops else ()))
@@ -120,8 +120,6 @@ def process(
         if job.video is not None:
             video = AnnotatedVideoWriter(job.video, fps, size)
         csv_file = CsvWriter(job.csv, columns)
-    except VideoOutputError as error:
-        raise AppError(f"{error} (unwritable path, or an extension OpenCV cannot encode; use .mp4)") from None
     except OSError as error:
         if video is not None:
             video.close()

@@ -8,6 +8,7 @@ import cv2
 import numpy as np
 
 from app.engine.results import FrameResult
+from app.errors import AppError
 from app.output.colours import CLASS_COLOURS
 from models.face_detector import Detection
 from smoothing.labels import CLASSES
@@ -71,8 +72,8 @@ def draw_result(frame: np.ndarray, result: FrameResult) -> np.ndarray:
     return frame
 
 
-class VideoOutputError(Exception):
-    """The annotated video cannot be written; the message is one line for the user."""
+class VideoOutputError(AppError):
+    """The annotated video cannot be written; the message is one line for the user, wherever it is raised."""
 
 
 class AnnotatedVideoWriter:
@@ -82,7 +83,10 @@ class AnnotatedVideoWriter:
         self.path = Path(path)
         self._writer = cv2.VideoWriter(str(self.path), cv2.VideoWriter_fourcc(*VIDEO_FOURCC), fps, size)
         if not self._writer.isOpened():
-            raise VideoOutputError(f"cannot write video {self.path}")
+            raise VideoOutputError(
+                f"cannot write video {self.path} (an unwritable path, an extension OpenCV cannot encode, or a frame "
+                f"size its encoder refuses, {size[0]}x{size[1]}; use .mp4)"
+            )
         self.size = size
 
     def write(self, frame: np.ndarray) -> None:
