@@ -31,6 +31,7 @@ from app.engine.sources import (
 )
 from app.engine.weights import load_weights
 from app.errors import EXIT_ERROR, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, AppError, stop_code, stop_signals_raise, stop_word
+from app.output.csv_writer import unclassified_warning
 from app.output.paths import check_outputs, prepare_output, shown
 from models.face_detector import DetectorError
 
@@ -260,6 +261,8 @@ def cmd_image(args: argparse.Namespace) -> int:
     read = written.images - written.skipped
     copies = f", annotated copies in {shown(annotate)}" if annotate is not None and read else ""
     print(f"{read} of {written.images} images, {written.faces} faces, written to {shown(Path(args.csv))}{copies}")
+    if written.unclassified:
+        print(unclassified_warning(written.unclassified, "the images", shown(Path(args.csv))), file=sys.stderr)
     if written.skipped == written.images:
         return EXIT_ERROR
     return EXIT_PARTIAL if written.skipped else EXIT_OK

@@ -33,6 +33,7 @@ class ImagesWritten:
     images: int  # images given (files, and the images of the folders given)
     faces: int
     skipped: int  # images that could not be read
+    unclassified: int = 0  # faces found whose classification was not finite, written as unclassified rows
 
 
 def image_files(paths: Sequence[Path]) -> list[Path]:
@@ -133,7 +134,7 @@ def run_images(
         writer = CsvWriter(csv, IMAGE_COLUMNS)
     except OSError as error:
         raise AppError(f"cannot write {csv}: {error.strerror or error}") from None
-    faces = skipped = 0
+    faces = skipped = unclassified = 0
     hidden = None if show_progress is None else not show_progress  # None: a bar only on a terminal
     try:
         for file in tqdm(files, unit="image", file=sys.stderr, disable=hidden, leave=False):
@@ -148,6 +149,7 @@ def run_images(
             result = analyze_image(pipeline, image)
             writer.write_rows(image_rows(str(file), result))  # a failed write is an AppError naming what was written
             faces += len(result.faces)
+            unclassified += len(result.unclassified)
             if file in targets:
                 write_image(targets[file], draw_result(image, result))
     except KeyboardInterrupt as stop:
@@ -155,4 +157,4 @@ def run_images(
         raise AppError(written, stop_code(stop)) from None
     finally:
         writer.close()
-    return ImagesWritten(len(files), faces, skipped)
+    return ImagesWritten(len(files), faces, skipped, unclassified)

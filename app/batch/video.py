@@ -17,6 +17,7 @@ import numpy as np
 
 from app.engine.sources import VideoFileSource
 from app.errors import EXIT_PARTIAL, AppError, stop_code, stop_word
+from app.output.csv_writer import unclassified_warning
 from app.output.paths import check_outputs, prepare_output
 
 if TYPE_CHECKING:
@@ -256,12 +257,7 @@ def warn(job: VideoJob, written: Written, source: VideoFileSource) -> None:
     if warning := source.timestamp_warning():
         print(f"warning: {warning}", file=sys.stderr, flush=True)
     if written.unclassified:
-        print(
-            f"warning: {written.unclassified} faces of {job.path} could not be classified (the classifier gave NaN); "
-            f"their rows in {job.csv} have nan probabilities and the label unclassified",
-            file=sys.stderr,
-            flush=True,
-        )
+        print(unclassified_warning(written.unclassified, job.path, job.csv), file=sys.stderr, flush=True)
 
 
 @contextlib.contextmanager

@@ -23,6 +23,16 @@ COLUMNS: tuple[str, ...] = ("frame", "t", "face", "x", "y", "w", "h", *PROB_COLU
 PROB_DECIMALS = 5
 TIME_DECIMALS = 4  # 0.1 ms, finer than any container's timestamps
 UNCLASSIFIED = "unclassified"  # the label of a face found whose classifier output was not finite (NaN)
+
+
+def unclassified_warning(faces: int, source: str | Path, csv: str | Path) -> str:
+    """The one line that tells the user some faces were found but not classified (broken weights or input)."""
+    return (
+        f"warning: {faces} faces of {source} could not be classified (the classifier gave NaN); their rows in {csv} "
+        f"have nan probabilities and the label {UNCLASSIFIED}"
+    )
+
+
 SMOOTHED_PROB_COLUMNS: tuple[str, ...] = tuple(f"s_{name}" for name in CLASSES)
 # With a smoother the raw columns come first, unchanged, then the track id, the smoothed belief and whether the
 # face was seen in this frame (1) or its belief predicted to the frame's time (0: missed, or the frame dropped).
