@@ -240,6 +240,9 @@ def cmd_smooth(args: argparse.Namespace) -> int:
 
     path = Path(args.table)
     probs = dict(args.prob) if args.prob else None
+    if probs is not None and len(probs) < len(args.prob):
+        twice = next(label for label, _ in args.prob if [other for other, _ in args.prob].count(label) > 1)
+        raise AppError(f"--prob names {twice} twice; give each class one column", EXIT_USAGE)
     options = TableOptions(args.fps, args.time, args.frame, probs, tuple(args.box) if args.box else None, args.face)
     out = Path(args.out)
     table = read_table_file(path)
@@ -391,6 +394,7 @@ def build_parser() -> argparse.ArgumentParser:
     smooth.add_argument(
         "--prob",
         nargs="+",
+        action="extend",  # --prob a=A --prob b=B is --prob a=A b=B, not the last flag alone
         type=class_column,
         metavar="CLASS=COLUMN",
         help=f"the column of each class's probability ({', '.join(smoothing.CLASSES)}); unnamed classes count 0",

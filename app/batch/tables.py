@@ -210,7 +210,7 @@ def fer_boxes(cells: pd.Series, name: str) -> np.ndarray:
             continue
         values = NUMBER.findall(str(cell))
         if len(values) != len(BOX_COLUMNS):
-            raise AppError(f"{name}, row {row}: {cells.name} is {cell!r}, not a box [x, y, w, h]")
+            raise AppError(f"{name}, row {row}: {cells.name} is {cell_text(cell)}, not a box [x, y, w, h]")
         boxes[position] = [float(value) for value in values]
     return boxes
 
@@ -237,7 +237,7 @@ def frame_times(table: pd.DataFrame, columns: Columns, fps: float | None, name: 
         row = int(np.argmax(bad))
         value = table[columns.time].iloc[row]
         hint = "; give --fps N (the video's frame rate) to time frames by their number" if columns.frame else ""
-        raise AppError(f"{name}, row {table.index[row]}: {columns.time} is {value!r}, not seconds{hint}")
+        raise AppError(f"{name}, row {table.index[row]}: {columns.time} is {cell_text(value)}, not seconds{hint}")
     if columns.frame is not None:
         frames = whole_numbers(table, columns.frame, name)
         check_one_time_per_frame(table, frames, times, name)
@@ -295,6 +295,11 @@ def probabilities(table: pd.DataFrame, columns: Columns, named: bool, name: str)
     return probs / sums[:, None], notes
 
 
+def cell_text(value: object) -> str:
+    """A table cell as an error shows it: the Python value's repr, 'inf' or 'high', not numpy's np.float64(inf)."""
+    return repr(value.item() if isinstance(value, np.generic) else value)
+
+
 def row_name(table: pd.DataFrame, mask: np.ndarray) -> str:
     """'row N' of the first row where mask holds, N as the table's index gives it (data rows from 0 in a CSV)."""
     return f"row {table.index[int(np.argmax(mask))]}"
@@ -308,7 +313,7 @@ def numbers(table: pd.DataFrame, columns: tuple[str, ...], name: str) -> np.ndar
     if text.any():
         row, column = np.argwhere(text)[0]
         cell = table[columns[column]].iloc[row]
-        raise AppError(f"{name}, row {table.index[row]}: {columns[column]} is {cell!r}, not a number")
+        raise AppError(f"{name}, row {table.index[row]}: {columns[column]} is {cell_text(cell)}, not a number")
     return values
 
 
@@ -317,7 +322,8 @@ def whole_numbers(table: pd.DataFrame, column: str, name: str) -> np.ndarray:
     values = numbers(table, (column,), name)[:, 0]
     if (bad := ~np.isfinite(values) | (values != np.round(values))).any():
         row = int(np.argmax(bad))
-        raise AppError(f"{name}, row {table.index[row]}: {column} is {table[column].iloc[row]!r}, not a whole number")
+        cell = cell_text(table[column].iloc[row])
+        raise AppError(f"{name}, row {table.index[row]}: {column} is {cell}, not a whole number")
     return values.astype(np.int64)
 
 

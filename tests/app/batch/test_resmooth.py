@@ -121,8 +121,12 @@ def test_a_table_the_command_cannot_read_is_one_line_naming_the_column(tmp_path:
 
 @pytest.mark.parametrize(
     ("args", "words"),
-    [(("--prob", "joy=Joy"), "'joy' is not a class"), (("--fps", "0"), "must be a number above 0")],
-    ids=["unknown-class", "zero-fps"],
+    [
+        (("--prob", "joy=Joy"), "'joy' is not a class"),
+        (("--fps", "0"), "must be a number above 0"),
+        (("--prob", "happy=Joy", "--prob", "happy=Smile"), "--prob names happy twice"),  # not the last one silently
+    ],
+    ids=["unknown-class", "zero-fps", "one-class-twice"],
 )
 def test_bad_options_are_refused_as_usage(tmp_path: Path, args: tuple[str, ...], words: str) -> None:
     result = run_app("smooth", "t.csv", "--smoother", "hmm", "--out", "o.csv", *args, cwd=tmp_path)
