@@ -449,6 +449,8 @@ def run_benchmarks(argv: list[str]) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Runs one command; returns the exit code."""
     argv = sys.argv[1:] if argv is None else argv
+    if sys.stdout is None:  # started with stdout closed (`>&-`): what would be printed goes nowhere, the work goes on
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - for the life of the process
     if argv[:1] == [BENCH_COMMAND]:
         return run_benchmarks(argv[1:])
     args = build_parser().parse_args(argv)

@@ -22,7 +22,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from app.batch.folder_jobs import Outcome, Runner, is_complete, run_folder_job, write_whole
+from app.batch.folder_jobs import Outcome, Runner, is_complete, record_path, run_folder_job, write_whole
 from app.batch.ray_runner import ray_runner
 from app.batch.video import VideoJob, check_smoother
 from app.errors import (
@@ -37,6 +37,7 @@ from app.errors import (
     stop_code,
     stop_word,
 )
+from app.output.paths import prepare_output
 from smoothing.labels import CLASSES
 
 VIDEO_EXTENSIONS = (".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v")
@@ -155,6 +156,8 @@ def run_folder(folder: Path, template: VideoJob, weights: str | None, how: Folde
         raise AppError(f"{clash[0].name}'s CSV would overwrite the folder's {SUMMARY_CSV}; rename the video")
     check_smoother(template.smoother, template.offline)
     jobs = [folder_job(path, template) for path in videos]
+    check_distinct_outputs(jobs)
+    prepare_output(folder / SUMMARY_CSV)  # a folder in its place fails now, not after every video
     todo = [job for job in jobs if not (how.resume and is_complete(job, weights))]
     if len(todo) < len(jobs):
         print(f"{len(jobs) - len(todo)} of {len(jobs)} videos already complete, skipped (--resume)", flush=True)
@@ -181,6 +184,17 @@ def run_folder(folder: Path, template: VideoJob, weights: str | None, how: Folde
     if failed and failed == len(jobs):  # not one video of the folder has its outputs
         return EXIT_ERROR
     return EXIT_PARTIAL if failed else EXIT_OK
+
+
+def check_distinct_outputs(jobs: Sequence[VideoJob]) -> None:
+    """Two videos of one name and different endings (a.mp4, a.avi) would write the same outputs beside them, the
+    second over the first (or both at once, with workers): refused before any work."""
+    owner: dict[Path, Path] = {}
+    for job in jobs:
+        for output in (*job.outputs(), record_path(job)):
+            if output in owner:
+                raise AppError(f"{owner[output].name} and {job.path.name} would both write {output.name}; rename one")
+            owner[output] = job.path
 
 
 def pick_runner(how: FolderRun) -> Runner:

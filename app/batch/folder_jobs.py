@@ -87,6 +87,8 @@ def is_complete(job: VideoJob, weights: str | None) -> bool:
             return False
         if record["outputs"] != output_sizes(job):
             return False
+        if job.summary is not None and not isinstance(json.loads(job.summary.read_text(encoding="utf-8")), dict):
+            return False  # the folder's summary.csv reads it: damaged (ValueError below) or not a summary, not done
         return last_frame(job.csv) == record["frames"] - 1
     except (OSError, ValueError, KeyError, TypeError):  # missing or damaged record or output: not complete
         return False
@@ -107,7 +109,10 @@ def last_frame(path: Path) -> int | None:
 def run_folder_job(job: VideoJob, weights: str | None, threads: int) -> Outcome:
     """One video into its outputs, then its completion record; never raises, so one bad file cannot stop the rest.
     This is what a local worker and a Ray task run."""
-    record_path(job).unlink(missing_ok=True)  # outputs about to be rewritten are not complete until done again
+    try:
+        record_path(job).unlink(missing_ok=True)  # outputs about to be rewritten are not complete until done again
+    except OSError as error:  # e.g. a folder in its place
+        return Outcome(job.path, EXIT_ERROR, f"cannot replace {record_path(job)}: {error.strerror or error}")
     try:
         written = run_file(job, weights, show_progress=False, threads=threads)
         write_record(job, weights, written.frames)

@@ -146,6 +146,8 @@ def table_frames(table: pd.DataFrame, options: TableOptions, name: str) -> Table
     if table.empty:
         raise AppError(f"{name} has no rows")
     layout, table = read_layout(table, options, name)
+    if layout is EMOSMOOTH and "file" in table.columns and "frame" not in table.columns:
+        raise AppError(f"{name} is the image command's table (a row per photo and face, no times): nothing to smooth")
     columns = replace(layout.columns, **options.named())
     for column in (columns.frame, columns.face, options.time, *(columns.box or ())):
         if column is not None and column not in table.columns:

@@ -21,6 +21,9 @@ FONT_SCALE = 0.6
 FONT_THICKNESS = 1
 TEXT_PADDING = 4
 VIDEO_FOURCC = "mp4v"  # available in every opencv-python build, unlike H.264
+# Containers that hold an mp4v stream and read back (checked with OpenCV's own reader); OpenCV also "opens" a writer
+# for .png or .jpg, and writes a bare stream no viewer plays.
+VIDEO_SUFFIXES = (".mp4", ".m4v", ".mov", ".avi", ".mkv")
 
 
 def face_caption(probs: np.ndarray, track: int | None = None) -> tuple[int, str]:
@@ -81,6 +84,8 @@ class AnnotatedVideoWriter:
 
     def __init__(self, path: str | Path, fps: float, size: tuple[int, int]) -> None:
         self.path = Path(path)
+        if self.path.suffix.lower() not in VIDEO_SUFFIXES:
+            raise VideoOutputError(f"cannot write video {self.path}: its name must end in {', '.join(VIDEO_SUFFIXES)}")
         self._writer = cv2.VideoWriter(str(self.path), cv2.VideoWriter_fourcc(*VIDEO_FOURCC), fps, size)
         if not self._writer.isOpened():
             raise VideoOutputError(

@@ -199,6 +199,24 @@ def test_an_output_named_as_the_input_or_as_another_output_is_refused_and_nothin
     assert clip.read_bytes() == SAMPLE_CLIP.read_bytes() and cv2.imread(str(photo)) is not None
 
 
+def test_a_closed_stdout_leaves_the_run_and_its_outputs_whole(tmp_path: Path, weights_path: Path) -> None:
+    """`emosmooth ... >&-` (as some job runners start it): the lines meant for stdout go nowhere, the work is done."""
+    photo, table = tmp_path / "photo.png", tmp_path / "faces.csv"
+    assert cv2.imwrite(str(photo), read_frames(SAMPLE_CLIP)[0])
+    result = subprocess.run(
+        [sys.executable, "-m", "app", "image", str(photo), "--csv", str(table), "--weights", str(weights_path)],
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        stdout=None,
+        stderr=subprocess.PIPE,
+        text=True,
+        timeout=TIMEOUT_S,
+        preexec_fn=lambda: os.close(1),  # the child's own stdout, closed before it starts
+    )
+    assert result.returncode == 0 and result.stderr == ""
+    assert len(read_csv(table)[1]) == 1
+
+
 def test_truncated_video_keeps_the_rows_already_written(tmp_path: Path, weights_path: Path) -> None:
     data = faststart(SAMPLE_CLIP.read_bytes())  # index in front: the cut file opens and plays up to the cut
     cut = tmp_path / "cut.mp4"

@@ -78,6 +78,14 @@ def test_complete_outputs_are_recognised_and_damaged_ones_are_not(folder: Path, 
     assert not is_complete(b, weights)
 
 
+def test_a_summary_damaged_at_its_own_size_is_not_complete(folder: Path, weights_path: Path) -> None:
+    """The folder's summary.csv reads each video's JSON summary: one that does not parse makes the video redone."""
+    a = job_of(folder / "a.mp4")
+    assert a.summary is not None and is_complete(a, str(weights_path))
+    a.summary.write_text("x" * a.summary.stat().st_size)
+    assert not is_complete(a, str(weights_path))
+
+
 def test_resume_redoes_only_the_video_a_stop_cut_short(folder: Path, weights_path: Path) -> None:
     (folder / "a.csv").write_text("frame,t\n0,0.0\n")  # as a run stopped in its first frames leaves it
     record_path(job_of(folder / "a.mp4")).unlink()
@@ -94,6 +102,20 @@ def test_resume_redoes_only_the_video_a_stop_cut_short(folder: Path, weights_pat
 def test_a_video_whose_csv_would_be_the_summary_is_refused(tmp_path: Path) -> None:
     shutil.copy(SAMPLE_CLIP, tmp_path / "summary.mp4")
     assert_one_line_error(run_app("video", tmp_path), "summary.csv", "rename")
+
+
+def test_two_videos_that_would_write_the_same_outputs_are_refused_before_any_work(tmp_path: Path) -> None:
+    shutil.copy(SAMPLE_CLIP, tmp_path / "a.mp4")
+    shutil.copy(SAMPLE_CLIP, tmp_path / "a.avi")  # a.csv, a_annotated.mp4 ... for both
+    assert_one_line_error(run_app("video", tmp_path), "a.avi and a.mp4 would both write a.csv; rename one")
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["a.avi", "a.mp4"]
+
+
+def test_a_folder_where_summary_csv_goes_is_refused_before_any_work(tmp_path: Path) -> None:
+    shutil.copy(SAMPLE_CLIP, tmp_path / "a.mp4")
+    (tmp_path / SUMMARY_CSV).mkdir()
+    assert_one_line_error(run_app("video", tmp_path), "cannot write", "summary.csv: it is a folder")
+    assert not (tmp_path / "a.csv").exists()
 
 
 def test_folder_options_are_refused_for_one_file(tmp_path: Path) -> None:

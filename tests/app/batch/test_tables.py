@@ -127,6 +127,11 @@ def fer_with(row: int, column: str, value: object) -> pd.DataFrame:
         ),
         (py_feat_with(3, "anger", "high"), TableOptions(fps=FPS), "fex.csv, row 3: anger is 'high', not a number"),
         (own_csv([0.0, np.inf, 0.08]), TableOptions(), "row 1: t is inf, not seconds"),  # not np.float64(inf)
+        (
+            own_csv([0.0, 0.04, 0.08]).drop(columns=["frame", "t"]).assign(file="a.jpg"),
+            TableOptions(),
+            "fex.csv is the image command's table (a row per photo and face, no times): nothing to smooth",
+        ),
         (py_feat_with(2, "fear", None), TableOptions(fps=FPS), "row 2: fear is empty, the face's other probabilities"),
         (py_feat_with(1, "sadness", -0.2), TableOptions(fps=FPS), "row 1: a probability is negative or infinite"),
         (py_feat_with(1, "FaceRectX", None), TableOptions(fps=FPS), "row 1: probabilities but no box (FaceRectX"),
@@ -146,7 +151,7 @@ def fer_with(row: int, column: str, value: object) -> pd.DataFrame:
     ],
     ids=[
         "py-feat-without-a-box-column", "without-frames", "unknown-tool", "named-column-absent", "text-probability",
-        "infinite-time",
+        "infinite-time", "image-table",
         "partly-empty", "negative", "face-without-box", "infinite-box", "frames-out-of-time", "frame-at-two-times",
         "fer-bad-box", "index-twice",
     ],

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
+import pytest
 
 from app.engine.results import FaceResult, FrameResult
-from app.output.annotate import draw_result
+from app.output.annotate import AnnotatedVideoWriter, VideoOutputError, draw_result
 from app.output.colours import CLASS_COLOURS
 from models.face_detector import Detection
 from smoothing.labels import CLASSES
@@ -31,3 +34,11 @@ def test_raw_label_without_smoothing_and_smoothed_label_with_it() -> None:
     assert box_edge_colour(smoothed) == CLASS_COLOURS[SAD]
     unsmoothed_track = draw_result(blank.copy(), FrameResult(0, 0.0, [FaceResult(BOX, raw, 0, None)]))
     assert box_edge_colour(unsmoothed_track) == CLASS_COLOURS[HAPPY]
+
+
+@pytest.mark.parametrize("name", ["v.png", "v.jpg", "v.gif", "v"])
+def test_a_video_name_no_player_would_open_is_refused(tmp_path: Path, name: str) -> None:
+    """OpenCV opens a writer for .png and writes a bare stream nothing plays; only containers that read back pass."""
+    with pytest.raises(VideoOutputError, match="its name must end in .mp4"):
+        AnnotatedVideoWriter(tmp_path / name, 30.0, (64, 48))
+    assert not (tmp_path / name).exists()
