@@ -5,6 +5,7 @@ for code built on top. Failures raise app.errors.AppError with the one-line mess
 
 from __future__ import annotations
 
+import sys
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -53,6 +54,9 @@ def analyze(
     videos = folder_videos(path) if path.is_dir() else [path]
     if path.suffix.lower() in IMAGE_EXTENSIONS or (not videos and image_files([path])):
         return analyze_images(path, weights)
+    if path.is_dir() and (images := image_files([path])):  # one table holds videos' frames or images, not both
+        left_out = f"{len(images)} image{'s' * (len(images) > 1)} in {path} left out (the videos' table)"
+        print(f"warning: {left_out}; analyze them apart", file=sys.stderr)
     if not videos:
         raise AppError(f"no videos ({', '.join(VIDEO_EXTENSIONS)}) or images ({', '.join(IMAGE_EXTENSIONS)}) in {path}")
     tables = []

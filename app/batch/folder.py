@@ -59,6 +59,14 @@ def folder_videos(folder: Path) -> list[Path]:
     )
 
 
+def annotated_hint(folder: Path) -> str:
+    """Why a folder of only NAME_annotated videos reads as empty: those names are this app's outputs."""
+    videos = [path for path in folder.iterdir() if path.suffix.lower() in VIDEO_EXTENSIONS]
+    if any(path.stem.endswith(ANNOTATED_SUFFIX) for path in videos):
+        return f" (videos named *{ANNOTATED_SUFFIX}.* are this app's outputs and are skipped; rename yours)"
+    return ""
+
+
 def folder_job(path: Path, template: VideoJob) -> VideoJob:
     """The job for one video of a folder: every output beside the video, named after it."""
     return replace(
@@ -150,7 +158,7 @@ def run_folder(folder: Path, template: VideoJob, weights: str | None, how: Folde
 
     videos = folder_videos(folder)
     if not videos:
-        raise AppError(f"no videos ({', '.join(VIDEO_EXTENSIONS)}) in {folder}")
+        raise AppError(f"no videos ({', '.join(VIDEO_EXTENSIONS)}) in {folder}{annotated_hint(folder)}")
     clash = [path for path in videos if path.with_suffix(".csv").name == SUMMARY_CSV]
     if clash:
         raise AppError(f"{clash[0].name}'s CSV would overwrite the folder's {SUMMARY_CSV}; rename the video")

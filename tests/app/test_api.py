@@ -94,6 +94,16 @@ def test_a_pandas_time_column_is_read_as_seconds_and_dates_are_refused() -> None
         app.smooth(dated, "hmm", **columns)
 
 
+def test_analyze_on_a_folder_of_videos_and_images_says_the_images_are_left_out(
+    tmp_path: Path, weights_path: Path, short_clip: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    shutil.copy(short_clip, tmp_path / "a.mp4")
+    (tmp_path / "photo.png").write_bytes(b"not looked at")
+    table = app.analyze(tmp_path, weights=str(weights_path))
+    assert list(table.index.get_level_values("video").unique()) == ["a.mp4"]
+    assert "warning: 1 image in " in capsys.readouterr().err
+
+
 def test_stream_yields_every_frame_with_its_tracked_faces(weights_path: Path, short_clip: Path) -> None:
     frames = list(app.stream(short_clip, smoother="ema", weights=str(weights_path)))
     assert [f.index for f in frames] == list(range(SHORT_CLIP_FRAMES))

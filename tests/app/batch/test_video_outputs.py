@@ -138,3 +138,8 @@ def test_a_folder_is_processed_beside_its_videos_and_a_bad_file_is_skipped(
 
 def test_an_empty_folder_is_one_line(tmp_path: Path) -> None:
     assert_one_line_error(run_app("video", tmp_path), "no videos")
+
+
+def test_a_folder_of_only_annotated_named_videos_says_why_they_are_skipped(tmp_path: Path) -> None:
+    shutil.copy(SAMPLE_CLIP, tmp_path / "talk_annotated.mp4")  # the user's own video, named like this app's output
+    assert_one_line_error(run_app("video", tmp_path), "no videos", "*_annotated.* are this app's outputs")
