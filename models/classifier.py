@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -126,6 +127,8 @@ class EmotionClassifier:
 def load_checkpoint(path: str | Path) -> tuple[dict, EmoNet]:
     """The checkpoint dict and its float32 EmoNet; raises WeightsError with a one-line reason when it cannot."""
     path = Path(path)
+    if path.is_dir():
+        raise WeightsError(f"weights {path} is a folder, not a checkpoint file")
     if not path.is_file():
         raise WeightsError(f"weights not found: {path}")
     try:
@@ -153,14 +156,43 @@ def load_classifier(path: str | Path | None = None, precision: str = "auto") -> 
         raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
     path = Path(path) if path is not None else DEFAULT_WEIGHTS
     checkpoint, model = load_checkpoint(path)
-    prior = checkpoint.get(PRIOR_KEY, {}).get("bias")
+    prior = checked_prior(checkpoint.get(PRIOR_KEY, {}), path)
     int8 = checkpoint.get(INT8_KEY)
+    if int8 is not None and not isinstance(int8, dict):
+        raise WeightsError(f"{path}: its int8 entry is not a set of int8 weights")
     if precision == "int8" and (int8 is None or not engine_available()):
         raise WeightsError(f"{path} has no int8 weights" if int8 is None else "this CPU has no int8 engine for them")
     if int8 is not None and precision != "float32" and engine_available():
         try:
             network = quantized_from_state(model, int8["state_dict"])
-        except (RuntimeError, KeyError):
+        except (RuntimeError, KeyError, TypeError):
             raise WeightsError(f"{path}: its int8 weights do not match the EmoNet architecture") from None
-        return EmotionClassifier(model, int8["temperature"], checkpoint.get("meta", {}), network, "int8", prior)
-    return EmotionClassifier(model, checkpoint.get("temperature", 1.0), checkpoint.get("meta", {}), prior=prior)
+        temperature = checked_temperature(int8.get("temperature"), path)
+        return EmotionClassifier(model, temperature, checkpoint.get("meta", {}), network, "int8", prior)
+    temperature = checked_temperature(checkpoint.get("temperature", 1.0), path)
+    return EmotionClassifier(model, temperature, checkpoint.get("meta", {}), prior=prior)
+
+
+def checked_temperature(value: object, path: Path) -> float:
+    """A checkpoint's calibration temperature: a number above 0 (0 or NaN would make every face unclassified)."""
+    try:
+        temperature = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        temperature = math.nan
+    if not 0 < temperature < math.inf:
+        raise WeightsError(f"{path}: its temperature is {value!r}, not a number above 0")
+    return temperature
+
+
+def checked_prior(entry: object, path: Path) -> np.ndarray | None:
+    """A checkpoint's class prior of video: 7 finite numbers, or none."""
+    bias = entry.get("bias") if isinstance(entry, dict) else entry
+    if bias is None:
+        return None
+    try:
+        values = np.asarray(bias, dtype=np.float64)
+    except (TypeError, ValueError):
+        values = np.full(0, np.nan)
+    if values.shape != (NUM_CLASSES,) or not np.isfinite(values).all():
+        raise WeightsError(f"{path}: its class prior is not {NUM_CLASSES} finite numbers")
+    return values

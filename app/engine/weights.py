@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from app.errors import AppError
@@ -21,6 +22,8 @@ def load_weights(path: str | None, threads: int = CLASSIFIER_THREADS) -> Emotion
 
     from models.classifier import WeightsError, load_classifier
 
+    if path is not None and not isinstance(path, str | Path):
+        raise AppError(f"weights must be a checkpoint's path (str or Path), got {type(path).__name__}")
     torch.set_num_threads(threads)
     try:
         return load_classifier(path)

@@ -75,6 +75,7 @@ def fex() -> pd.DataFrame:
         (lambda: app.analyze(SAMPLE_CLIP, drop="0.5"), "drop must be a share of frames"),
         (lambda: app.analyze(SAMPLE_CLIP, drop=0.2, seed=-1), "seed must be a whole number, 0 or more"),
         (lambda: next(app.stream(True)), "source must be a video file's path, a camera's index"),
+        (lambda: app.analyze(SAMPLE_CLIP, weights=5), "weights must be a checkpoint's path (str or Path), got int"),
     ],
 )
 def test_a_wrong_argument_is_one_clear_error_before_any_work(call, words: str) -> None:

@@ -75,3 +75,28 @@ def test_a_checkpoint_with_a_broken_field_is_a_one_line_error(tmp_path, weights_
     torch.save({**checkpoint, **broken}, path)
     with pytest.raises(WeightsError, match="does not match the EmoNet architecture"):
         load_classifier(path)
+
+
+@pytest.mark.parametrize(
+    ("broken", "words"),
+    [
+        ({"int8": "x"}, "its int8 entry is not a set of int8 weights"),
+        ({"int8": None, "temperature": 0.0}, "its temperature is 0.0, not a number above 0"),  # every face NaN
+        ({"int8": None, "temperature": float("nan")}, "its temperature is nan"),
+        ({"int8": None, "temperature": "abc"}, "its temperature is 'abc'"),
+        ({"prior": {"bias": [0.0] * 5}}, "its class prior is not 7 finite numbers"),
+        ({"prior": "x"}, "its class prior is not 7 finite numbers"),
+    ],
+    ids=["int8-not-a-dict", "temperature-0", "temperature-nan", "temperature-text", "prior-short", "prior-text"],
+)
+def test_a_checkpoint_whose_calibration_is_broken_is_a_one_line_error(tmp_path, weights_path, broken, words):
+    checkpoint = torch.load(weights_path, map_location="cpu", weights_only=True)
+    path = tmp_path / "broken.pt"
+    torch.save({key: value for key, value in {**checkpoint, **broken}.items() if value is not None}, path)
+    with pytest.raises(WeightsError, match=words):
+        load_classifier(path)
+
+
+def test_a_folder_given_as_weights_is_named_as_one(tmp_path):
+    with pytest.raises(WeightsError, match="is a folder, not a checkpoint file"):
+        load_classifier(tmp_path)
