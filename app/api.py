@@ -165,8 +165,6 @@ def stream(
     source: str | int | Path, smoother: str | None = "hmm", weights: str | None = None
 ) -> Iterator[StreamedFrame]:
     """Every frame of a video file, a camera (its index) or a stream URL, as fast as it can be read and analysed."""
-    from urllib.parse import unquote
-
     from app.batch.video import check_smoother
     from app.engine.pipeline import Pipeline
     from app.engine.sources import CameraSource, SourceError, StreamSource, VideoFileSource
@@ -182,8 +180,6 @@ def stream(
     try:
         if isinstance(source, int) or text.isdigit():
             frames = CameraSource(int(text))
-        elif text.startswith("file://"):  # a file named as a URL is a file
-            frames = VideoFileSource(Path(unquote(text.removeprefix("file://"))))
         elif "://" in text:
             frames = StreamSource(text)
         else:

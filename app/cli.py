@@ -17,7 +17,6 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
-from urllib.parse import unquote
 
 import smoothing
 from app.batch.video import check_smoother
@@ -45,7 +44,6 @@ DEBUG_ENV = "EMOSMOOTH_DEBUG"
 BENCH_COMMAND = "bench"
 DEFAULT_OUT_DIR = Path("out")
 DEFAULT_CAMERA = 0
-FILE_URL = "file://"  # a --source named as a URL that is a file, read as the file it names
 WINDOW_NAME = "EmoSmooth"
 LIVE_CSV = "live.csv"
 LIVE_VIDEO = "live_annotated.mp4"
@@ -139,9 +137,7 @@ def open_source(
             )
             return open_file(SAMPLE_CLIP, loop)
         return LiveSource(camera, paced=False)
-    if spec.startswith(FILE_URL):  # a file named as a URL is a file: paced, and it ends on its own
-        spec = unquote(spec.removeprefix(FILE_URL))
-    elif "://" in spec:
+    if "://" in spec:
         return LiveSource(StreamSource(spec, reconnects), paced=False)
     if reconnects:
         raise AppError(f"--reconnect is for a camera or stream; {spec} is a file, which ends on its own", EXIT_USAGE)
