@@ -209,7 +209,7 @@ def run_file(
 
         check_timeline_path(job.timeline)
     for path in job.outputs():
-        prepare_output(path, job.path)
+        prepare_output(path)  # the input and each other: checked above, once for all
     classifier = load_weights(weights, threads or CLASSIFIER_THREADS)
     progress = tqdm(
         total=source.frame_count,
