@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib.metadata
 import math
 import os
 import socket
@@ -333,10 +334,19 @@ def class_column(text: str) -> tuple[str, str]:
     return label, column
 
 
+def installed_version() -> str:
+    """The package's version as pip installed it (pyproject.toml), for bug reports."""
+    try:
+        return importlib.metadata.version("emosmooth")
+    except importlib.metadata.PackageNotFoundError:
+        return "(not installed: run `make test` or `pip install -e .`)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Subcommands in one parser, detectron2-style: the entry point stays thin."""
     prog = "emosmooth" if Path(sys.argv[0]).name == "emosmooth" else "python -m app"
     parser = argparse.ArgumentParser(prog=prog, description="Facial-emotion recognition on video.")
+    parser.add_argument("--version", action="version", version=f"emosmooth {installed_version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     video = commands.add_parser("video", help="emotions of every face in a video file (or a folder of them)")

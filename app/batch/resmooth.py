@@ -35,20 +35,18 @@ class Smoothed:
 
 def track_frames(frames: TableFrames, new_smoother: Callable[[], smoothing.Smoother] | None) -> list[FrameResult]:
     """Each frame's faces with their track ids (and, with smoothers, beliefs), and the live tracks it lacks
-    predicted: by box overlap with the video's own tracker, or by face index where the table has no boxes."""
-    if frames.has_boxes:
-        boxes = FaceTracker(new_smoother)
-        updates = [boxes.update(result.t, result.faces) for result in frames.results]
-    else:
-        indexes = IndexTracker(new_smoother)
-        updates = [
-            indexes.update(result.t, result.faces, keys)
-            for result, keys in zip(frames.results, frames.keys, strict=True)
-        ]
-    return [
-        replace(result, faces=faces, predicted=missed)
-        for result, (faces, missed) in zip(frames.results, updates, strict=True)
-    ]
+    predicted: by box overlap with the video's own tracker, or by face index where the table has no boxes. A
+    dropped frame's tracks are only predicted, as the run that dropped it did: no smoother takes a step there."""
+    tracker = FaceTracker(new_smoother) if frames.has_boxes else IndexTracker(new_smoother)
+    tracked = []
+    for result, keys in zip(frames.results, frames.keys, strict=True):
+        if result.dropped:
+            tracked.append(replace(result, predicted=tracker.predict(result.t)))
+            continue
+        args = (result.t, result.faces) if frames.has_boxes else (result.t, result.faces, keys)
+        faces, missed = tracker.update(*args)
+        tracked.append(replace(result, faces=faces, predicted=missed))
+    return tracked
 
 
 def smooth_frames(frames: TableFrames, smoother: str, offline: bool) -> list[FrameResult]:
@@ -59,10 +57,11 @@ def smooth_frames(frames: TableFrames, smoother: str, offline: bool) -> list[Fra
     return track_frames(frames, lambda: smoothing.create(smoother))
 
 
-def table_rows(results: list[FrameResult], has_boxes: bool) -> Iterator[list[Row]]:
-    """Each frame's CSV rows; a table without boxes leaves the box columns empty."""
+def table_rows(results: list[FrameResult], has_boxes: bool, flags_drops: bool) -> Iterator[list[Row]]:
+    """Each frame's CSV rows; a table without boxes leaves the box columns empty; one that said which frames were
+    dropped says it again."""
     for result in results:
-        rows = frame_rows(result)
+        rows = frame_rows(result, {"dropped": str(int(result.dropped))} if flags_drops else None)
         if not has_boxes:
             for row in rows:
                 for column in BOX_COLUMNS:
@@ -86,11 +85,11 @@ def smooth_table(
     prepare_output(out, source)
     results = smooth_frames(frames, smoother, offline)
     try:
-        writer = CsvWriter(out, SMOOTHED_COLUMNS)
+        writer = CsvWriter(out, (*SMOOTHED_COLUMNS, *(("dropped",) if frames.flags_drops else ())))
     except OSError as error:
         raise AppError(f"cannot write {out}: {error.strerror or error}") from None
     try:
-        for rows in table_rows(results, frames.has_boxes):
+        for rows in table_rows(results, frames.has_boxes, frames.flags_drops):
             writer.write_rows(rows)  # a failed write (disk full) is an AppError naming the frames written
     except KeyboardInterrupt as stop:
         written = f"{stop_word(stop)}; {writer.frames_written} frames were written to {out}"

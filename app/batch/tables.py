@@ -40,6 +40,7 @@ class Columns:
     frame: str | None = None  # frame number
     box: tuple[str, str, str, str] | None = None  # x, y, width, height in pixels
     face: str | None = None  # the face's index within its frame
+    dropped: str | None = None  # 1 on a frame the run did not look at (--drop, or live), which no smoother saw
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,7 @@ class Layout:
 EMOSMOOTH = Layout(
     "EmoSmooth's CSV",
     re.compile("|".join(PROB_COLUMNS)),
-    Columns(dict(zip(CLASSES, PROB_COLUMNS, strict=True)), "t", "frame", BOX_COLUMNS, "face"),
+    Columns(dict(zip(CLASSES, PROB_COLUMNS, strict=True)), "t", "frame", BOX_COLUMNS, "face", "dropped"),
 )
 PY_FEAT = Layout(
     "py-feat's Fex CSV",
@@ -102,8 +103,9 @@ class TableOptions:
                 raise AppError(f"{unknown[0]!r} is not a class; the classes are {', '.join(CLASSES)}")
 
     def named(self) -> dict[str, object]:
-        """The columns named, by Columns' field names."""
-        return {part.name: getattr(self, part.name) for part in fields(Columns) if getattr(self, part.name) is not None}
+        """The columns named, by Columns' field names (`dropped` is only ever this project's own column)."""
+        named = {part.name: getattr(self, part.name, None) for part in fields(Columns)}
+        return {column: value for column, value in named.items() if value is not None}
 
 
 @dataclass
@@ -115,6 +117,7 @@ class TableFrames:
     keys: list[list[int]]  # each face's index within its frame, for tracking where there are no boxes
     has_boxes: bool
     notes: list[str] = field(default_factory=list)
+    flags_drops: bool = False  # the table says which frames were dropped (its `dropped` column)
 
     @property
     def faces(self) -> int:
@@ -165,7 +168,27 @@ def table_frames(table: pd.DataFrame, options: TableOptions, name: str) -> Table
     keys = face_keys(table, columns.face, frames, is_face, name)
     if boxes is None:
         check_unique_keys(frames, keys, is_face, name)
-    return build_frames(layout.name, frames, times, probs, boxes, keys, notes, name)
+    dropped = dropped_rows(table, columns.dropped, is_face, name)
+    built = build_frames(layout.name, frames, times, probs, boxes, keys, notes, name)
+    if dropped is None:
+        return built
+    dropped_frames = set(frames[dropped].tolist())
+    results = [replace(result, dropped=result.index in dropped_frames) for result in built.results]
+    return replace(built, results=results, flags_drops=True)
+
+
+def dropped_rows(table: pd.DataFrame, column: str | None, is_face: np.ndarray, name: str) -> np.ndarray | None:
+    """Which rows belong to a dropped frame (the column's 1), or None for a table without the column; a dropped
+    frame was not looked at, so a face in it is a contradiction."""
+    if column is None or column not in table.columns:
+        return None
+    flags = whole_numbers(table, column, name)
+    if not np.isin(flags, (0, 1)).all():
+        raise AppError(f"{name}, {row_name(table, ~np.isin(flags, (0, 1)))}: {column} must be 0 or 1")
+    dropped = flags == 1
+    if (contradiction := dropped & is_face).any():
+        raise AppError(f"{name}, {row_name(table, contradiction)}: a dropped frame with a face's probabilities")
+    return dropped
 
 
 def read_layout(table: pd.DataFrame, options: TableOptions, name: str) -> tuple[Layout, pd.DataFrame]:

@@ -167,3 +167,7 @@ class IndexTracker:
             belief = track.smoother.update(face.probs, t) if track.smoother is not None else None
             tracked.append(replace(face, track=key, belief=belief))
         return tracked, missed
+
+    def predict(self, t: float) -> list[FaceResult]:
+        """As FaceTracker.predict: the live tracks at time t, predicted, changing nothing (a dropped frame)."""
+        return [track.foreseen(t) for track in self.tracks.values() if t - track.last_seen <= self.timeout_s]

@@ -264,3 +264,14 @@ def test_bench_runs_the_benchmarks_with_their_own_options() -> None:
     result = run_app("bench", "speed")
     assert result.returncode == EXIT_USAGE
     assert "invalid choice: 'speed'" in result.stderr and "real" in result.stderr
+
+
+def test_version_names_the_installed_package(capsys):
+    import importlib.metadata
+
+    from app.cli import build_parser
+
+    with pytest.raises(SystemExit) as stop:
+        build_parser().parse_args(["--version"])
+    assert stop.value.code == 0
+    assert capsys.readouterr().out.strip() == f"emosmooth {importlib.metadata.version('emosmooth')}"

@@ -15,7 +15,7 @@ import app
 from app.api import read_output
 from app.batch.video import VideoJob, run_file
 from app.errors import EXIT_USAGE
-from app.output.csv_writer import SMOOTHED_COLUMNS, SMOOTHED_PROB_COLUMNS
+from app.output.csv_writer import PROB_COLUMNS, SMOOTHED_COLUMNS, SMOOTHED_PROB_COLUMNS
 from tests.app.table_layouts import FPS, Person, fer_table, py_feat_table, unknown_tool_table
 from tests.app.test_cli import assert_one_line_error, run_app
 from tests.conftest import SAMPLE_CLIP
@@ -94,6 +94,29 @@ def test_re_smoothing_this_projects_csv_gives_what_the_video_command_gives(tmp_p
     expected = pd.read_csv(video_csv)
     assert list(again["smoothed_label"]) == list(expected["smoothed_label"])
     np.testing.assert_allclose(again[list(SMOOTHED_PROB_COLUMNS)], expected[list(SMOOTHED_PROB_COLUMNS)], atol=1e-3)
+
+
+def test_a_csv_with_dropped_frames_is_re_smoothed_as_the_run_that_dropped_them(
+    tmp_path: Path, weights_path: Path
+) -> None:
+    """A dropped frame was never shown to a smoother; re-smoothing must not take it for a frame without a face (a
+    recurrent net would take one more step there), and the table keeps saying which frames were dropped."""
+    video_csv = tmp_path / "gru.csv"
+    job = VideoJob(path=SAMPLE_CLIP, csv=video_csv, smoother="gru", drop=0.5, seed=3)
+    run_file(job, str(weights_path), show_progress=False)
+    expected = pd.read_csv(video_csv)
+    again = app.smooth(video_csv, smoother="gru")
+    assert list(again.columns) == [*SMOOTHED_COLUMNS, "dropped"]
+    assert list(again["dropped"]) == list(expected["dropped"]) and expected["dropped"].sum() > 0
+    assert list(again["smoothed_label"]) == list(expected["smoothed_label"])
+    np.testing.assert_allclose(again[list(SMOOTHED_PROB_COLUMNS)], expected[list(SMOOTHED_PROB_COLUMNS)], atol=1e-3)
+
+
+def test_a_dropped_frame_with_a_face_is_refused() -> None:
+    columns = {"frame": [0, 1], "t": [0.0, 0.04], "face": [0, 0], "x": 10, "y": 10, "w": 50, "h": 50, "dropped": [0, 1]}
+    table = pd.DataFrame(columns | {column: 1 / 7 for column in PROB_COLUMNS})
+    with pytest.raises(app.AppError, match="row 1: a dropped frame with a face"):
+        app.smooth(table, smoother="hmm")
 
 
 def test_the_smooth_command_writes_the_smoothed_csv_and_says_what_it_read(tmp_path: Path) -> None:

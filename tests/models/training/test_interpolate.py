@@ -8,7 +8,7 @@ import torch
 
 from models.classifier import WeightsError, load_checkpoint, save_checkpoint
 from models.network import EmoNet
-from models.training.interpolate import interpolated, main
+from models.training.interpolate import interpolated, main, uniform_soup
 
 SMALL = (4, 8, 8, 8)
 
@@ -41,6 +41,19 @@ def test_the_ends_are_the_two_networks():
         torch.testing.assert_close(interpolated(base, tuned, 1.0)(faces), tuned(faces))
 
 
+def test_a_soup_of_fine_tunes_is_the_plain_mean_of_each_weight_and_statistic():
+    nets = [_net(seed) for seed in (1, 2, 3)]
+    soup = uniform_soup(nets).state_dict()
+    for name, value in soup.items():
+        if value.is_floating_point():
+            torch.testing.assert_close(value, sum(net.state_dict()[name] for net in nets) / 3)
+
+
+def test_a_soup_of_one_is_that_network():
+    net = _net(1)
+    assert uniform_soup([net]) is net
+
+
 def test_networks_of_different_widths_are_refused():
     with pytest.raises(WeightsError, match="differ"):
         interpolated(_net(0), _net(1, (4, 8, 8, 16)), 0.5)
@@ -48,16 +61,34 @@ def test_networks_of_different_widths_are_refused():
 
 def test_the_command_writes_a_calibrated_checkpoint(tiny_corpus, tmp_path):
     paths = []
-    for seed in (0, 1):
+    for seed in (0, 1, 2):
         path = tmp_path / f"net{seed}.pt"
         save_checkpoint(_net(seed), 1.0, {"vote_weight": 0.0}, path)
         paths.append(path)
     out = tmp_path / "mixed.pt"
     data = ["--data", str(tiny_corpus.data), "--votes", str(tiny_corpus.votes)]
-    assert main(["--base", str(paths[0]), "--tuned", str(paths[1]), "--out", str(out), *data]) == 0
-    checkpoint, _ = load_checkpoint(out)
+    assert main(["--base", str(paths[0]), "--tuned", *map(str, paths[1:]), "--out", str(out), *data]) == 0
+    checkpoint, mixed = load_checkpoint(out)
     assert checkpoint["meta"]["interpolation"]["alpha"] == 0.5
+    assert [t["path"] for t in checkpoint["meta"]["interpolation"]["tuned"]] == list(map(str, paths[1:]))
+    assert "soup of its 2 fine-tunes" in checkpoint["meta"]["recipe"]
     assert checkpoint["temperature"] > 0
+    nets = [load_checkpoint(path)[1] for path in paths]
+    expected = interpolated(nets[0], uniform_soup(nets[1:]), 0.5).state_dict()
+    for name, value in mixed.state_dict().items():
+        if value.is_floating_point():
+            torch.testing.assert_close(value, expected[name])
+
+
+def test_fine_tunes_on_different_targets_are_refused(tiny_corpus, tmp_path, capsys):
+    paths = []
+    for seed, vote_weight in ((0, 0.0), (1, 0.0), (2, 0.5)):
+        path = tmp_path / f"net{seed}.pt"
+        save_checkpoint(_net(seed), 1.0, {"vote_weight": vote_weight}, path)
+        paths.append(path)
+    data = ["--data", str(tiny_corpus.data), "--votes", str(tiny_corpus.votes)]
+    assert main(["--base", str(paths[0]), "--tuned", *map(str, paths[1:]), "--out", str(tmp_path / "o.pt"), *data]) == 2
+    assert "different targets" in capsys.readouterr().err
 
 
 def test_a_missing_checkpoint_is_one_error_line(tmp_path, capsys):
