@@ -2,12 +2,14 @@
 two weight sets keeps what the base knew while taking what the fine-tune learned, and reads unseen kinds of faces
 better than either, at the cost of one network.
 
-python -m models.training.interpolate --base BASE.pt --tuned TUNED.pt [--alpha 0.5] --out OUT.pt
+python -m models.training.interpolate --base BASE.pt --tuned TUNED.pt [TUNED2.pt ...] [--alpha 0.5] --out OUT.pt
 
-Both checkpoints must be one EmoNet architecture, the tuned one trained from the base (models.training.train --init), or
-the average of the weights means nothing. The mixing weight is the paper's default, 0.5, fixed before any measurement:
-it is not chosen on the real clips. The float temperature is re-fitted on PublicTest to the targets the fine-tune
-trained on; run models.training.quantize on the result for its int8 twin.
+Every checkpoint must be one EmoNet architecture, the tuned ones trained from the base (models.training.train --init),
+or the average of the weights means nothing. Several tuned checkpoints (fine-tunes that differ in --seed) are first
+averaged uniformly (a uniform model soup, Wortsman et al. 2022), then mixed with the base. The mixing weight is the
+paper's default, 0.5, fixed before any measurement: it is not chosen on the real clips. The float temperature is
+re-fitted on PublicTest to the targets the fine-tune trained on; run models.training.quantize on the result for its
+int8 twin.
 """
 
 from __future__ import annotations
@@ -48,23 +50,38 @@ def interpolated(base: EmoNet, tuned: EmoNet, alpha: float) -> EmoNet:
     return mixed.eval()
 
 
-def interpolate(base_path: Path, tuned_path: Path, alpha: float, out: Path, data: Path, votes: Path) -> dict:
-    """Writes the weight-space ensemble to out with its float temperature; returns its meta."""
+def uniform_soup(nets: list[EmoNet]) -> EmoNet:
+    """The mean of every float weight and BatchNorm statistic of the nets: the running mean of interpolated()."""
+    if not nets:
+        raise ValueError("a soup needs at least one network")
+    soup = nets[0]
+    for count, net in enumerate(nets[1:], start=2):
+        soup = interpolated(soup, net, 1.0 / count)
+    return soup
+
+
+def interpolate(base_path: Path, tuned_paths: list[Path], alpha: float, out: Path, data: Path, votes: Path) -> dict:
+    """Writes the weight-space ensemble of the base and the soup of its fine-tunes to out with its float temperature;
+    returns its meta."""
     _, base = load_checkpoint(base_path)
-    tuned_checkpoint, tuned = load_checkpoint(tuned_path)
-    model = interpolated(base, tuned, alpha)
+    tuned_checkpoints, tuned_nets = zip(*(load_checkpoint(path) for path in tuned_paths), strict=True)
+    model = interpolated(base, uniform_soup(list(tuned_nets)), alpha)
     faces, labels = load_split(data, SELECT_SPLIT)
     crowd, usable = load_votes(votes, SELECT_SPLIT)
-    tuned_meta = tuned_checkpoint.get("meta", {})
+    tuned_meta = tuned_checkpoints[0].get("meta", {})
     vote_weight = calibration_vote_weight(tuned_meta)
+    if any(calibration_vote_weight(c.get("meta", {})) != vote_weight for c in tuned_checkpoints):
+        raise ValueError("the fine-tunes were trained on different targets (--vote-weight): their soup means nothing")
     logits = network_logits(model, faces)
     temperature = fit_temperature(logits, mixed_targets(labels, crowd, usable, vote_weight))
     meta = {
-        "recipe": "v3: weight-space ensemble (WiSE-FT) of the base and its fine-tune on FER2013 and wild stills",
+        "recipe": "weight-space ensemble (WiSE-FT) of the base and "
+        + ("its fine-tune" if len(tuned_paths) == 1 else f"the uniform soup of its {len(tuned_paths)} fine-tunes")
+        + " on FER2013 and wild stills",
         "interpolation": {
             "alpha": alpha,
             "base": {"path": str(base_path), "sha256": file_sha256(base_path)[:DIGEST_CHARS]},
-            "tuned": {"path": str(tuned_path), "sha256": file_sha256(tuned_path)[:DIGEST_CHARS]},
+            "tuned": [{"path": str(path), "sha256": file_sha256(path)[:DIGEST_CHARS]} for path in tuned_paths],
         },
         "vote_weight": vote_weight,
         "tuned": {k: v for k, v in tuned_meta.items() if k != "history"},
@@ -81,7 +98,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m models.training.interpolate", description=__doc__.splitlines()[0])
     parser.add_argument("--base", type=Path, required=True, help="the checkpoint the fine-tune started from")
     parser.add_argument(
-        "--tuned", type=Path, required=True, help="the fine-tuned checkpoint (models.training.train --init)"
+        "--tuned",
+        type=Path,
+        nargs="+",
+        required=True,
+        help="the fine-tuned checkpoint(s) (models.training.train --init)",
     )
     parser.add_argument("--alpha", type=float, default=WISE_FT_ALPHA, help="the tuned weights' share")
     parser.add_argument("--out", type=Path, required=True)

@@ -100,8 +100,8 @@ def train(args: argparse.Namespace) -> dict:
     corpus = build_corpus(args.data, args.votes, args.wild, args.vote_weight, stills=not args.without_stills)
     sets = load_validation(args.data, args.votes, args.wild, args.real)
     distill = teacher_targets(Path(args.teacher), corpus, run_dir) if args.teacher else None
-    torch.manual_seed(SEED)
-    generator = torch.Generator().manual_seed(SEED)
+    torch.manual_seed(args.seed)
+    generator = torch.Generator().manual_seed(args.seed)
     model = load_checkpoint(args.init)[1] if args.init else EmoNet(tuple(args.widths))
     model = model.to(memory_format=torch.channels_last)
     max_lr = FINE_TUNE_MAX_LR if args.init else MAX_LR
@@ -176,7 +176,7 @@ def finish(model: EmoNet, sets, history: list[dict], args: argparse.Namespace) -
         "temperature": temperature,
         "ece_before": expected_calibration_error(softmax(logits), sets.labels),
         "ece_after": expected_calibration_error(softmax(logits, temperature), sets.labels),
-        "seed": SEED,
+        "seed": args.seed,
         "validation": history[-1] if history else {},
         "history": history,
     }
@@ -196,6 +196,9 @@ def main(argv: list[str] | None = None) -> int:
         "--vote-weight", type=float, default=VOTE_WEIGHT, help="the FER+ crowd's share of a FER2013 face's target"
     )
     parser.add_argument("--resume", action="store_true", help="go on from the run directory's last whole epoch")
+    parser.add_argument(
+        "--seed", type=int, default=SEED, help="the draws, augmentation and dropout (fine-tunes of a model soup differ)"
+    )
     parser.add_argument("--out", help="the final checkpoint (default RUN_DIR/final.pt)")
     parser.add_argument("--data", default=str(DEFAULT_DATA))
     parser.add_argument("--votes", default=str(DEFAULT_VOTES))
