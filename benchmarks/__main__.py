@@ -10,12 +10,13 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from app.errors import EXIT_ERROR, EXIT_OK
+from app.errors import EXIT_ERROR, EXIT_OK, EXIT_USAGE
 from benchmarks.report import DEFAULT_RESULTS_DIR, Report, run_metadata, write_report
 from models.roots import REPO
 
 QUICK_RESULTS_DIR = REPO / "out" / "benchmarks-quick"  # smoke results never overwrite the committed ones
 NOT_IN_ALL = ("soak",)  # an hour of real-time running is no `make bench` step
+DATA_BENCHMARKS = ("real", "detection", "all")  # the ones --data (a real clips folder) is for
 
 
 def runners(
@@ -73,6 +74,13 @@ def main(argv: list[str] | None = None) -> int:
 
 def run(args: argparse.Namespace) -> int:
     """Runs the chosen benchmarks and writes their reports; the exit code."""
+    if args.data is not None and args.which not in DATA_BENCHMARKS:
+        print(f"error: --data names the real clips of {' and '.join(DATA_BENCHMARKS[:-1])}; {args.which} reads none",
+              file=sys.stderr)  # fmt: skip
+        return EXIT_USAGE
+    if (args.minutes is not None or args.sample_seconds is not None) and args.which != "soak":
+        print("error: --minutes and --sample-seconds are the soak's (python -m benchmarks soak)", file=sys.stderr)
+        return EXIT_USAGE
     out = args.out or (QUICK_RESULTS_DIR if args.quick else DEFAULT_RESULTS_DIR)
     try:
         out.mkdir(parents=True, exist_ok=True)  # fail before minutes of measuring, not after

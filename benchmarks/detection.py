@@ -13,7 +13,7 @@ from app.engine.sources import VideoFileSource
 from benchmarks.report import Report
 from models.face_detector import FaceDetector
 from models.roots import SHARED_MEDIA
-from smoothing.fitting.real_sequences import DEFAULT_REAL_DIR, read_index
+from smoothing.fitting.real_sequences import DEFAULT_REAL_DIR, LABELS_FILE, RealDataError, read_index
 
 ROTATIONS_DEG = (0, 30, -30)
 TARGET_ROTATED_FOUND = 0.95  # share of frames with a face in a real clip rotated by 30 degrees
@@ -44,6 +44,8 @@ def found_share(path: Path, degrees: float, detector: FaceDetector) -> tuple[int
 def run(quick: bool = False, data_dir: Path | None = None) -> Report:
     data_dir = Path(data_dir or DEFAULT_REAL_DIR)
     names = list(read_index(data_dir))[: QUICK_CLIPS if quick else None]
+    if not names:
+        raise RealDataError(f"{data_dir / LABELS_FILE} names no clips")
     detector = FaceDetector()
     rows: list[dict[str, Any]] = []
     for degrees in ROTATIONS_DEG:

@@ -31,7 +31,7 @@ from smoothing.fitting.real_score import (
     summarise,
     tally_clip,
 )
-from smoothing.fitting.real_sequences import DEFAULT_REAL_DIR, RealClip, load_real_clips
+from smoothing.fitting.real_sequences import DEFAULT_REAL_DIR, RealClip, labelled_clips, load_real_clips, read_index
 from smoothing.fitting.synthetic import STEADY_SHARE
 from smoothing.smoothers.cells import CELL_KINDS
 
@@ -40,7 +40,20 @@ TARGET_SETTING = "30% drops"
 RAW = "none"  # the registered pass-through: the classifier's own label
 SEGMENT_VOTE = "segment vote (reference)"
 QUICK_CLIPS = ("ckplus_S052_001.mp4", "mead_W009_front_sad_level3_001.mp4")  # one onset and one acted clip
+QUICK_KINDS = ("onset", "acted")  # in another folder: its first labelled clip of each kind (of any, without them)
 POINTS = 100.0
+
+
+def quick_clips(data_dir: Path) -> list[str]:
+    """The --quick smoke run's clips: QUICK_CLIPS in the shipped data, else the folder's first labelled clip of each
+    of QUICK_KINDS (the first two labelled clips where it has neither kind)."""
+    index = read_index(Path(data_dir))
+    if all(name in index for name in QUICK_CLIPS):
+        return list(QUICK_CLIPS)
+    labelled = [name for name, entry in index.items() if entry.get("segments")]
+    by_kind = [next(name for name in labelled if index[name]["kind"] == kind) for kind in QUICK_KINDS
+               if any(index[name]["kind"] == kind for name in labelled)]  # fmt: skip
+    return by_kind or labelled[:2]
 
 
 def clip_arrivals(clip: RealClip, pattern: DropPattern, seeds: int) -> list[np.ndarray]:
@@ -89,7 +102,7 @@ def run(quick: bool, data_dir: Path = DEFAULT_REAL_DIR) -> Report:
     """Every smoother on the clips of data_dir; quick: two clips, one drop pattern, 30% drops only."""
     from tqdm import tqdm
 
-    clips = load_real_clips(data_dir, list(QUICK_CLIPS) if quick else None, progress=tqdm)
+    clips = labelled_clips(load_real_clips(data_dir, quick_clips(data_dir) if quick else None, progress=tqdm), data_dir)
     configs = [c for c in configurations() if c.name not in ORACLES]  # the oracles know only the generator
     settings = {TARGET_SETTING: SETTINGS[TARGET_SETTING]} if quick else SETTINGS
     seeds = 1 if quick else DROP_SEEDS

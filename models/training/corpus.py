@@ -70,9 +70,7 @@ def build_corpus(
     v2 (FER2013 alone) at 0.67."""
     fer_faces, fer_labels = load_split(data, TRAIN_SPLIT)
     aligned, found = cached_aligned_faces(data, TRAIN_SPLIT, fer_faces)
-    fer_votes, usable = load_votes(votes, TRAIN_SPLIT)
-    if len(fer_votes) != len(fer_labels):
-        raise ValueError(f"{TRAIN_SPLIT}: {len(fer_votes)} rows of votes for {len(fer_labels)} faces")
+    fer_votes, usable = load_votes(votes, TRAIN_SPLIT, len(fer_labels))
     wild = load_wild(wild_dir)
     train = wild.part(~wild.held_out & stills)
     labels = np.concatenate([fer_labels, train.labels])

@@ -18,12 +18,13 @@ from pathlib import Path
 
 import numpy as np
 
-from models.classifier import PRECISIONS, WeightsError, load_classifier
+from models.classifier import PRECISIONS, load_classifier
 from models.training.calibration import expected_calibration_error, negative_log_likelihood, softmax
 from models.training.data import DEFAULT_DATA, SELECT_SPLIT, load_split
 from models.training.fer_crops import CROPS, cached_aligned_faces
 from models.training.ferplus import DEFAULT_VOTES, NO_MAJORITY, load_votes, majority_labels
 from models.training.real_crops import clip_logits, load_real_crops, raw_accuracy
+from models.training.script import given_or_default, non_negative_int, run_script, writable_file
 from models.training.wild import DEFAULT_WILD, LABELS_FILE, SETS, load_wild
 from smoothing.fitting.real_sequences import DEFAULT_REAL_DIR
 from smoothing.fitting.real_sequences import LABELS_FILE as REAL_LABELS_FILE
@@ -76,11 +77,17 @@ def per_face_latency_ms(classifier, faces: np.ndarray) -> dict:
     return results
 
 
+SKIPPED = {"skipped": "--skip"}
+SECTIONS = ("votes", "wild", "real")  # the sections --skip can leave out
+
+
 def ferplus_metrics(
-    votes_path: Path, split: str, rows: int, pick: np.ndarray, labels: np.ndarray, probs: np.ndarray
+    votes_path: Path | None, split: str, rows: int, pick: np.ndarray, labels: np.ndarray, probs: np.ndarray
 ) -> dict:
     """Scores against the FER+ crowd's majority labels (models.training.ferplus) of the same faces, or says why it
     cannot."""
+    if votes_path is None:
+        return SKIPPED
     if not votes_path.is_file():
         return {"skipped": f"no FER+ votes at {votes_path}"}
     try:
@@ -99,9 +106,11 @@ def ferplus_metrics(
     return report
 
 
-def wild_metrics(classifier, wild_dir: Path) -> dict:
+def wild_metrics(classifier, wild_dir: Path | None) -> dict:
     """Accuracy, macro-F1 and recall per set of the held-out stills (models.training.wild), framed as the app frames
     faces."""
+    if wild_dir is None:
+        return SKIPPED
     if not (wild_dir / LABELS_FILE).is_file():
         return {"skipped": f"no wild stills at {wild_dir}"}
     held = load_wild(wild_dir)
@@ -113,8 +122,10 @@ def wild_metrics(classifier, wild_dir: Path) -> dict:
             for name in SETS if (held.sets == name).any()}  # fmt: skip
 
 
-def real_metrics(classifier, real_dir: Path) -> dict:
+def real_metrics(classifier, real_dir: Path | None) -> dict:
     """Raw-label accuracy of the biggest face on every labelled frame of the real clips, per kind and source."""
+    if real_dir is None:
+        return SKIPPED
     if not (real_dir / REAL_LABELS_FILE).is_file():
         return {"skipped": f"no real clips at {real_dir}"}
     clips = load_real_crops(real_dir)
@@ -127,11 +138,12 @@ def evaluate(
     weights: str | None = None,
     limit: int = 0,
     precision: str = "auto",
-    votes: str | Path = DEFAULT_VOTES,
+    votes: str | Path | None = DEFAULT_VOTES,
     crops: str = "fer",
-    wild_dir: str | Path = DEFAULT_WILD,
-    real_dir: str | Path = DEFAULT_REAL_DIR,
+    wild_dir: str | Path | None = DEFAULT_WILD,
+    real_dir: str | Path | None = DEFAULT_REAL_DIR,
 ) -> dict:
+    """Every figure of the classifier; a section whose path is None is left out."""
     faces, labels = load_split(data, split)
     if crops == "aligned":
         faces = cached_aligned_faces(data, split, faces)[0]
@@ -152,9 +164,9 @@ def evaluate(
     report["ece"] = expected_calibration_error(calibrated, labels)
     report["nll_uncalibrated"] = negative_log_likelihood(raw, labels)
     report["nll"] = negative_log_likelihood(calibrated, labels)
-    report["ferplus"] = ferplus_metrics(Path(votes), split, rows, pick, labels, calibrated)
-    report["wild_held_out"] = wild_metrics(classifier, Path(wild_dir))
-    report["real_clips"] = real_metrics(classifier, Path(real_dir))
+    report["ferplus"] = ferplus_metrics(votes and Path(votes), split, rows, pick, labels, calibrated)
+    report["wild_held_out"] = wild_metrics(classifier, wild_dir and Path(wild_dir))
+    report["real_clips"] = real_metrics(classifier, real_dir and Path(real_dir))
     report["latency_ms_per_face"] = per_face_latency_ms(classifier, faces)
     return report
 
@@ -223,28 +235,32 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--split", default=SELECT_SPLIT)
     parser.add_argument("--weights", default=None, help="checkpoint (default: the shipped models/weights/emonet.pt)")
-    parser.add_argument("--votes", default=str(DEFAULT_VOTES), help="FER+ votes aligned with --data (else skipped)")
+    parser.add_argument("--votes", help=f"FER+ votes aligned with --data (default {DEFAULT_VOTES}, skipped if absent)")
     parser.add_argument("--precision", default="auto", choices=PRECISIONS, help="auto: int8 where the CPU runs it")
     parser.add_argument("--crops", default="fer", choices=CROPS, help="FER2013's framing or the product's")
-    parser.add_argument("--limit", type=int, default=0, help="evaluate on N faces spread over the split")
-    parser.add_argument("--json", default=None, help="also write the report as JSON here")
     parser.add_argument(
-        "--wild", default=str(DEFAULT_WILD), help="in-the-wild stills (models.training.wild); held-out part"
+        "--limit", type=non_negative_int, default=0, help="evaluate on N faces spread over the split (0: all)"
     )
-    parser.add_argument("--real", default=str(DEFAULT_REAL_DIR), help="real labelled clips (raw-label accuracy)")
+    parser.add_argument("--json", type=Path, default=None, help="also write the report as JSON here")
+    parser.add_argument(
+        "--wild", help=f"in-the-wild stills, their held-out part (default {DEFAULT_WILD}, skipped if absent)"
+    )
+    parser.add_argument("--real", help=f"real labelled clips (default {DEFAULT_REAL_DIR}, skipped if absent)")
+    parser.add_argument("--skip", nargs="+", choices=SECTIONS, default=[], help="leave these sections out")
     args = parser.parse_args(argv)
-    try:
-        report = evaluate(args.data, args.split, args.weights, args.limit, args.precision, args.votes, args.crops,
-                          args.wild, args.real)  # fmt: skip
-    except (FileNotFoundError, KeyError, ValueError, WeightsError) as error:
-        message = error.args[0] if isinstance(error, KeyError) and error.args else error
-        print(f"error: {message}", file=sys.stderr)
-        return 2
-    print(format_report(report))
-    if args.json:
-        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.json).write_text(json.dumps(report, indent=2))
-    return 0
+
+    def work() -> None:
+        votes = None if "votes" in args.skip else given_or_default(args.votes, DEFAULT_VOTES, folder=False)
+        wild = None if "wild" in args.skip else given_or_default(args.wild, DEFAULT_WILD, folder=True)
+        real = None if "real" in args.skip else given_or_default(args.real, DEFAULT_REAL_DIR, folder=True)
+        json_path = writable_file(args.json) if args.json else None
+        report = evaluate(args.data, args.split, args.weights, args.limit, args.precision, votes, args.crops, wild,
+                          real)  # fmt: skip
+        print(format_report(report))
+        if json_path:
+            json_path.write_text(json.dumps(report, indent=2))
+
+    return run_script(work)
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from models.roots import SHARED_DATA
+from models.training.data import opened_npz
 from smoothing.labels import CLASSES
 
 DEFAULT_VOTES = SHARED_DATA / "ferplus_votes.npz"
@@ -32,19 +33,28 @@ AMBIGUOUS = "ambiguous"
 NO_MAJORITY = -1
 
 
-def load_votes(path: str | Path, split: str) -> tuple[np.ndarray, np.ndarray]:
+def load_votes(path: str | Path, split: str, rows: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(N, 7) vote counts in smoothing.labels.CLASSES order, rows aligned with fer2013.npz's split, and which rows
-    are usable."""
+    are usable; with `rows`, votes for another number of faces are refused before any work is done with them."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"FER+ votes not found: {path}")
-    with np.load(path) as data:
+    with opened_npz(path) as data:
         key = f"votes_{split}"
         if key not in data:
             raise KeyError(f"split '{split}' not in {path.name}")
-        columns = [str(name) for name in data["columns"]]
-        raw = data[key].astype(np.int64)
+        named = data.get("columns")
+        raw = data[key]
         match = data[f"match_{split}"] if f"match_{split}" in data else np.full(len(raw), "exact")
+    if named is None:
+        raise ValueError(f"{path.name} has no 'columns' array naming its vote columns")
+    columns = [str(name) for name in named]
+    shaped = raw.ndim == 2 and raw.shape[1] == len(columns) and len(match) == len(raw)
+    if not shaped or not np.issubdtype(raw.dtype, np.number):
+        raise ValueError(f"{path.name}:{split} must hold one row of {len(columns)} vote counts per face")
+    if rows is not None and len(raw) != rows:
+        raise ValueError(f"{path.name} has {len(raw)} {split} rows, the faces {rows}: not the votes of these faces")
+    raw = raw.astype(np.int64)
     missing = [name for name in (*FERPLUS_TO_OURS, NOT_A_FACE) if name not in columns]
     if missing:
         raise ValueError(f"{path.name} has no column {', '.join(missing)}")

@@ -21,6 +21,7 @@ from models.face_detector import Detection, FaceDetector
 from models.labels import FACE_SIZE
 from models.training.data import DEFAULT_DATA, SELECT_SPLIT, load_split
 from models.training.fer_crops import fer_detections
+from models.training.script import non_negative_int, run_script, writable_file
 from smoothing.fitting.real_sequences import DEFAULT_REAL_DIR, UNSCORED, frame_labels, read_index, segments_of
 
 PREDICT_BATCH = 512  # faces per classifier call: bounds memory, not results
@@ -121,25 +122,28 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--real", type=Path, default=DEFAULT_REAL_DIR)
     parser.add_argument("--data", default=str(DEFAULT_DATA))
-    parser.add_argument("--limit", type=int, default=0, help="first N labelled clips only (0: all)")
+    parser.add_argument("--limit", type=non_negative_int, default=0, help="first N labelled clips only (0: all)")
     parser.add_argument("--template", action="store_true", help="print the measured FER2013 landmark template")
     parser.add_argument("--skip-real", action="store_true")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args(argv)
 
-    classifier = load_weights(None)
-    faces, labels = load_split(args.data, SELECT_SPLIT)
-    detections = fer_detections(faces)
-    if args.template:
-        print("template (48x48 px):", measured_template(detections).tolist())
-    report = {"publictest": fer_accuracy(classifier, faces, labels, detections)}
-    print(json.dumps(report, indent=1), flush=True)
-    if not args.skip_real:
-        report["real"] = real_accuracy(classifier, args.real, args.limit)
-        print(json.dumps(report["real"], indent=1))
-    if args.json:
-        args.json.write_text(json.dumps(report, indent=1) + "\n")
-    return 0
+    def work() -> None:
+        json_path = writable_file(args.json) if args.json else None
+        classifier = load_weights(None)
+        faces, labels = load_split(args.data, SELECT_SPLIT)
+        detections = fer_detections(faces)
+        if args.template:
+            print("template (48x48 px):", measured_template(detections).tolist())
+        report = {"publictest": fer_accuracy(classifier, faces, labels, detections)}
+        print(json.dumps(report, indent=1), flush=True)
+        if not args.skip_real:
+            report["real"] = real_accuracy(classifier, args.real, args.limit)
+            print(json.dumps(report["real"], indent=1))
+        if json_path:
+            json_path.write_text(json.dumps(report, indent=1) + "\n")
+
+    return run_script(work)
 
 
 if __name__ == "__main__":

@@ -29,6 +29,7 @@ from models.training.corpus import mixed_targets
 from models.training.data import DEFAULT_DATA, SELECT_SPLIT, load_split
 from models.training.ferplus import DEFAULT_VOTES, load_votes
 from models.training.quantize import calibration_vote_weight
+from models.training.script import run_script, writable_file
 
 WISE_FT_ALPHA = 0.5  # the tuned model's share: WiSE-FT's default, set before measuring, never fitted here
 DIGEST_CHARS = 12  # enough of a sha256 to tell checkpoints apart in the meta
@@ -63,11 +64,12 @@ def uniform_soup(nets: list[EmoNet]) -> EmoNet:
 def interpolate(base_path: Path, tuned_paths: list[Path], alpha: float, out: Path, data: Path, votes: Path) -> dict:
     """Writes the weight-space ensemble of the base and the soup of its fine-tunes to out with its float temperature;
     returns its meta."""
+    faces, labels = load_split(data, SELECT_SPLIT)
+    crowd, usable = load_votes(votes, SELECT_SPLIT, len(labels))
+    writable_file(out)
     _, base = load_checkpoint(base_path)
     tuned_checkpoints, tuned_nets = zip(*(load_checkpoint(path) for path in tuned_paths), strict=True)
     model = interpolated(base, uniform_soup(list(tuned_nets)), alpha)
-    faces, labels = load_split(data, SELECT_SPLIT)
-    crowd, usable = load_votes(votes, SELECT_SPLIT)
     tuned_meta = tuned_checkpoints[0].get("meta", {})
     vote_weight = calibration_vote_weight(tuned_meta)
     if any(calibration_vote_weight(c.get("meta", {})) != vote_weight for c in tuned_checkpoints):
@@ -109,13 +111,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--votes", type=Path, default=DEFAULT_VOTES)
     args = parser.parse_args(argv)
-    try:
+
+    def work() -> None:
         meta = interpolate(args.base, args.tuned, args.alpha, args.out, args.data, args.votes)
-    except (WeightsError, FileNotFoundError, KeyError, ValueError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    print(json.dumps({k: v for k, v in meta.items() if k != "tuned"}, indent=1))
-    return 0
+        print(json.dumps({k: v for k, v in meta.items() if k != "tuned"}, indent=1))
+
+    return run_script(work)
 
 
 if __name__ == "__main__":

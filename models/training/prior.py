@@ -20,10 +20,13 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from models.classifier import DEFAULT_WEIGHTS, PRIOR_KEY, WeightsError, load_classifier
+from models.classifier import DEFAULT_WEIGHTS, PRIOR_KEY, load_classifier
 from models.training.real_crops import clip_logits, load_real_crops, raw_accuracy
-from smoothing.fitting.real_sequences import DEFAULT_REAL_DIR, UNSCORED, RealDataError
+from models.training.script import run_script
+from smoothing.fitting.real_sequences import DEFAULT_REAL_DIR, UNSCORED
 from smoothing.labels import NUM_CLASSES
+
+MIN_SOURCES = 2  # a prior fitted without one source must have another to be fitted on
 
 
 def fit_prior(scaled_logits: np.ndarray, labels: np.ndarray) -> np.ndarray:
@@ -85,14 +88,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--real", type=Path, default=DEFAULT_REAL_DIR)
     parser.add_argument("--dry-run", action="store_true", help="report, do not write")
     args = parser.parse_args(argv)
-    try:
-        classifier = load_classifier(args.weights)
-        clips = load_real_crops(args.real)
-    except (WeightsError, RealDataError, FileNotFoundError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+    return run_script(lambda: fit_and_write(args.weights, args.real, args.dry_run))
+
+
+def fit_and_write(weights: Path, real_dir: Path, dry_run: bool) -> None:
+    """Fits the prior on the real clips, reports it, and writes it into the checkpoint where it generalises."""
+    classifier = load_classifier(weights)
+    clips = load_real_crops(real_dir)
+    if len(sources := {clip.source for clip in clips}) < MIN_SOURCES:
+        raise ValueError(
+            f"{real_dir} has labelled clips of {len(sources)} source(s); leave-one-source-out needs {MIN_SOURCES}"
+        )
     logits = [z / classifier.temperature for z in clip_logits(classifier.logits, clips)]
-    bias = fit_prior(*labelled_rows(clips, logits, {clip.source for clip in clips}))
+    bias = fit_prior(*labelled_rows(clips, logits, sources))
     report = {
         "precision": classifier.precision,
         "bias": bias.round(4).tolist(),
@@ -103,11 +111,10 @@ def main(argv: list[str] | None = None) -> int:
     print(json.dumps(report, indent=1))
     if not (kept := generalises(report)):
         print("not written: fitted without each source, the prior reads that source's frames no better than none")
-    if kept and not args.dry_run:
-        checkpoint = torch.load(args.weights, map_location="cpu", weights_only=True)
+    if kept and not dry_run:
+        checkpoint = torch.load(weights, map_location="cpu", weights_only=True)
         checkpoint[PRIOR_KEY] = {"bias": bias.tolist(), "report": report}
-        torch.save(checkpoint, args.weights)
-    return 0
+        torch.save(checkpoint, weights)
 
 
 if __name__ == "__main__":

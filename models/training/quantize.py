@@ -18,13 +18,14 @@ import numpy as np
 import torch
 from torch import nn
 
-from models.classifier import DEFAULT_WEIGHTS, WeightsError, flip_averaged_logits, load_checkpoint, network_logits
+from models.classifier import DEFAULT_WEIGHTS, flip_averaged_logits, load_checkpoint, network_logits
 from models.int8 import ENGINE, INT8_KEY, converted, engine_available, prepared
 from models.network import EmoNet
 from models.training.calibration import expected_calibration_error, fit_temperature, softmax
 from models.training.corpus import mixed_targets
 from models.training.data import DEFAULT_DATA, SELECT_SPLIT, TRAIN_SPLIT, load_split
 from models.training.ferplus import DEFAULT_VOTES, load_votes
+from models.training.script import run_script
 
 CALIBRATION_FACES = 2000  # more moved no logit by more than the int8 rounding itself
 CALIBRATION_BATCH = 200
@@ -61,7 +62,7 @@ def add_int8(path: Path, data: Path, votes: Path) -> dict:
     checkpoint, model = load_checkpoint(path)
     train_faces, _ = load_split(data, TRAIN_SPLIT)
     select_faces, select_labels = load_split(data, SELECT_SPLIT)
-    crowd, usable = load_votes(votes, SELECT_SPLIT)
+    crowd, usable = load_votes(votes, SELECT_SPLIT, len(select_labels))
     rng = np.random.default_rng(CALIBRATION_SEED)
     calibration = train_faces[rng.choice(len(train_faces), CALIBRATION_FACES, replace=False)]
     network = quantize(model, calibration)
@@ -95,13 +96,11 @@ def main(argv: list[str] | None = None) -> int:
     if not engine_available():
         print(f"error: this torch build has no '{ENGINE}' int8 engine", file=sys.stderr)
         return 2
-    try:
-        report = add_int8(args.weights, args.data, args.votes)
-    except (WeightsError, FileNotFoundError, KeyError, ValueError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    print(json.dumps(report, indent=2))
-    return 0
+
+    def work() -> None:
+        print(json.dumps(add_int8(args.weights, args.data, args.votes), indent=2))
+
+    return run_script(work)
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import pickle
 import sys
 import time
 from functools import partial
@@ -24,7 +25,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from models.classifier import WeightsError, load_checkpoint, network_logits, save_checkpoint
+from models.classifier import load_checkpoint, network_logits, save_checkpoint
 from models.network import DEFAULT_WIDTHS, EmoNet
 from models.roots import file_sha256
 from models.training.augment import augment
@@ -32,6 +33,7 @@ from models.training.calibration import expected_calibration_error, fit_temperat
 from models.training.corpus import VOTE_WEIGHT, Corpus, build_corpus, mixed_targets
 from models.training.data import DEFAULT_DATA, SELECT_SPLIT
 from models.training.ferplus import DEFAULT_VOTES, load_votes
+from models.training.script import existing_file, positive_int, run_script, share, writable_file
 from models.training.validation import load_validation, validate
 from models.training.wild import DEFAULT_WILD
 from smoothing.fitting.real_sequences import DEFAULT_REAL_DIR
@@ -93,9 +95,22 @@ def save_whole(obj: object, path: Path) -> None:
     unfinished.replace(path)
 
 
+def saved_state(path: Path) -> dict:
+    """The state a cut run left (net, optimiser, schedule, random state), or one ValueError if it is unreadable."""
+    try:
+        state = torch.load(path, weights_only=False)
+        if not isinstance(state, dict) or not {"model", "optimizer", "scheduler", "history"} <= state.keys():
+            raise ValueError("not a training state")
+    except (pickle.UnpicklingError, RuntimeError, EOFError, ValueError, AttributeError, IndexError) as error:
+        raise ValueError(f"{path} cannot be resumed from ({error}); delete it to start over") from None
+    return state
+
+
 def train(args: argparse.Namespace) -> dict:
     torch.set_num_threads(THREADS)
     run_dir = Path(args.run_dir)
+    if run_dir.exists() and not run_dir.is_dir():
+        raise ValueError(f"--run-dir {run_dir} is a file; give a folder for the run's checkpoints")
     run_dir.mkdir(parents=True, exist_ok=True)
     corpus = build_corpus(args.data, args.votes, args.wild, args.vote_weight, stills=not args.without_stills)
     sets = load_validation(args.data, args.votes, args.wild, args.real)
@@ -113,7 +128,7 @@ def train(args: argparse.Namespace) -> dict:
     history: list[dict] = []
     state_path = run_dir / STATE_FILE
     if args.resume and state_path.is_file():
-        state = torch.load(state_path, weights_only=False)
+        state = saved_state(state_path)
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         scheduler.load_state_dict(state["scheduler"])
@@ -126,7 +141,7 @@ def train(args: argparse.Namespace) -> dict:
     weights = torch.from_numpy(corpus.weights)
     soft_teacher = None if distill is None else torch.from_numpy(distill)
     print(f"training EmoNet {model.config['widths']} on {len(corpus)} faces for {args.epochs} epochs"
-          f"{', distilled from ' + args.teacher if args.teacher else ''}", flush=True)  # fmt: skip
+          f"{', distilled from ' + str(args.teacher) if args.teacher else ''}", flush=True)  # fmt: skip
     for epoch in range(len(history) + 1, args.epochs + 1):
         model.train()
         started, total = time.time(), 0.0
@@ -168,8 +183,8 @@ def finish(model: EmoNet, sets, history: list[dict], args: argparse.Namespace) -
         + ", square-root balanced",
         "stills": not args.without_stills,
         "widths": model.config["widths"],
-        "teacher": args.teacher,
-        "init": args.init,
+        "teacher": None if args.teacher is None else str(args.teacher),
+        "init": None if args.init is None else str(args.init),
         "vote_weight": args.vote_weight,
         "epochs": args.epochs,
         "selected_epoch": len(history),
@@ -188,18 +203,22 @@ def finish(model: EmoNet, sets, history: list[dict], args: argparse.Namespace) -
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m models.training.train", description=__doc__.splitlines()[0])
     parser.add_argument("--run-dir", required=True, help="per-epoch checkpoints and the teacher's targets go here")
-    parser.add_argument("--widths", type=int, nargs="+", default=list(DEFAULT_WIDTHS), help="channels per stage")
-    parser.add_argument("--teacher", help="distil from this checkpoint's outputs")
-    parser.add_argument("--init", help=f"start from this checkpoint's weights (peak rate {FINE_TUNE_MAX_LR})")
-    parser.add_argument("--epochs", type=int, default=EPOCHS)
     parser.add_argument(
-        "--vote-weight", type=float, default=VOTE_WEIGHT, help="the FER+ crowd's share of a FER2013 face's target"
+        "--widths", type=positive_int, nargs="+", default=list(DEFAULT_WIDTHS), help="channels per stage"
+    )
+    parser.add_argument("--teacher", type=existing_file, help="distil from this checkpoint's outputs")
+    parser.add_argument(
+        "--init", type=existing_file, help=f"start from this checkpoint's weights (peak rate {FINE_TUNE_MAX_LR})"
+    )
+    parser.add_argument("--epochs", type=positive_int, default=EPOCHS)
+    parser.add_argument(
+        "--vote-weight", type=share, default=VOTE_WEIGHT, help="the FER+ crowd's share of a FER2013 face's target"
     )
     parser.add_argument("--resume", action="store_true", help="go on from the run directory's last whole epoch")
     parser.add_argument(
         "--seed", type=int, default=SEED, help="the draws, augmentation and dropout (fine-tunes of a model soup differ)"
     )
-    parser.add_argument("--out", help="the final checkpoint (default RUN_DIR/final.pt)")
+    parser.add_argument("--out", type=Path, help="the final checkpoint (default RUN_DIR/final.pt)")
     parser.add_argument("--data", default=str(DEFAULT_DATA))
     parser.add_argument("--votes", default=str(DEFAULT_VOTES))
     parser.add_argument("--wild", default=str(DEFAULT_WILD))
@@ -208,12 +227,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--real", default=str(DEFAULT_REAL_DIR))
     args = parser.parse_args(argv)
-    try:
+
+    def work() -> None:
+        if args.out:
+            writable_file(args.out)  # before the training, not after it
         train(args)
-    except (FileNotFoundError, KeyError, ValueError, WeightsError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    return 0
+
+    return run_script(work)
 
 
 if __name__ == "__main__":

@@ -37,7 +37,7 @@ class ValidationSets:
 
 def load_validation(data: str | Path, votes: str | Path, wild_dir: str | Path, real_dir: str | Path) -> ValidationSets:
     faces, labels = load_split(data, SELECT_SPLIT)
-    crowd, usable = load_votes(votes, SELECT_SPLIT)
+    crowd, usable = load_votes(votes, SELECT_SPLIT, len(labels))
     majority = np.where(usable, majority_labels(crowd), NO_MAJORITY)
     wild = load_wild(wild_dir)
     return ValidationSets(

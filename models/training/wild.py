@@ -56,13 +56,20 @@ class WildFaces:
         return WildFaces(*(getattr(self, name)[mask] for name in self.__dataclass_fields__))
 
 
+LABEL_COLUMNS = ("file", "label", "set", "group")
+
+
 def read_labels(wild_dir: Path) -> list[dict[str, str]]:
     """labels.csv's rows (file, label, set, group), checked against our class names."""
     path = Path(wild_dir) / LABELS_FILE
     if not path.is_file():
         raise FileNotFoundError(f"no {LABELS_FILE} in {wild_dir} (see ../shared/data/wild/README.md)")
     with path.open(newline="") as handle:
-        rows = list(csv.DictReader(handle))
+        reader = csv.DictReader(handle)
+        rows = list(reader)
+        missing = [column for column in LABEL_COLUMNS if column not in (reader.fieldnames or ())]
+    if missing or not rows:
+        raise ValueError(f"{path} must have the columns {', '.join(LABEL_COLUMNS)} and at least one row")
     for row in rows:
         if row.get("label") not in CLASSES or row.get("set") not in SETS:
             raise ValueError(f"{path}: row {row} has an unknown label or set")

@@ -15,6 +15,7 @@ Usage: python -m smoothing.fitting.feature_lstm [--projections 0 8 32] [--seeds 
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -25,6 +26,7 @@ from torch import nn
 
 from models.network import DEFAULT_WIDTHS
 from models.training.embeddings import clip_embeddings
+from models.training.script import positive_int, run_script
 from smoothing.base import NUM_CLASSES
 from smoothing.fitting.loso import fold_params
 from smoothing.fitting.real_score import ALL_LABELLED, TALKING, Tally, arrivals, pooled, summarise, tally_clip
@@ -33,6 +35,7 @@ from smoothing.fitting.real_sequences import (
     STEADY_SEQUENCES,
     RealClip,
     concatenated,
+    labelled_clips,
     load_real_clips,
     steady_sequences,
     training_sequences,
@@ -195,14 +198,19 @@ def loso_tallies(clips: list[RealClip], embeddings: dict[str, np.ndarray], proje
     return tallies
 
 
-def main() -> None:
+def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--projections", type=int, nargs="+", default=list(PROJECTIONS))
+    parser.add_argument("--projections", type=positive_int, nargs="+", default=list(PROJECTIONS))
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
     parser.add_argument("--data", type=Path, default=DEFAULT_REAL_DIR)
     args = parser.parse_args()
+    return run_script(lambda: compare(args))
+
+
+def compare(args: argparse.Namespace) -> None:
+    """Each projection and seed, leave-one-source-out, printed as it finishes."""
     torch.set_num_threads(TRAINING_THREADS)
-    clips = load_real_clips(args.data)
+    clips = labelled_clips(load_real_clips(args.data), args.data)
     embeddings = clip_embeddings([Path(args.data) / clip.name for clip in clips])
     for projection in args.projections:
         for seed in args.seeds:
@@ -213,4 +221,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

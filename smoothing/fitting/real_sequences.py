@@ -66,23 +66,46 @@ class RealDataError(ValueError):
 
 
 def read_index(data_dir: Path) -> dict[str, dict]:
-    """labels.json's clips, checked: every clip has a known kind and its video file exists."""
+    """labels.json's clips, checked: every clip names its kind and source, its video file exists and its segments
+    are (start s, end s, class) with finite times, start before end."""
     index_path = data_dir / LABELS_FILE
     if not index_path.is_file():
         raise RealDataError(f"no {LABELS_FILE} in {data_dir} (see ../shared/data/README.md for the layout)")
     try:
         clips = json.loads(index_path.read_text())["clips"]
-    except (json.JSONDecodeError, KeyError, TypeError) as error:
+    except (json.JSONDecodeError, KeyError, TypeError, UnicodeDecodeError) as error:
         raise RealDataError(f"{index_path} is not a clip index: {error}") from None
+    if not isinstance(clips, dict):
+        raise RealDataError(f"{index_path}: 'clips' must map each clip's file name to its entry")
     for name, entry in clips.items():
+        if not isinstance(entry, dict):
+            raise RealDataError(f"{index_path}: clip {name}'s entry is not an object with kind, source and segments")
         if entry.get("kind") not in KINDS:
             raise RealDataError(f"{index_path}: clip {name} has kind {entry.get('kind')!r}, not one of {KINDS}")
+        if not isinstance(entry.get("source"), str) or not entry["source"].strip():
+            raise RealDataError(f"{index_path}: clip {name} names no source (the data set it comes from)")
         if not (data_dir / name).is_file():
             raise RealDataError(f"{index_path} names {name}, which is not in {data_dir}")
-        for segment in entry.get("segments", []):
-            if len(segment) != 3 or segment[2] not in CLASSES:
-                raise RealDataError(f"{index_path}: clip {name} has a bad segment {segment!r}")
+        segments = entry.get("segments", [])
+        if not isinstance(segments, list):
+            raise RealDataError(f"{index_path}: clip {name}'s segments are not a list")
+        for segment in segments:
+            if not segment_ok(segment):
+                raise RealDataError(
+                    f"{index_path}: clip {name} has a bad segment {segment!r} (expected [start s, end s, class], "
+                    f"start before end, the class one of {', '.join(CLASSES)})"
+                )
     return clips
+
+
+def segment_ok(segment: object) -> bool:
+    """Whether a labels.json segment is [start s, end s, class] with finite times, start before end."""
+    if not isinstance(segment, list | tuple) or len(segment) != 3 or segment[2] not in CLASSES:
+        return False
+    start, end = segment[0], segment[1]
+    if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in (start, end)):
+        return False
+    return bool(np.isfinite(start) and np.isfinite(end) and start < end)
 
 
 def short_source(source: str) -> str:
@@ -155,6 +178,15 @@ def load_real_clips(
             RealClip(name, entry["kind"], short_source(entry["source"]), probs, t, frame_labels(t, segments), segments)
         )
     return out
+
+
+def labelled_clips(clips: list[RealClip], data_dir: Path) -> list[RealClip]:
+    """The clips, refused in one line when none has a labelled segment: there is nothing to fit or score."""
+    if not any(clip.segments for clip in clips):
+        raise RealDataError(
+            f"{Path(data_dir) / LABELS_FILE} has no clip with labelled segments: nothing to fit or score"
+        )
+    return clips
 
 
 # --- training sequences from real clips ---------------------------------------------------------------------------

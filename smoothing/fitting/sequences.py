@@ -275,6 +275,8 @@ def drop_mask(
 ) -> np.ndarray:
     """Which frames arrive: exactly round(rate * T) dropped, as long stalls, short bursts and independent drops
     (the shares say how much of the dropped total each kind of run takes; the rest are independent)."""
+    if not 0.0 <= rate <= 1.0:
+        raise ValueError(f"the share of frames dropped must lie in [0, 1], got {rate}")
     if not (stall_share >= 0.0 and burst_share >= 0.0 and stall_share + burst_share <= 1.0):
         raise ValueError(f"stall and burst shares must be >= 0 and sum to at most 1, got {stall_share}, {burst_share}")
     n = len(t)

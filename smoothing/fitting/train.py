@@ -12,12 +12,14 @@ Usage: python -m smoothing.fitting.train [--only hmm rnn lstm gru] [--epochs 20]
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from functools import partial
 from pathlib import Path
 
 import numpy as np
 
+from models.training.script import positive_int, run_script
 from smoothing.base import NOMINAL_FRAME_PERIOD_S
 from smoothing.fitting.hmm_real_fit import best_setting, grid_tallies
 from smoothing.fitting.loso import fold_params
@@ -27,6 +29,7 @@ from smoothing.fitting.real_sequences import (
     STEADY_SEQUENCES,
     RealClip,
     concatenated,
+    labelled_clips,
     load_real_clips,
     steady_sequences,
     training_sequences,
@@ -159,20 +162,25 @@ def pretrain_synthetic(kinds: list[str], epochs: int, offline: bool) -> None:
     train_cells(sequences, kinds, epochs, offline=offline)
 
 
-def main() -> None:
+def main() -> int:
     parser = argparse.ArgumentParser(description="Fit the HMM and fine-tune the RNN/LSTM on real clips")
     choices = ["hmm", *CELL_KINDS]
     parser.add_argument("--only", nargs="+", choices=choices, default=choices)
-    parser.add_argument("--epochs", type=int, default=FINE_TUNE_EPOCHS)
+    parser.add_argument("--epochs", type=positive_int, default=FINE_TUNE_EPOCHS)
     parser.add_argument("--online-only", action="store_true", help="skip the bidirectional offline models")
     parser.add_argument("--loso", action="store_true", help="also fit once without each source (smoothing/params/loso)")
     parser.add_argument("--synthetic", action="store_true", help="redo the cells' synthetic pre-training")
     parser.add_argument("--data", type=Path, default=DEFAULT_REAL_DIR, help="real clips folder (labels.json layout)")
     args = parser.parse_args()
+    return run_script(lambda: fit(args))
+
+
+def fit(args: argparse.Namespace) -> None:
+    """The fits the command line asked for; the real clips are read (and checked) before any of them."""
     kinds = [kind for kind in CELL_KINDS if kind in args.only]
+    clips = labelled_clips(load_real_clips(args.data), args.data)
     if args.synthetic and kinds:
         pretrain_synthetic(kinds, EPOCHS, offline=not args.online_only)
-    clips = load_real_clips(args.data)
     if "hmm" in args.only:
         fit_hmm_real(clips, args.loso)
     if kinds:
@@ -180,4 +188,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -7,11 +7,12 @@ from pathlib import Path
 import pytest
 
 import smoothing
-from app.errors import EXIT_ERROR
+from app.errors import EXIT_ERROR, EXIT_USAGE
 from benchmarks import real
 from smoothing.fitting.real_score import ALL_LABELLED, TALKING
 from smoothing.fitting.real_sequences import DEFAULT_REAL_DIR
 from tests.benchmarks.conftest import run_benchmarks
+from tests.smoothing.fitting.test_real_sequences import GOOD, index_folder
 
 
 @pytest.fixture(scope="module")
@@ -73,3 +74,18 @@ def test_the_evidence_is_judged_across_the_drop_settings_not_one() -> None:
     ]
     assert real.evidence_default(settings[:1]) == "gru"
     assert real.evidence_default(settings) == "hmm"
+
+
+def test_the_quick_run_takes_one_onset_and_one_acted_clip_of_any_folder(tmp_path: Path) -> None:
+    clips = {"x.mp4": {**GOOD, "kind": "flicker", "segments": []}, "b.mp4": {**GOOD, "kind": "acted"}, "c.mp4": GOOD}
+    assert real.quick_clips(index_folder(tmp_path, clips)) == ["c.mp4", "b.mp4"]
+    (tmp_path / "shipped").mkdir()
+    shipped = index_folder(tmp_path / "shipped", dict.fromkeys(real.QUICK_CLIPS, GOOD))
+    assert real.quick_clips(shipped) == list(real.QUICK_CLIPS)
+
+
+def test_data_and_soak_options_given_to_benchmarks_that_ignore_them_are_usage_errors(tmp_path: Path) -> None:
+    from benchmarks.__main__ import main
+
+    assert main(["latency", "--data", str(tmp_path)]) == EXIT_USAGE
+    assert main(["real", "--minutes", "3"]) == EXIT_USAGE

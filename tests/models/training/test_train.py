@@ -80,3 +80,26 @@ def test_the_teacher_s_targets_are_reused_only_for_the_same_teacher(tiny_corpus,
     first = teacher_targets(paths[0], corpus, tmp_path)
     np.testing.assert_array_equal(teacher_targets(paths[0], corpus, tmp_path), first)  # read back
     assert not np.allclose(teacher_targets(paths[1], corpus, tmp_path), first)  # another teacher: computed anew
+
+
+@pytest.mark.parametrize(
+    ("option", "value"), [("--epochs", "0"), ("--vote-weight", "3"), ("--widths", "0"), ("--init", "absent.pt")]
+)
+def test_impossible_options_are_usage_errors_before_any_data_is_read(tmp_path, option, value, capsys):
+    with pytest.raises(SystemExit) as stop:
+        main(["--run-dir", str(tmp_path), "--data", str(tmp_path / "never-read.npz"), option, value])
+    assert stop.value.code == 2 and option in capsys.readouterr().err
+
+
+def test_an_unreadable_saved_state_is_one_line_saying_so(tiny_corpus, tmp_path, capsys):
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / STATE_FILE).write_text("garbage\n")
+    code = main([*tiny_corpus.args, "--run-dir", str(tmp_path / "run"), "--widths", "4", "8", "--epochs", "1",
+                 "--resume"])  # fmt: skip
+    assert code == 2
+    assert capsys.readouterr().err.startswith(f"error: {tmp_path / 'run' / STATE_FILE} cannot be resumed from")
+
+
+def test_an_output_that_is_a_folder_is_refused_before_training(tmp_path, capsys):
+    code = main(["--run-dir", str(tmp_path / "run"), "--out", str(tmp_path), "--data", str(tmp_path / "x.npz")])
+    assert code == 2 and "is a folder" in capsys.readouterr().err

@@ -147,3 +147,9 @@ def test_drop_mask_can_put_every_drop_in_stalls_and_bursts():
 def test_drop_mask_rejects_shares_over_one():
     with pytest.raises(ValueError, match="shares"):
         drop_mask(np.arange(10.0), 0.3, np.random.default_rng(0), stall_share=0.8, burst_share=0.5)
+
+
+@pytest.mark.parametrize("rate", [-0.5, 5.0, float("nan")])
+def test_a_drop_rate_outside_0_to_1_is_refused(rate: float) -> None:
+    with pytest.raises(ValueError, match="must lie in"):
+        drop_mask(np.arange(30) / 30.0, rate, np.random.default_rng(0))
