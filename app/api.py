@@ -33,10 +33,12 @@ def analyze(
     weights: str | None = None,
     drop: float = 0.0,
     seed: int = 0,
+    cropped: bool = False,
 ) -> pd.DataFrame:
     """One row per frame and face, with the CSV's columns (`python -m app video PATH --csv ...`). For a folder, every
     video in it, indexed by (video file name, row). For an image (JPEG, PNG, WebP), or a folder of images without
-    videos, one row per image and face, as `python -m app image PATH --csv ...` writes them."""
+    videos, one row per image and face, as `python -m app image PATH --csv ...` writes them (`cropped`: each image
+    is one cropped face, classified whole, as `image --cropped`)."""
     import pandas as pd
 
     from app.batch.folder import VIDEO_EXTENSIONS, folder_videos
@@ -50,13 +52,17 @@ def analyze(
         raise AppError(f"drop must be a share of frames, at least 0 and below 1, got {described(drop)}")
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise AppError(f"seed must be a whole number, 0 or more, got {described(seed)}")
+    if not isinstance(cropped, bool):
+        raise AppError(f"cropped must be True or False, got {described(cropped)}")
     path = Path(path)
     videos = folder_videos(path) if path.is_dir() else [path]
     if path.suffix.lower() in IMAGE_EXTENSIONS or (not videos and image_files([path])):
-        return analyze_images(path, weights)
+        return analyze_images(path, weights, cropped)
     if path.is_dir() and (images := image_files([path])):  # one table holds videos' frames or images, not both
         left_out = f"{len(images)} image{'s' * (len(images) > 1)} in {path} left out (the videos' table)"
         print(f"warning: {left_out}; analyze them apart", file=sys.stderr)
+    if cropped:
+        raise AppError("cropped is for images (a face data set's crops); a video's faces are found in each frame")
     if not videos:
         raise AppError(f"no videos ({', '.join(VIDEO_EXTENSIONS)}) or images ({', '.join(IMAGE_EXTENSIONS)}) in {path}")
     tables = []
@@ -74,7 +80,7 @@ def analyze(
     return pd.concat(tables, keys=[video.name for video in videos], names=["video", "row"])
 
 
-def analyze_images(path: Path, weights: str | None) -> pd.DataFrame:
+def analyze_images(path: Path, weights: str | None, cropped: bool = False) -> pd.DataFrame:
     """An image's (or a folder of images') rows, as the `image` command writes them; an unreadable image raises."""
     from app.batch.images import run_images
 
@@ -83,7 +89,7 @@ def analyze_images(path: Path, weights: str | None) -> pd.DataFrame:
 
     with tempfile.TemporaryDirectory(prefix="emosmooth-") as folder:
         csv = Path(folder) / "images.csv"
-        run_images([path], csv, None, weights, show_progress=False, unreadable=refuse)
+        run_images([path], csv, None, weights, show_progress=False, unreadable=refuse, cropped=cropped)
         return read_output(csv)
 
 

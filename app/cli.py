@@ -261,12 +261,20 @@ def cmd_image(args: argparse.Namespace) -> int:
     from app.batch.images import run_images
 
     annotate = Path(args.annotate) if args.annotate else None
-    written = run_images([Path(path) for path in args.paths], Path(args.csv), annotate, args.weights)
+    written = run_images(
+        [Path(path) for path in args.paths], Path(args.csv), annotate, args.weights, cropped=args.cropped
+    )
     read = written.images - written.skipped
     copies = f", annotated copies in {shown(annotate)}" if annotate is not None and read else ""
     print(f"{read} of {written.images} images, {written.faces} faces, written to {shown(Path(args.csv))}{copies}")
     if written.unclassified:
         print(unclassified_warning(written.unclassified, "the images", shown(Path(args.csv))), file=sys.stderr)
+    if written.small_faceless:
+        print(
+            f"warning: no face found in {written.small_faceless} small image(s); if each image is a cropped face (a "
+            "face data set), --cropped classifies it whole",
+            file=sys.stderr,
+        )
     if written.skipped == written.images:
         return EXIT_ERROR
     return EXIT_PARTIAL if written.skipped else EXIT_OK
@@ -388,6 +396,11 @@ def build_parser() -> argparse.ArgumentParser:
     image.add_argument("paths", nargs="+", metavar="PATH", help="image files, or folders: every image in each")
     image.add_argument("--csv", required=True, help="CSV to write, one row per image and face")
     image.add_argument("--annotate", metavar="DIR", help="also write each image with boxes and labels into DIR")
+    image.add_argument(
+        "--cropped",
+        action="store_true",
+        help="each image is one cropped face (a face data set): classify it whole, without searching for faces",
+    )
     image.add_argument("--weights", help="classifier checkpoint (default: models/weights/emonet.pt)")
     image.set_defaults(func=cmd_image)
 

@@ -13,17 +13,21 @@ import cv2
 import numpy as np
 
 from app.engine.pipeline import Classifier, Pipeline
-from app.engine.results import FrameResult
+from app.engine.results import FaceResult, FrameResult
 from app.errors import AppError, stop_code, stop_word
 from app.output.csv_writer import IMAGE_COLUMNS, CsvWriter, image_rows
 from app.output.paths import check_outputs, prepare_output
-from models.face_detector import FaceDetector
+from models.face_detector import Detection, FaceDetector
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp")
 # px; a photo's full search runs at this width (never upscaled). A still is searched once, not 30 times a second, so
 # it affords more than a video frame's 256 (models.face_detector.WORK_WIDTH): a face a twentieth of a group photo's
 # width is 32 px here, well inside YuNet's range, where at 256 it would be 13 px.
 STILL_WORK_WIDTH = 640
+# px; an image no larger than this on its longer side where no face was found is likely a face data set's crop
+# (FER2013's are 48 px, most others 100-256): the run then says that --cropped classifies such images whole.
+CROP_HINT_MAX_SIDE = 256
+CROPPED_SCORE = 1.0  # the box of a cropped image is the image itself, not a detection with a confidence
 
 
 @dataclass(frozen=True)
@@ -34,6 +38,7 @@ class ImagesWritten:
     faces: int
     skipped: int  # images that could not be read
     unclassified: int = 0  # faces found whose classification was not finite, written as unclassified rows
+    small_faceless: int = 0  # images of at most CROP_HINT_MAX_SIDE px where no face was found (likely crops)
 
 
 def image_files(paths: Sequence[Path]) -> list[Path]:
@@ -70,6 +75,17 @@ def read_image(path: Path) -> np.ndarray:
 def still_pipeline(classifier: Classifier) -> Pipeline:
     """The video's pipeline without smoothing, its detector searching every image whole at STILL_WORK_WIDTH."""
     return Pipeline(classifier, None, FaceDetector(full_detect_every=1, work_width=STILL_WORK_WIDTH))
+
+
+def cropped_result(classifier: Classifier, image: np.ndarray) -> FrameResult:
+    """An image that is one face already (a face data set's crop): classified whole, as FER2013's faces were framed
+    for training, its box the whole image; no detector, so no face is ever missed."""
+    height, width = image.shape[:2]
+    box = Detection(0, 0, width, height, CROPPED_SCORE)
+    probs = classifier.predict([image])[0]
+    if not np.isfinite(probs).all():
+        return FrameResult(0, 0.0, [], unclassified=[box])
+    return FrameResult(0, 0.0, [FaceResult(box, probs)])
 
 
 def analyze_image(pipeline: Pipeline, image: np.ndarray) -> FrameResult:
@@ -114,10 +130,12 @@ def run_images(
     weights: str | None,
     show_progress: bool | None = None,
     unreadable: Callable[[str], None] = skip,
+    cropped: bool = False,
 ) -> ImagesWritten:
     """Every image of `paths` into the CSV (one row per face, one row with only `file` for an image without a face)
-    and, with `annotate`, an annotated copy in that folder. An image that cannot be read goes to `unreadable` (by
-    default one line on stderr) and is skipped. show_progress None shows a bar only on a terminal."""
+    and, with `annotate`, an annotated copy in that folder; with `cropped`, each image is one face, classified whole.
+    An image that cannot be read goes to `unreadable` (by default one line on stderr) and is skipped. show_progress
+    None shows a bar only on a terminal."""
     from tqdm import tqdm
 
     from app.engine.weights import load_weights
@@ -134,7 +152,7 @@ def run_images(
         writer = CsvWriter(csv, IMAGE_COLUMNS)
     except OSError as error:
         raise AppError(f"cannot write {csv}: {error.strerror or error}") from None
-    faces = skipped = unclassified = 0
+    faces = skipped = unclassified = small_faceless = 0
     hidden = None if show_progress is None else not show_progress  # None: a bar only on a terminal
     try:
         for file in tqdm(files, unit="image", file=sys.stderr, disable=hidden, leave=False):
@@ -146,7 +164,9 @@ def run_images(
                 continue
             if pipeline is None:
                 pipeline = still_pipeline(load_weights(weights))
-            result = analyze_image(pipeline, image)
+            result = cropped_result(pipeline.classifier, image) if cropped else analyze_image(pipeline, image)
+            if not result.faces and not result.unclassified and max(image.shape[:2]) <= CROP_HINT_MAX_SIDE:
+                small_faceless += 1
             writer.write_rows(image_rows(str(file), result))  # a failed write is an AppError naming what was written
             faces += len(result.faces)
             unclassified += len(result.unclassified)
@@ -157,4 +177,4 @@ def run_images(
         raise AppError(written, stop_code(stop)) from None
     finally:
         writer.close()
-    return ImagesWritten(len(files), faces, skipped, unclassified)
+    return ImagesWritten(len(files), faces, skipped, unclassified, small_faceless)

@@ -18,6 +18,7 @@ from app.batch.images import read_image
 from app.errors import EXIT_ERROR, EXIT_PARTIAL, AppError
 from app.output.csv_writer import IMAGE_COLUMNS, PROB_COLUMNS
 from tests.app.test_cli import assert_one_line_error, run_app
+from tests.conftest import SAMPLE_CLIP
 
 SMILE_FRAME = 40  # the sample clip's face, smiling by then
 EXIF_ROTATE_CLOCKWISE = 6  # EXIF orientation: the stored picture is shown turned a quarter clockwise
@@ -136,3 +137,39 @@ def test_an_image_too_large_for_opencv_is_one_line_and_skipped(tmp_path: Path) -
     huge.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", rows) + chunk(b"IEND", b""))
     with pytest.raises(AppError, match=r"^cannot read .*huge.png: OpenCV cannot decode it \(over the 2\^30 pixels"):
         read_image(huge)
+
+
+@pytest.fixture(scope="module")
+def face_crops(tmp_path_factory: pytest.TempPathFactory, sample_frames: list[np.ndarray]) -> Path:
+    """A face data set's images: the sample's smile cut tight to the face and shrunk to FER2013's 48 px grey, where
+    no detector finds a face (nothing around it to tell it from), and a plain 48 px square."""
+    folder = tmp_path_factory.mktemp("crops")
+    grey = cv2.cvtColor(sample_frames[SMILE_FRAME], cv2.COLOR_BGR2GRAY)
+    from models.face_detector import FaceDetector
+
+    face = FaceDetector().detect(sample_frames[SMILE_FRAME])[0]
+    tight = grey[face.y + face.h // 5 : face.y + face.h, face.x + face.w // 8 : face.x + face.w - face.w // 8]
+    cv2.imwrite(str(folder / "smile.png"), cv2.resize(tight, (48, 48), interpolation=cv2.INTER_AREA))
+    cv2.imwrite(str(folder / "plain.png"), np.full((48, 48), 128, np.uint8))
+    return folder
+
+
+def test_cropped_faces_are_classified_whole_and_the_run_says_so_when_none_is_found(
+    tmp_path: Path, face_crops: Path, weights_path: Path
+) -> None:
+    searched = run_app("image", face_crops, "--csv", tmp_path / "searched.csv", "--weights", weights_path)
+    assert searched.returncode == 0 and "--cropped classifies it whole" in searched.stderr
+    whole = run_app("image", face_crops, "--csv", tmp_path / "whole.csv", "--cropped", "--weights", weights_path)
+    assert whole.returncode == 0 and whole.stderr == ""
+    with (tmp_path / "whole.csv").open(newline="") as handle:
+        rows = {Path(row["file"]).name: row for row in csv.DictReader(handle)}
+    assert set(rows) == {"smile.png", "plain.png"}  # a crop is a face by the user's word: every image gets a label
+    assert [rows["smile.png"][c] for c in ("face", "x", "y", "w", "h")] == ["0", "0", "0", "48", "48"]
+    assert rows["smile.png"]["label"] == "happy"
+    table = app.analyze(face_crops, weights=str(weights_path), cropped=True)
+    assert list(table["label"]) == [rows[name]["label"] for name in ("plain.png", "smile.png")]
+
+
+def test_cropped_is_for_images_only(weights_path: Path) -> None:
+    with pytest.raises(AppError, match="cropped is for images"):
+        app.analyze(SAMPLE_CLIP, weights=str(weights_path), cropped=True)
