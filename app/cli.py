@@ -81,15 +81,17 @@ def cmd_video(args: argparse.Namespace) -> int:
         realtime=args.realtime,
     )
     if args.offline and args.smoother is None:
-        raise AppError("--offline needs --smoother NAME")
+        raise AppError("--offline needs --smoother NAME", EXIT_USAGE)
     if path.is_dir():
         if args.csv or args.video or args.timeline or args.summary:
-            raise AppError("for a folder, every output is written beside its video; leave out --csv and the rest")
+            raise AppError(
+                "for a folder, every output is written beside its video; leave out --csv and the rest", EXIT_USAGE
+            )
         return run_folder(path, template, args.weights, FolderRun(args.workers, args.resume, args.ray))
     if args.resume or args.ray is not None or args.workers is not None:
-        raise AppError("--resume, --ray and --workers are for a folder of videos")
+        raise AppError("--resume, --ray and --workers are for a folder of videos", EXIT_USAGE)
     if not args.csv:
-        raise AppError("--csv FILE is needed for a single video")
+        raise AppError("--csv FILE is needed for a single video", EXIT_USAGE)
     written = run_file(template, args.weights)
     share = 100 * written.dropped / max(written.frames, 1)
     dropped_note = f" ({written.dropped} dropped, {share:.0f}%)" if template.flags_drops else ""
@@ -168,11 +170,12 @@ def run_live(args: argparse.Namespace, fallback: bool, stdout: TextIO) -> int:
     from app.engine.capture import LatestFrameCapture
     from app.engine.pipeline import Pipeline
     from app.live.session import LiveSession, summary_lines
+    from app.output.annotate import check_video_name
     from app.output.jsonl import STDOUT, open_jsonl
 
     check_smoother(args.smoother)
     if (args.width is None) != (args.height is None):
-        raise AppError("--width and --height go together")
+        raise AppError("--width and --height go together", EXIT_USAGE)
     size = (args.width, args.height) if args.width is not None else None
     out_dir = Path(args.out_dir)
     window = not args.headless and has_display()
@@ -193,6 +196,9 @@ def run_live(args: argparse.Namespace, fallback: bool, stdout: TextIO) -> int:
         outputs = [path for path in (csv_path, record_path, bare_record_path, jsonl_path) if path is not None]
         source_file = getattr(source.source, "path", None)  # a file (the demo's sample too); a camera has none
         check_outputs(outputs, [] if source_file is None else [source_file])
+        for path in (record_path, bare_record_path):
+            if path is not None:
+                check_video_name(path)  # before the CSV of the last session is replaced
         for path in outputs:
             prepare_output(path)
         if not window:
@@ -234,6 +240,11 @@ def run_live(args: argparse.Namespace, fallback: bool, stdout: TextIO) -> int:
     return EXIT_OK
 
 
+def counted(number: int, noun: str) -> str:
+    """'1 track', '2 tracks'."""
+    return f"{number} {noun}{'s' * (number != 1)}"
+
+
 def cmd_smooth(args: argparse.Namespace) -> int:
     """`smooth TABLE`: another tool's (or an earlier run's) per-frame table smoothed, without detector or CNN."""
     from app.batch.resmooth import smooth_table
@@ -250,8 +261,8 @@ def cmd_smooth(args: argparse.Namespace) -> int:
     smoothed = smooth_table(table, str(path), out, args.smoother, args.offline, options, source=path)
     mode = " offline" if args.offline else ""
     print(
-        f"{smoothed.frames} frames, {smoothed.faces} faces in {smoothed.tracks} tracks ({smoothed.layout}) smoothed "
-        f"with {args.smoother}{mode} into {shown(out)}"
+        f"{counted(smoothed.frames, 'frame')}, {counted(smoothed.faces, 'face')} in "
+        f"{counted(smoothed.tracks, 'track')} ({smoothed.layout}) smoothed with {args.smoother}{mode} into {shown(out)}"
     )
     return EXIT_OK
 

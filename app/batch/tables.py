@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from app.engine.results import FaceResult, FrameResult
-from app.errors import AppError
+from app.errors import EXIT_USAGE, AppError
 from app.output.csv_writer import PROB_COLUMNS
 from models.face_detector import Detection
 from smoothing.labels import CLASSES, NUM_CLASSES
@@ -96,6 +96,8 @@ class TableOptions:
             isinstance(self.fps, int | float) and not isinstance(self.fps, bool) and 0 < self.fps < math.inf
         ):
             raise AppError(f"fps must be a number above 0, got {self.fps!r}")
+        if self.fps is not None and self.time is not None:
+            raise AppError("give the time column or the fps (frames timed by their number), not both", EXIT_USAGE)
         if self.probs is not None:
             if not isinstance(self.probs, Mapping) or not all(isinstance(c, str) for c in self.probs.values()):
                 raise AppError(f"probs maps classes to column names, {{'happy': 'Joy'}}; got {self.probs!r}")

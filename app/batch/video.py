@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Protocol
 import numpy as np
 
 from app.engine.sources import VideoFileSource
-from app.errors import EXIT_PARTIAL, AppError, stop_code, stop_word
+from app.errors import EXIT_ERROR, EXIT_PARTIAL, EXIT_USAGE, AppError, stop_code, stop_word
 from app.output.csv_writer import unclassified_warning
 from app.output.paths import check_outputs, prepare_output
 
@@ -80,8 +80,8 @@ def check_smoother(name: str | None, offline: bool = False) -> None:
 
     try:
         smoothing.check_loadable(name, offline)  # an unknown name too: the registry's own one-line ValueError
-    except ValueError as error:  # smoothing.ParamsError is one
-        raise AppError(str(error)) from None
+    except ValueError as error:  # smoothing.ParamsError is one: a damaged file, not a bad command line
+        raise AppError(str(error), EXIT_USAGE if name not in smoothing.available() else EXIT_ERROR) from None
 
 
 def realtime_frames(pipeline: Pipeline, source: VideoFileSource) -> Iterator[tuple[FrameResult, np.ndarray]]:
@@ -197,17 +197,21 @@ def run_file(
 
     check_smoother(job.smoother, job.offline)
     if job.offline and job.smoother is None:
-        raise AppError("--offline needs --smoother NAME")
+        raise AppError("--offline needs --smoother NAME", EXIT_USAGE)
     if not 0 <= job.drop < 1:
-        raise AppError(f"--drop must be at least 0 and below 1, got {job.drop}")
+        raise AppError(f"--drop must be at least 0 and below 1, got {job.drop}", EXIT_USAGE)
     if job.realtime and job.drop > 0:
-        raise AppError("--realtime drops what it cannot keep up with; leave out --drop")
+        raise AppError("--realtime drops what it cannot keep up with; leave out --drop", EXIT_USAGE)
     source = VideoFileSource(job.path)  # input and output paths are checked before the slow torch import
     check_outputs(job.outputs(), [job.path])
     if job.timeline is not None:
         from app.output.timeline import check_timeline_path
 
         check_timeline_path(job.timeline)
+    if job.video is not None:
+        from app.output.annotate import check_video_name
+
+        check_video_name(job.video)
     for path in job.outputs():
         prepare_output(path)  # the input and each other: checked above, once for all
     classifier = load_weights(weights, threads or CLASSIFIER_THREADS)

@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 
 from app.engine.results import FrameResult
-from app.errors import AppError
+from app.errors import EXIT_USAGE, AppError
 from app.output.colours import CLASS_COLOURS
 from models.face_detector import Detection
 from smoothing.labels import CLASSES
@@ -79,13 +79,19 @@ class VideoOutputError(AppError):
     """The annotated video cannot be written; the message is one line for the user, wherever it is raised."""
 
 
+def check_video_name(path: Path) -> None:
+    """Refuses a video output whose ending no player reads back (a .png, .gif or none), before any work."""
+    if path.suffix.lower() not in VIDEO_SUFFIXES:
+        endings = ", ".join(VIDEO_SUFFIXES)
+        raise VideoOutputError(f"cannot write video {path}: its name must end in {endings}", EXIT_USAGE)
+
+
 class AnnotatedVideoWriter:
     """An MP4 of the drawn frames at the source's frame rate."""
 
     def __init__(self, path: str | Path, fps: float, size: tuple[int, int]) -> None:
         self.path = Path(path)
-        if self.path.suffix.lower() not in VIDEO_SUFFIXES:
-            raise VideoOutputError(f"cannot write video {self.path}: its name must end in {', '.join(VIDEO_SUFFIXES)}")
+        check_video_name(self.path)
         self._writer = cv2.VideoWriter(str(self.path), cv2.VideoWriter_fourcc(*VIDEO_FOURCC), fps, size)
         if not self._writer.isOpened():
             raise VideoOutputError(

@@ -229,6 +229,18 @@ def test_live_bad_input_is_one_line(tmp_path: Path, args: tuple[str, ...], words
     assert_one_line_error(run_app("live", "--headless", *args, cwd=tmp_path), *words)
 
 
+def test_a_recording_name_no_player_reads_is_refused_before_the_last_session_s_files_are_replaced(
+    tmp_path: Path,
+) -> None:
+    last_session = tmp_path / "out" / "live.csv"
+    last_session.parent.mkdir()
+    last_session.write_text("frame,t\n0,0.0\n")
+    result = run_app("live", "--headless", "--source", SAMPLE_CLIP, "--record-bare", "b.gif", cwd=tmp_path)
+    assert_one_line_error(result, "b.gif", "must end in .mp4")
+    assert result.returncode == 2 and "writing" not in result.stdout
+    assert last_session.read_text() == "frame,t\n0,0.0\n"
+
+
 def test_a_stream_that_stops_keeps_what_was_processed_and_exits_partial(tmp_path: Path, weights_path: Path) -> None:
     url = SAMPLE_CLIP.resolve().as_uri()  # read as a live stream: its end is a stop
     result = run_app("live", "--headless", "--source", url, "--weights", weights_path, cwd=tmp_path)
