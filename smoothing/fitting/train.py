@@ -122,10 +122,16 @@ def fit_hmm_real(clips: list[RealClip], loso: bool) -> None:
 
 
 def fine_tune_cells(
-    clips: list[RealClip], kinds: list[str], epochs: int, offline: bool, folds: list[str | None]
+    clips: list[RealClip],
+    kinds: list[str],
+    epochs: int,
+    offline: bool,
+    folds: list[str | None],
+    soup_seeds: tuple[int, ...] = (SEED,),
 ) -> None:
     """Fine-tunes each cell (and its offline twin) on augmented real clips, once per fold: None fits all clips, a
-    source fits the clips of the other sources (loso_folds).
+    source fits the clips of the other sources (loso_folds). With several soup_seeds the fine-tune is run once per
+    trainer seed and the weight sets averaged (a seed soup).
 
     Validation (for the epoch choice) is a tenth of the clips of the sources being fitted, never the held-out one;
     held-expression sequences (real_sequences.steady_sequences) are mixed into training."""
@@ -145,8 +151,11 @@ def fine_tune_cells(
             start = time.perf_counter()
             trainer = train_bidirectional if is_offline else train_recurrent
             init = dict(np.load(synthetic_params_path(kind, is_offline)))
-            weights, summary = trainer(kind, train, validation, epochs, SEED, log=lambda _: None, init=init,
-                                       stability=FINE_TUNE_STABILITY_WEIGHT)  # fmt: skip
+            fits = [trainer(kind, train, validation, epochs, seed, log=lambda _: None, init=init,
+                            stability=FINE_TUNE_STABILITY_WEIGHT) for seed in soup_seeds]  # fmt: skip
+            weights = {name: np.mean([w[name] for w, _ in fits], axis=0).astype(np.float32) for name in fits[0][0]}
+            summary = fits[0][1] if len(fits) == 1 else {"epoch": max(s["epoch"] for _, s in fits),
+                                                         "soup_epochs": [s["epoch"] for _, s in fits]}  # fmt: skip
             path = cell_params_path(kind, is_offline) if source is None else fold_params(kind, source, is_offline)
             save_cell(path, kind, weights, summary, start, fitted_without=str(source))
 
@@ -171,6 +180,9 @@ def main() -> int:
     parser.add_argument("--loso", action="store_true", help="also fit once without each source (smoothing/params/loso)")
     parser.add_argument("--synthetic", action="store_true", help="redo the cells' synthetic pre-training")
     parser.add_argument("--data", type=Path, default=DEFAULT_REAL_DIR, help="real clips folder (labels.json layout)")
+    parser.add_argument(
+        "--soup-seeds", type=int, nargs="+", default=[SEED], help="fine-tune once per seed and average the weights"
+    )
     args = parser.parse_args()
     return run_script(lambda: fit(args))
 
@@ -184,7 +196,8 @@ def fit(args: argparse.Namespace) -> None:
     if "hmm" in args.only:
         fit_hmm_real(clips, args.loso)
     if kinds:
-        fine_tune_cells(clips, kinds, args.epochs, offline=not args.online_only, folds=loso_folds(clips, args.loso))
+        fine_tune_cells(clips, kinds, args.epochs, offline=not args.online_only, folds=loso_folds(clips, args.loso),
+                        soup_seeds=tuple(args.soup_seeds))  # fmt: skip
 
 
 if __name__ == "__main__":
