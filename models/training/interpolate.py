@@ -29,7 +29,7 @@ from models.training.corpus import mixed_targets
 from models.training.data import DEFAULT_DATA, SELECT_SPLIT, load_split
 from models.training.ferplus import DEFAULT_VOTES, load_votes
 from models.training.quantize import calibration_vote_weight
-from models.training.script import run_script, writable_file
+from models.training.script import existing_file, run_script, writable_file
 
 WISE_FT_ALPHA = 0.5  # the tuned model's share: WiSE-FT's default, set before measuring, never fitted here
 DIGEST_CHARS = 12  # enough of a sha256 to tell checkpoints apart in the meta
@@ -98,10 +98,10 @@ def interpolate(base_path: Path, tuned_paths: list[Path], alpha: float, out: Pat
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m models.training.interpolate", description=__doc__.splitlines()[0])
-    parser.add_argument("--base", type=Path, required=True, help="the checkpoint the fine-tune started from")
+    parser.add_argument("--base", type=existing_file, required=True, help="the checkpoint the fine-tune started from")
     parser.add_argument(
         "--tuned",
-        type=Path,
+        type=existing_file,
         nargs="+",
         required=True,
         help="the fine-tuned checkpoint(s) (models.training.train --init)",

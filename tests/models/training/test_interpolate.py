@@ -91,7 +91,16 @@ def test_fine_tunes_on_different_targets_are_refused(tiny_corpus, tmp_path, caps
     assert "different targets" in capsys.readouterr().err
 
 
-def test_a_missing_checkpoint_is_one_error_line(tmp_path, capsys):
+def test_a_missing_checkpoint_is_a_usage_error_before_any_data_is_read(tmp_path, capsys):
     missing = str(tmp_path / "no.pt")
-    assert main(["--base", missing, "--tuned", missing, "--out", str(tmp_path / "o.pt")]) == 2
-    assert capsys.readouterr().err.startswith("error: weights not found")
+    with pytest.raises(SystemExit) as stop:
+        main(["--base", missing, "--tuned", missing, "--out", str(tmp_path / "o.pt"), "--data", "never-read.npz"])
+    assert stop.value.code == 2 and f"no such file: {missing}" in capsys.readouterr().err
+
+
+def test_a_damaged_checkpoint_is_one_error_line(tiny_corpus, tmp_path, capsys):
+    damaged = tmp_path / "damaged.pt"
+    damaged.write_bytes(b"not a checkpoint")
+    data = ["--data", str(tiny_corpus.data), "--votes", str(tiny_corpus.votes)]
+    assert main(["--base", str(damaged), "--tuned", str(damaged), "--out", str(tmp_path / "o.pt"), *data]) == 2
+    assert capsys.readouterr().err.startswith("error: ")
