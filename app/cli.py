@@ -176,6 +176,9 @@ def run_live(args: argparse.Namespace, fallback: bool, stdout: TextIO) -> int:
     check_smoother(args.smoother)
     if (args.width is None) != (args.height is None):
         raise AppError("--width and --height go together", EXIT_USAGE)
+    for name in (args.record, args.record_bare):
+        if name:
+            check_video_name(Path(name))  # before anything is loaded, and before the last session's files are replaced
     size = (args.width, args.height) if args.width is not None else None
     out_dir = Path(args.out_dir)
     window = not args.headless and has_display()
@@ -196,9 +199,6 @@ def run_live(args: argparse.Namespace, fallback: bool, stdout: TextIO) -> int:
         outputs = [path for path in (csv_path, record_path, bare_record_path, jsonl_path) if path is not None]
         source_file = getattr(source.source, "path", None)  # a file (the demo's sample too); a camera has none
         check_outputs(outputs, [] if source_file is None else [source_file])
-        for path in (record_path, bare_record_path):
-            if path is not None:
-                check_video_name(path)  # before the CSV of the last session is replaced
         for path in outputs:
             prepare_output(path)
         if not window:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from app.errors import EXIT_ERROR, EXIT_USAGE
-from tests.benchmarks.conftest import run_benchmarks
+from tests.benchmarks.conftest import refusal, run_benchmarks
 
 QUICK_TIMEOUT_S = 600  # generous: a smoke test of the files, not of speed (the benchmark reports speed)
 
@@ -47,16 +47,16 @@ def test_quality_json_has_every_setting_target_and_the_real_video_row(results: P
         assert {"oracle (Markov)", "oracle (change-point)", "hmm offline"} <= set(table)
 
 
-def test_an_unknown_benchmark_is_a_one_line_error() -> None:
-    done = run_benchmarks("speed", timeout_s=60)
-    assert done.returncode == EXIT_USAGE
-    assert "invalid choice" in done.stderr
+def test_an_unknown_benchmark_is_a_one_line_error(capsys) -> None:
+    code, err = refusal(capsys, "speed")
+    assert code == EXIT_USAGE
+    assert "invalid choice" in err
 
 
-def test_an_unwritable_results_folder_is_a_one_line_error_before_any_measuring(tmp_path: Path) -> None:
+def test_an_unwritable_results_folder_is_a_one_line_error_before_any_measuring(tmp_path: Path, capsys) -> None:
     blocker = tmp_path / "results"
     blocker.write_text("a file where the folder should be")
-    done = run_benchmarks("--out", str(blocker), timeout_s=60)
-    assert done.returncode == EXIT_ERROR
-    assert done.stderr.strip().count("\n") == 0
-    assert "cannot write results" in done.stderr
+    code, err = refusal(capsys, "--out", str(blocker))
+    assert code == EXIT_ERROR
+    assert err.strip().count("\n") == 0
+    assert "cannot write results" in err

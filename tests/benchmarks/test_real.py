@@ -11,7 +11,7 @@ from app.errors import EXIT_ERROR, EXIT_USAGE
 from benchmarks import real
 from smoothing.fitting.real_score import ALL_LABELLED, TALKING
 from smoothing.fitting.real_sequences import DEFAULT_REAL_DIR
-from tests.benchmarks.conftest import run_benchmarks
+from tests.benchmarks.conftest import refusal
 from tests.smoothing.fitting.test_real_sequences import GOOD, index_folder
 
 
@@ -41,11 +41,11 @@ def test_the_report_has_a_table_targets_and_a_plot(report) -> None:
     assert set(report.data["clips"]) == set(real.QUICK_CLIPS)
 
 
-def test_a_folder_without_clips_is_a_one_line_error(tmp_path: Path) -> None:
-    done = run_benchmarks("real", "--data", str(tmp_path), "--out", str(tmp_path / "out"), timeout_s=120)
-    assert done.returncode == EXIT_ERROR
-    assert done.stderr.strip().count("\n") == 0
-    assert "no labels.json" in done.stderr
+def test_a_folder_without_clips_is_a_one_line_error(tmp_path: Path, capsys) -> None:
+    code, err = refusal(capsys, "real", "--data", str(tmp_path), "--out", str(tmp_path / "out"))
+    assert code == EXIT_ERROR
+    assert err.strip().count("\n") == 0
+    assert "no labels.json" in err
 
 
 def _row(accuracy: float, switches: float) -> dict:
@@ -84,8 +84,6 @@ def test_the_quick_run_takes_one_onset_and_one_acted_clip_of_any_folder(tmp_path
     assert real.quick_clips(shipped) == list(real.QUICK_CLIPS)
 
 
-def test_data_and_soak_options_given_to_benchmarks_that_ignore_them_are_usage_errors(tmp_path: Path) -> None:
-    from benchmarks.__main__ import main
-
-    assert main(["latency", "--data", str(tmp_path)]) == EXIT_USAGE
-    assert main(["real", "--minutes", "3"]) == EXIT_USAGE
+def test_data_and_soak_options_given_to_benchmarks_that_ignore_them_are_usage_errors(tmp_path: Path, capsys) -> None:
+    assert refusal(capsys, "latency", "--data", str(tmp_path))[0] == EXIT_USAGE
+    assert refusal(capsys, "real", "--minutes", "3")[0] == EXIT_USAGE

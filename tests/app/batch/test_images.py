@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import app
-from app.batch.images import read_image
+from app.batch.images import read_image, run_images
 from app.errors import EXIT_ERROR, EXIT_PARTIAL, AppError
 from app.output.csv_writer import IMAGE_COLUMNS, PROB_COLUMNS
 from tests.app.test_cli import assert_one_line_error, run_app
@@ -159,8 +159,8 @@ def test_cropped_faces_are_classified_whole_and_the_run_says_so_when_none_is_fou
 ) -> None:
     searched = run_app("image", face_crops, "--csv", tmp_path / "searched.csv", "--weights", weights_path)
     assert searched.returncode == 0 and "--cropped classifies it whole" in searched.stderr
-    whole = run_app("image", face_crops, "--csv", tmp_path / "whole.csv", "--cropped", "--weights", weights_path)
-    assert whole.returncode == 0 and whole.stderr == ""
+    written = run_images([face_crops], tmp_path / "whole.csv", None, str(weights_path), False, cropped=True)
+    assert written.faces == 2 and written.small_faceless == 0
     with (tmp_path / "whole.csv").open(newline="") as handle:
         rows = {Path(row["file"]).name: row for row in csv.DictReader(handle)}
     assert set(rows) == {"smile.png", "plain.png"}  # a crop is a face by the user's word: every image gets a label
