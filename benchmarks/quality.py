@@ -27,7 +27,7 @@ from smoothing.smoothers.cells import CELL_KINDS
 
 CANDIDATES: tuple[str, ...] = ("hmm", *CELL_KINDS)  # ours; none, ema, the windows: baselines
 MAX_POINTS_BELOW_ORACLE = 3.0  # target: the best online smoother's accuracy within 3 points of the best oracle
-QUICK_SEQUENCES = 6  # quick mode: this many evaluation sequences
+QUICK_SEQUENCES = 3  # quick mode (a smoke run of the report, not a measurement): this many sequences
 QUICK_SYNTHETIC_S = 30.0  # quick mode without FER2013 or the cache: synthetic streams this long
 QUICK_BUILD_SEED = 7  # quick mode with FER2013 but no cache: a few fresh sequences from PublicTest faces
 POINTS = 100.0
