@@ -361,10 +361,14 @@ def installed_version() -> str:
         return "(not installed: run `make test` or `pip install -e .`)"
 
 
+def program_name() -> str:
+    """How the user started the program, for usage lines: the installed command or the module."""
+    return "emosmooth" if Path(sys.argv[0]).name == "emosmooth" else "python -m app"
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Subcommands in one parser, detectron2-style: the entry point stays thin."""
-    prog = "emosmooth" if Path(sys.argv[0]).name == "emosmooth" else "python -m app"
-    parser = argparse.ArgumentParser(prog=prog, description="Facial-emotion recognition on video.")
+    parser = argparse.ArgumentParser(prog=program_name(), description="Facial-emotion recognition on video.")
     parser.add_argument("--version", action="version", version=f"emosmooth {installed_version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -477,7 +481,7 @@ def run_benchmarks(argv: list[str]) -> int:
     """`emosmooth bench ...` is `python -m benchmarks ...`: the benchmarks load only when asked for."""
     from benchmarks.__main__ import main as benchmarks_main
 
-    return benchmarks_main(argv)
+    return benchmarks_main(argv, prog=f"{program_name()} {BENCH_COMMAND}")
 
 
 def main(argv: list[str] | None = None) -> int:

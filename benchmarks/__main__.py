@@ -66,10 +66,9 @@ def positive_float(text: str) -> float:
     return value
 
 
-def main(argv: list[str] | None = None) -> int:
-    return run(
-        add_arguments(argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)).parse_args(argv)
-    )
+def main(argv: list[str] | None = None, prog: str = "python -m benchmarks") -> int:
+    """`prog` is how the user called it (`emosmooth bench` too), for the usage line."""
+    return run(add_arguments(argparse.ArgumentParser(prog=prog, description=__doc__)).parse_args(argv))
 
 
 def run(args: argparse.Namespace) -> int:

@@ -264,6 +264,7 @@ def test_bench_runs_the_benchmarks_with_their_own_options() -> None:
     result = run_app("bench", "speed")
     assert result.returncode == EXIT_USAGE
     assert "invalid choice: 'speed'" in result.stderr and "real" in result.stderr
+    assert result.stderr.startswith("usage: python -m app bench ")  # named as the user called it
 
 
 def test_version_names_the_installed_package(capsys):
