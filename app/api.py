@@ -58,11 +58,11 @@ def analyze(
     videos = folder_videos(path) if path.is_dir() else [path]
     if path.suffix.lower() in IMAGE_EXTENSIONS or (not videos and image_files([path])):
         return analyze_images(path, weights, cropped)
+    if cropped:
+        raise AppError("cropped is for images (a face data set's crops); a video's faces are found in each frame")
     if path.is_dir() and (images := image_files([path])):  # one table holds videos' frames or images, not both
         left_out = f"{len(images)} image{'s' * (len(images) > 1)} in {path} left out (the videos' table)"
         print(f"warning: {left_out}; analyze them apart", file=sys.stderr)
-    if cropped:
-        raise AppError("cropped is for images (a face data set's crops); a video's faces are found in each frame")
     if not videos:
         raise AppError(f"no videos ({', '.join(VIDEO_EXTENSIONS)}) or images ({', '.join(IMAGE_EXTENSIONS)}) in {path}")
     tables = []

@@ -19,7 +19,7 @@ from app.engine.offline import smooth_tracks_offline
 from app.engine.results import FrameResult
 from app.engine.tracker import FaceTracker, IndexTracker
 from app.errors import AppError, stop_code, stop_word
-from app.output.csv_writer import SMOOTHED_COLUMNS, CsvWriter, Row, frame_rows
+from app.output.csv_writer import DROPPED_COLUMN, SMOOTHED_COLUMNS, CsvWriter, Row, dropped_cell, frame_rows
 from app.output.paths import prepare_output
 
 
@@ -61,7 +61,7 @@ def table_rows(results: list[FrameResult], has_boxes: bool, flags_drops: bool) -
     """Each frame's CSV rows; a table without boxes leaves the box columns empty; one that said which frames were
     dropped says it again."""
     for result in results:
-        rows = frame_rows(result, {"dropped": str(int(result.dropped))} if flags_drops else None)
+        rows = frame_rows(result, dropped_cell(result) if flags_drops else None)
         if not has_boxes:
             for row in rows:
                 for column in BOX_COLUMNS:
@@ -85,7 +85,7 @@ def smooth_table(
     prepare_output(out, source)
     results = smooth_frames(frames, smoother, offline)
     try:
-        writer = CsvWriter(out, (*SMOOTHED_COLUMNS, *(("dropped",) if frames.flags_drops else ())))
+        writer = CsvWriter(out, (*SMOOTHED_COLUMNS, *((DROPPED_COLUMN,) if frames.flags_drops else ())))
     except OSError as error:
         raise AppError(f"cannot write {out}: {error.strerror or error}") from None
     try:

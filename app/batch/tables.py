@@ -15,7 +15,7 @@ import pandas as pd
 
 from app.engine.results import FaceResult, FrameResult
 from app.errors import EXIT_USAGE, AppError
-from app.output.csv_writer import PROB_COLUMNS
+from app.output.csv_writer import DROPPED_COLUMN, PROB_COLUMNS
 from models.face_detector import Detection
 from smoothing.labels import CLASSES, NUM_CLASSES
 
@@ -55,7 +55,7 @@ class Layout:
 EMOSMOOTH = Layout(
     "EmoSmooth's CSV",
     re.compile("|".join(PROB_COLUMNS)),
-    Columns(dict(zip(CLASSES, PROB_COLUMNS, strict=True)), "t", "frame", BOX_COLUMNS, "face", "dropped"),
+    Columns(dict(zip(CLASSES, PROB_COLUMNS, strict=True)), "t", "frame", BOX_COLUMNS, "face", DROPPED_COLUMN),
 )
 PY_FEAT = Layout(
     "py-feat's Fex CSV",
@@ -171,12 +171,7 @@ def table_frames(table: pd.DataFrame, options: TableOptions, name: str) -> Table
     if boxes is None:
         check_unique_keys(frames, keys, is_face, name)
     dropped = dropped_rows(table, columns.dropped, is_face, name)
-    built = build_frames(layout.name, frames, times, probs, boxes, keys, notes, name)
-    if dropped is None:
-        return built
-    dropped_frames = set(frames[dropped].tolist())
-    results = [replace(result, dropped=result.index in dropped_frames) for result in built.results]
-    return replace(built, results=results, flags_drops=True)
+    return build_frames(layout.name, frames, times, probs, boxes, keys, dropped, notes, name)
 
 
 def dropped_rows(table: pd.DataFrame, column: str | None, is_face: np.ndarray, name: str) -> np.ndarray | None:
@@ -383,10 +378,12 @@ def build_frames(
     probs: np.ndarray,
     boxes: np.ndarray | None,
     keys: np.ndarray,
+    dropped: np.ndarray | None,
     notes: list[str],
     name: str,
 ) -> TableFrames:
-    """One FrameResult per frame number, in order; every frame's time must come after the one before."""
+    """One FrameResult per frame number, in order, dropped where its rows say so (`dropped`, per row, None for a table
+    that does not say); every frame's time must come after the one before."""
     order = np.argsort(frames, kind="stable")
     frame_numbers, starts = np.unique(frames[order], return_index=True)
     results: list[FrameResult] = []
@@ -401,9 +398,10 @@ def build_frames(
         if boxes is not None:  # left to right, as the detector lists a frame's faces
             seen.sort(key=lambda row: (boxes[row, 0], boxes[row, 1]))
         faces = [FaceResult(table_box(boxes, row), probs[row]) for row in seen]
-        results.append(FrameResult(int(frame), t, faces))
+        was_dropped = dropped is not None and bool(dropped[rows].any())
+        results.append(FrameResult(int(frame), t, faces, dropped=was_dropped))
         frame_keys.append([int(keys[row]) for row in seen])
-    return TableFrames(layout, results, frame_keys, boxes is not None, notes)
+    return TableFrames(layout, results, frame_keys, boxes is not None, notes, flags_drops=dropped is not None)
 
 
 def table_box(boxes: np.ndarray | None, row: int) -> Detection:

@@ -113,9 +113,9 @@ def process(
     signal, the outputs are closed whole (the CSV at its last whole frame, the video playable to its last frame) and
     AppError says how many frames they hold."""
     from app.output.annotate import AnnotatedVideoWriter, draw_result
-    from app.output.csv_writer import COLUMNS, SMOOTHED_COLUMNS, CsvWriter, frame_rows
+    from app.output.csv_writer import COLUMNS, DROPPED_COLUMN, SMOOTHED_COLUMNS, CsvWriter, dropped_cell, frame_rows
 
-    columns = (*(SMOOTHED_COLUMNS if job.smoother else COLUMNS), *(("dropped",) if job.flags_drops else ()))
+    columns = (*(SMOOTHED_COLUMNS if job.smoother else COLUMNS), *((DROPPED_COLUMN,) if job.flags_drops else ()))
     video = None
     try:
         if job.video is not None:
@@ -130,7 +130,7 @@ def process(
         for result, frame in results:
             dropped += result.dropped
             unclassified += len(result.unclassified)
-            extra = {"dropped": str(int(result.dropped))} if job.flags_drops else None
+            extra = dropped_cell(result) if job.flags_drops else None
             csv_file.write_rows(frame_rows(result, extra))  # a failed write (disk full) is an AppError naming frames
             if recording is not None:
                 recording.times.append(result.t)

@@ -22,13 +22,13 @@ from app.engine.results import FrameResult
 from app.live.analysis import Analysed, BackgroundAnalysis
 from app.live.view import HINT_S, MIN_WINDOW, LiveView, Status
 from app.output.annotate import AnnotatedVideoWriter, draw_result
-from app.output.csv_writer import SMOOTHED_COLUMNS, CsvWriter, frame_rows
+from app.output.csv_writer import DROPPED_COLUMN, SMOOTHED_COLUMNS, CsvWriter, dropped_cell, frame_rows
 from app.output.jsonl import JsonlWriter
 
 WINDOW_NAME = "EmoSmooth"
 # a frame analysis passed over is written with the predictions shown, flagged dropped; the smoother can change
 # mid-run, so each row names its own
-LIVE_COLUMNS = (*SMOOTHED_COLUMNS, "dropped", "smoother")
+LIVE_COLUMNS = (*SMOOTHED_COLUMNS, DROPPED_COLUMN, "smoother")
 SMOOTHER_KEYS = {ord(str(number)): name for number, name in enumerate(smoothing.available()[:9], start=1)}
 RAW_KEYS = (ord("r"), ord("R"))
 PAUSE_KEY = ord(" ")
@@ -147,7 +147,7 @@ class LiveSession:
             self.processed += 1
             self.processed_rate.tick(now)
         if self.csv is not None:
-            self.csv.write_rows(frame_rows(result, {"dropped": str(int(result.dropped)), "smoother": self.smoother}))
+            self.csv.write_rows(frame_rows(result, {**dropped_cell(result), "smoother": self.smoother}))
         if self.jsonl is not None:
             self.jsonl.write(result, self.pipeline.smoother)
 

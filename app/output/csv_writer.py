@@ -41,6 +41,14 @@ SMOOTHED_COLUMNS: tuple[str, ...] = (*COLUMNS, "track", *SMOOTHED_PROB_COLUMNS, 
 IMAGE_COLUMNS: tuple[str, ...] = ("file", *(column for column in COLUMNS if column not in ("frame", "t")))
 
 Row = dict[str, str]
+# Beside the columns when some frames were not analysed (--drop, --realtime, live): 1 on such a frame, whose tracks
+# are only predicted (no smoother saw it), 0 on the others.
+DROPPED_COLUMN = "dropped"
+
+
+def dropped_cell(result: FrameResult) -> Row:
+    """The dropped column of a frame's rows (frame_rows' `extra`)."""
+    return {DROPPED_COLUMN: str(int(result.dropped))}
 
 
 def frame_rows(result: FrameResult, extra: Row | None = None) -> list[Row]:
