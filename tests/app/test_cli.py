@@ -1,4 +1,5 @@
-"""The command line as a user runs it (a subprocess): the CSV contract, and one-line errors instead of tracebacks."""
+"""The command line as a user runs it (tests/app/cli_runner.py): the CSV contract, and one-line errors instead of
+tracebacks."""
 
 from __future__ import annotations
 
@@ -16,26 +17,13 @@ import pytest
 from app.errors import EXIT_USAGE
 from app.output.csv_writer import COLUMNS, PROB_COLUMNS, SMOOTHED_COLUMNS, SMOOTHED_PROB_COLUMNS
 from models.roots import REPO
+from tests.app.cli_runner import TIMEOUT_S, call_app, run_app
 from tests.app.mp4_tools import faststart
 from tests.conftest import SAMPLE_CLIP, count_frames, read_frames
 
 HEADER = "frame,t,face,x,y,w,h,p_angry,p_disgust,p_fear,p_happy,p_sad,p_surprise,p_neutral,label"
 PROB_SUM_TOLERANCE = 1e-4  # seven values rounded to 5 decimals
 EXIT_PARTIAL = 3
-TIMEOUT_S = 120
-
-
-def run_app(*args: str | Path, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    env.pop("EMOSMOOTH_DEBUG", None)
-    return subprocess.run(
-        [sys.executable, "-m", "app", *map(str, args)],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT_S,
-    )
 
 
 def assert_one_line_error(result: subprocess.CompletedProcess[str], *words: str) -> None:
@@ -56,6 +44,7 @@ def read_csv(path: Path) -> tuple[str, list[dict[str, str]]]:
 
 @pytest.fixture(scope="module")
 def sample_run(tmp_path_factory: pytest.TempPathFactory, weights_path: Path) -> tuple[Path, Path]:
+    """The one `video` run in a process of its own (the others run in this one): `python -m app` end to end."""
     out = tmp_path_factory.mktemp("sample")
     result = run_app("video", SAMPLE_CLIP, "--csv", out / "s.csv", "--video", out / "s.mp4", "--weights", weights_path)
     assert result.returncode == 0, result.stderr
@@ -83,7 +72,7 @@ def test_annotated_video_has_every_frame(sample_run: tuple[Path, Path]) -> None:
 
 def test_no_face_clip_gives_rows_with_empty_fields(tmp_path: Path, shared_media: Path, weights_path: Path) -> None:
     clip = shared_media / "no_face.mp4"
-    result = run_app("video", clip, "--csv", tmp_path / "n.csv", "--weights", weights_path)
+    result = call_app("video", clip, "--csv", tmp_path / "n.csv", "--weights", weights_path)
     assert result.returncode == 0, result.stderr
     header, rows = read_csv(tmp_path / "n.csv")
     assert header == HEADER
@@ -103,7 +92,7 @@ def test_smoother_adds_track_and_smoothed_columns_after_the_raw_ones(
     tmp_path: Path, weights_path: Path, short_clip: Path, smoother_args: tuple[str, ...]
 ) -> None:
     csv_path, video_path = tmp_path / "s.csv", tmp_path / "s.mp4"
-    result = run_app(
+    result = call_app(
         "video", short_clip, "--csv", csv_path, "--video", video_path, "--weights", weights_path, *smoother_args
     )
     assert result.returncode == 0, result.stderr
@@ -119,17 +108,17 @@ def test_smoother_adds_track_and_smoothed_columns_after_the_raw_ones(
 
 
 def test_unknown_smoother_fails_before_any_work(tmp_path: Path) -> None:
-    result = run_app("video", SAMPLE_CLIP, "--csv", tmp_path / "o.csv", "--smoother", "kalman")
+    result = call_app("video", SAMPLE_CLIP, "--csv", tmp_path / "o.csv", "--smoother", "kalman")
     assert_one_line_error(result, "unknown smoother 'kalman'", "available: none, ema", "hmm")
     assert not (tmp_path / "o.csv").exists()
 
 
 def test_offline_needs_a_smoother(tmp_path: Path) -> None:
-    assert_one_line_error(run_app("video", SAMPLE_CLIP, "--csv", tmp_path / "o.csv", "--offline"), "--smoother")
+    assert_one_line_error(call_app("video", SAMPLE_CLIP, "--csv", tmp_path / "o.csv", "--offline"), "--smoother")
 
 
 def test_missing_file(tmp_path: Path) -> None:
-    result = run_app("video", tmp_path / "nope.mp4", "--csv", tmp_path / "o.csv")
+    result = call_app("video", tmp_path / "nope.mp4", "--csv", tmp_path / "o.csv")
     assert_one_line_error(result, "no such file")
     assert not (tmp_path / "o.csv").exists()
 
@@ -142,13 +131,13 @@ def test_missing_file(tmp_path: Path) -> None:
 def test_corrupt_file(tmp_path: Path, content: bytes, words: tuple[str, ...]) -> None:
     bad = tmp_path / "bad.mp4"
     bad.write_bytes(content)
-    assert_one_line_error(run_app("video", bad, "--csv", tmp_path / "o.csv"), *words)
+    assert_one_line_error(call_app("video", bad, "--csv", tmp_path / "o.csv"), *words)
 
 
 def test_unreadable_weights(tmp_path: Path) -> None:
     weights = tmp_path / "w.pt"
     weights.write_bytes(b"not a checkpoint")
-    assert_one_line_error(run_app("video", SAMPLE_CLIP, "--csv", tmp_path / "o.csv", "--weights", weights), "weights")
+    assert_one_line_error(call_app("video", SAMPLE_CLIP, "--csv", tmp_path / "o.csv", "--weights", weights), "weights")
 
 
 @pytest.mark.parametrize("damage", ["missing", "corrupt"])
@@ -176,8 +165,8 @@ def test_a_damaged_face_detector_model_is_named_in_one_line(tmp_path: Path, weig
 def test_unwritable_outputs(tmp_path: Path, weights_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("a file where a folder would have to be")
-    assert_one_line_error(run_app("video", SAMPLE_CLIP, "--csv", blocker / "o.csv", "--weights", weights_path), "file")
-    result = run_app(
+    assert_one_line_error(call_app("video", SAMPLE_CLIP, "--csv", blocker / "o.csv", "--weights", weights_path), "file")
+    result = call_app(
         "video", SAMPLE_CLIP, "--csv", tmp_path / "o.csv", "--video", tmp_path / "o.xyz", "--weights", weights_path
     )
     assert_one_line_error(result, "cannot write video")
@@ -189,12 +178,12 @@ def test_an_output_named_as_the_input_or_as_another_output_is_refused_and_nothin
     clip = tmp_path / "clip.mp4"
     shutil.copy(SAMPLE_CLIP, clip)
     os.link(clip, tmp_path / "clip.csv")  # the same file under a CSV's name
-    live = run_app("live", "--source", clip, "--headless", "--csv", tmp_path / "clip.csv", "--weights", weights_path)
+    live = call_app("live", "--source", clip, "--headless", "--csv", tmp_path / "clip.csv", "--weights", weights_path)
     assert_one_line_error(live, "would overwrite the input")
     photo = tmp_path / "photo.png"
     assert cv2.imwrite(str(photo), read_frames(SAMPLE_CLIP)[0])
-    assert_one_line_error(run_app("image", photo, "--csv", photo), "would overwrite the input")
-    both = run_app("video", clip, "--csv", tmp_path / "o.csv", "--summary", tmp_path / "o.csv")
+    assert_one_line_error(call_app("image", photo, "--csv", photo), "would overwrite the input")
+    both = call_app("video", clip, "--csv", tmp_path / "o.csv", "--summary", tmp_path / "o.csv")
     assert_one_line_error(both, "named for two outputs")
     assert clip.read_bytes() == SAMPLE_CLIP.read_bytes() and cv2.imread(str(photo)) is not None
 
@@ -221,7 +210,7 @@ def test_truncated_video_keeps_the_rows_already_written(tmp_path: Path, weights_
     data = faststart(SAMPLE_CLIP.read_bytes())  # index in front: the cut file opens and plays up to the cut
     cut = tmp_path / "cut.mp4"
     cut.write_bytes(data[: int(0.6 * len(data))])
-    result = run_app("video", cut, "--csv", tmp_path / "o.csv", "--weights", weights_path)
+    result = call_app("video", cut, "--csv", tmp_path / "o.csv", "--weights", weights_path)
     assert result.returncode == EXIT_PARTIAL
     assert_one_line_error(result, "truncated")
     _, rows = read_csv(tmp_path / "o.csv")
@@ -230,7 +219,7 @@ def test_truncated_video_keeps_the_rows_already_written(tmp_path: Path, weights_
 
 
 def test_demo_with_a_missing_camera_index(tmp_path: Path) -> None:
-    assert_one_line_error(run_app("demo", "--source", "97", cwd=tmp_path), "camera 97")
+    assert_one_line_error(call_app("demo", "--source", "97", cwd=tmp_path), "camera 97")
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="X display check is Linux only")
@@ -261,7 +250,7 @@ def test_the_installed_emosmooth_command_works_from_any_folder(tmp_path: Path, s
 
 
 def test_bench_runs_the_benchmarks_with_their_own_options() -> None:
-    result = run_app("bench", "speed")
+    result = call_app("bench", "speed")
     assert result.returncode == EXIT_USAGE
     assert "invalid choice: 'speed'" in result.stderr and "real" in result.stderr
     assert result.stderr.startswith("usage: python -m app bench ")  # named as the user called it

@@ -15,7 +15,8 @@ from app.batch.folder import SUMMARY_COLUMNS, SUMMARY_CSV, folder_job
 from app.batch.folder_jobs import is_complete, last_frame, record_path
 from app.batch.video import VideoJob
 from models.roots import REPO
-from tests.app.test_cli import assert_one_line_error, run_app
+from tests.app.cli_runner import call_app
+from tests.app.test_cli import assert_one_line_error
 from tests.conftest import SAMPLE_CLIP
 
 CLIP_FRAMES = 72
@@ -33,7 +34,7 @@ def done_folder(tmp_path_factory: pytest.TempPathFactory, weights_path: Path) ->
     folder = tmp_path_factory.mktemp("done")
     for stem in ("a", "b"):
         shutil.copy(SAMPLE_CLIP, folder / f"{stem}.mp4")
-    result = run_app("video", folder, "--smoother", "hmm", "--weights", weights_path)
+    result = call_app("video", folder, "--smoother", "hmm", "--weights", weights_path)
     assert result.returncode == 0, result.stderr
     return folder
 
@@ -90,7 +91,7 @@ def test_resume_redoes_only_the_video_a_stop_cut_short(folder: Path, weights_pat
     (folder / "a.csv").write_text("frame,t\n0,0.0\n")  # as a run stopped in its first frames leaves it
     record_path(job_of(folder / "a.mp4")).unlink()
     before = (folder / "b.csv").stat().st_mtime_ns
-    result = run_app("video", folder, "--smoother", "hmm", "--resume", "--weights", weights_path)
+    result = call_app("video", folder, "--smoother", "hmm", "--resume", "--weights", weights_path)
     assert result.returncode == 0, result.stderr
     assert SKIPPED_LINE in result.stdout
     assert "a.mp4: 72 frames" in result.stdout and "b.mp4" not in result.stdout
@@ -101,25 +102,25 @@ def test_resume_redoes_only_the_video_a_stop_cut_short(folder: Path, weights_pat
 
 def test_a_video_whose_csv_would_be_the_summary_is_refused(tmp_path: Path) -> None:
     shutil.copy(SAMPLE_CLIP, tmp_path / "summary.mp4")
-    assert_one_line_error(run_app("video", tmp_path), "summary.csv", "rename")
+    assert_one_line_error(call_app("video", tmp_path), "summary.csv", "rename")
 
 
 def test_two_videos_that_would_write_the_same_outputs_are_refused_before_any_work(tmp_path: Path) -> None:
     shutil.copy(SAMPLE_CLIP, tmp_path / "a.mp4")
     shutil.copy(SAMPLE_CLIP, tmp_path / "a.avi")  # a.csv, a_annotated.mp4 ... for both
-    assert_one_line_error(run_app("video", tmp_path), "a.avi and a.mp4 would both write a.csv; rename one")
+    assert_one_line_error(call_app("video", tmp_path), "a.avi and a.mp4 would both write a.csv; rename one")
     assert sorted(path.name for path in tmp_path.iterdir()) == ["a.avi", "a.mp4"]
 
 
 def test_a_folder_where_summary_csv_goes_is_refused_before_any_work(tmp_path: Path) -> None:
     shutil.copy(SAMPLE_CLIP, tmp_path / "a.mp4")
     (tmp_path / SUMMARY_CSV).mkdir()
-    assert_one_line_error(run_app("video", tmp_path), "cannot write", "summary.csv: it is a folder")
+    assert_one_line_error(call_app("video", tmp_path), "cannot write", "summary.csv: it is a folder")
     assert not (tmp_path / "a.csv").exists()
 
 
 def test_folder_options_are_refused_for_one_file(tmp_path: Path) -> None:
-    assert_one_line_error(run_app("video", SAMPLE_CLIP, "--csv", tmp_path / "o.csv", "--resume"), "for a folder")
+    assert_one_line_error(call_app("video", SAMPLE_CLIP, "--csv", tmp_path / "o.csv", "--resume"), "for a folder")
 
 
 def test_a_local_worker_starts_without_loading_torch() -> None:

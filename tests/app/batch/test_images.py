@@ -17,7 +17,8 @@ import app
 from app.batch.images import read_image, run_images
 from app.errors import EXIT_ERROR, EXIT_PARTIAL, AppError
 from app.output.csv_writer import IMAGE_COLUMNS, PROB_COLUMNS
-from tests.app.test_cli import assert_one_line_error, run_app
+from tests.app.cli_runner import call_app
+from tests.app.test_cli import assert_one_line_error
 from tests.conftest import SAMPLE_CLIP
 
 SMILE_FRAME = 40  # the sample clip's face, smiling by then
@@ -46,7 +47,7 @@ def photo_run(
 ) -> tuple[subprocess.CompletedProcess[str], list[dict[str, str]], Path]:
     out = tmp_path_factory.mktemp("out")
     annotated = out / "annotated"
-    result = run_app("image", photos, "--csv", out / "faces.csv", "--annotate", annotated, "--weights", weights_path)
+    result = call_app("image", photos, "--csv", out / "faces.csv", "--annotate", annotated, "--weights", weights_path)
     with (out / "faces.csv").open(newline="") as file:
         rows = list(csv.DictReader(file))
         assert tuple(rows[0]) == IMAGE_COLUMNS
@@ -87,7 +88,7 @@ def test_each_readable_photo_gets_an_annotated_copy_of_its_size_and_format(photo
 
 def test_nothing_readable_fails(tmp_path: Path) -> None:
     (tmp_path / "a.png").write_bytes(b"")
-    result = run_app("image", tmp_path / "a.png", "--csv", tmp_path / "o.csv")
+    result = call_app("image", tmp_path / "a.png", "--csv", tmp_path / "o.csv")
     assert result.returncode == EXIT_ERROR
     assert result.stderr.splitlines() == [f"error: {UNREADABLE.format(tmp_path / 'a.png')}"]
 
@@ -96,7 +97,7 @@ def test_two_images_of_one_name_are_refused_before_any_work(tmp_path: Path, phot
     other = tmp_path / "other"
     other.mkdir()
     (other / "one.jpg").write_bytes((photos / "one.jpg").read_bytes())
-    result = run_app("image", photos / "one.jpg", other, "--csv", tmp_path / "o.csv", "--annotate", tmp_path / "a")
+    result = call_app("image", photos / "one.jpg", other, "--csv", tmp_path / "o.csv", "--annotate", tmp_path / "a")
     assert_one_line_error(result, "one.jpg", "would both be annotated into")
     assert not (tmp_path / "o.csv").exists()
 
@@ -157,7 +158,7 @@ def face_crops(tmp_path_factory: pytest.TempPathFactory, sample_frames: list[np.
 def test_cropped_faces_are_classified_whole_and_the_run_says_so_when_none_is_found(
     tmp_path: Path, face_crops: Path, weights_path: Path
 ) -> None:
-    searched = run_app("image", face_crops, "--csv", tmp_path / "searched.csv", "--weights", weights_path)
+    searched = call_app("image", face_crops, "--csv", tmp_path / "searched.csv", "--weights", weights_path)
     assert searched.returncode == 0 and "--cropped classifies it whole" in searched.stderr
     written = run_images([face_crops], tmp_path / "whole.csv", None, str(weights_path), False, cropped=True)
     assert written.faces == 2 and written.small_faceless == 0

@@ -1,4 +1,4 @@
-"""`video FOLDER --ray` on a local Ray instance with 2 CPUs (a subprocess, as a user runs it): the same files as
+"""`video FOLDER --ray` on a local Ray instance with 2 CPUs, as a user runs it: the same files as
 local worker processes, a damaged file failed alone. (--resume picks the videos before any runner sees them, the
 same for Ray as for local workers: tests/app/batch/test_folder.py.)"""
 
@@ -14,7 +14,8 @@ import pytest
 
 from app.batch.video import VideoJob
 from app.errors import EXIT_ERROR, EXIT_PARTIAL
-from tests.app.test_cli import assert_one_line_error, run_app
+from tests.app.cli_runner import call_app
+from tests.app.test_cli import assert_one_line_error
 from tests.conftest import SAMPLE_CLIP, read_frames, write_clip
 
 ray = pytest.importorskip("ray", reason="Ray is not installed (requirements.txt pins it)")
@@ -57,7 +58,7 @@ def runs(
     done = {}
     for how, options in RUNS.items():
         folder = make_folder(tmp_path_factory.mktemp(how), short_clip, bad)
-        result = run_app("video", folder, "--smoother", "hmm", *options, "--weights", weights_path)
+        result = call_app("video", folder, "--smoother", "hmm", *options, "--weights", weights_path)
         if how == "ray":
             skip_unless_ray_started(result)
         done[how] = (folder, result)

@@ -16,8 +16,9 @@ from app.api import read_output
 from app.batch.video import VideoJob, run_file
 from app.errors import EXIT_USAGE
 from app.output.csv_writer import PROB_COLUMNS, SMOOTHED_COLUMNS, SMOOTHED_PROB_COLUMNS
+from tests.app.cli_runner import call_app
 from tests.app.table_layouts import FPS, Person, fer_table, py_feat_table, unknown_tool_table
-from tests.app.test_cli import assert_one_line_error, run_app
+from tests.app.test_cli import assert_one_line_error
 from tests.conftest import SAMPLE_CLIP
 
 FRAMES = 60
@@ -122,7 +123,7 @@ def test_a_dropped_frame_with_a_face_is_refused() -> None:
 def test_the_smooth_command_writes_the_smoothed_csv_and_says_what_it_read(tmp_path: Path) -> None:
     table, out = tmp_path / "fer.csv", tmp_path / "smoothed.csv"
     fer_table((LEFT_HAPPY, RIGHT_SAD), FRAMES).to_csv(table, index=False)
-    result = run_app("smooth", table, "--smoother", "hmm", "--fps", FPS, "--out", out, cwd=tmp_path)
+    result = call_app("smooth", table, "--smoother", "hmm", "--fps", FPS, "--out", out, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert result.stdout == (
         "60 frames, 117 faces in 2 tracks (fer's Video.analyze CSV) smoothed with hmm into smoothed.csv\n"
@@ -137,7 +138,7 @@ def test_the_smooth_command_writes_the_smoothed_csv_and_says_what_it_read(tmp_pa
 def test_a_table_the_command_cannot_read_is_one_line_naming_the_column(tmp_path: Path) -> None:
     table = tmp_path / "fex.csv"
     py_feat_table((LEFT_HAPPY,), 5).drop(columns="FaceRectWidth").to_csv(table, index=False)
-    result = run_app("smooth", table, "--smoother", "hmm", "--fps", FPS, "--out", tmp_path / "o.csv")
+    result = call_app("smooth", table, "--smoother", "hmm", "--fps", FPS, "--out", tmp_path / "o.csv")
     assert_one_line_error(result, "has no column 'FaceRectWidth'")
     assert not (tmp_path / "o.csv").exists()
 
@@ -152,5 +153,5 @@ def test_a_table_the_command_cannot_read_is_one_line_naming_the_column(tmp_path:
     ids=["unknown-class", "zero-fps", "one-class-twice"],
 )
 def test_bad_options_are_refused_as_usage(tmp_path: Path, args: tuple[str, ...], words: str) -> None:
-    result = run_app("smooth", "t.csv", "--smoother", "hmm", "--out", "o.csv", *args, cwd=tmp_path)
+    result = call_app("smooth", "t.csv", "--smoother", "hmm", "--out", "o.csv", *args, cwd=tmp_path)
     assert result.returncode == EXIT_USAGE and words in result.stderr

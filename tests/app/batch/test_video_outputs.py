@@ -1,4 +1,4 @@
-"""`video` beyond the CSV (a subprocess, as a user runs it): dropped frames, timeline, summary, folders."""
+"""`video` beyond the CSV, as a user runs it: dropped frames, timeline, summary, folders."""
 
 from __future__ import annotations
 
@@ -13,8 +13,9 @@ import cv2
 
 from app.batch.folder import folder_videos
 from app.errors import EXIT_USAGE
+from tests.app.cli_runner import call_app
 from tests.app.mp4_tools import faststart
-from tests.app.test_cli import assert_one_line_error, run_app
+from tests.app.test_cli import assert_one_line_error
 from tests.conftest import SAMPLE_CLIP, SHORT_CLIP_FRAMES
 
 CLIP_FRAMES = 72
@@ -30,7 +31,7 @@ def test_dropped_frames_are_flagged_and_predicted_and_the_reports_are_written(
     tmp_path: Path, weights_path: Path
 ) -> None:
     out = {name: tmp_path / name for name in ("o.csv", "o.mp4", "o.png", "o.json")}
-    result = run_app(
+    result = call_app(
         "video", SAMPLE_CLIP, "--csv", out["o.csv"], "--video", out["o.mp4"], "--timeline", out["o.png"],
         "--summary", out["o.json"], "--smoother", "ema", "--drop", "0.5", "--weights", weights_path,
     )  # fmt: skip
@@ -54,7 +55,7 @@ def test_dropped_frames_are_flagged_and_predicted_and_the_reports_are_written(
 def test_realtime_keeps_container_times_and_flags_what_it_could_not_keep_up_with(
     tmp_path: Path, weights_path: Path, short_clip: Path
 ) -> None:
-    result = run_app(
+    result = call_app(
         "video", short_clip, "--csv", tmp_path / "r.csv", "--smoother", "hmm", "--realtime", "--weights", weights_path
     )  # played at its own pace: the short clip, to keep the test short
     assert result.returncode == 0, result.stderr
@@ -68,7 +69,7 @@ def test_realtime_keeps_container_times_and_flags_what_it_could_not_keep_up_with
 
 
 def test_realtime_and_simulated_drops_do_not_mix(tmp_path: Path) -> None:
-    result = run_app("video", SAMPLE_CLIP, "--csv", tmp_path / "o.csv", "--realtime", "--drop", "0.2")
+    result = call_app("video", SAMPLE_CLIP, "--csv", tmp_path / "o.csv", "--realtime", "--drop", "0.2")
     assert_one_line_error(result, "--realtime", "--drop")
 
 
@@ -76,7 +77,7 @@ def test_a_truncated_file_keeps_its_rows_timeline_and_summary(tmp_path: Path, we
     data = faststart(SAMPLE_CLIP.read_bytes())  # index in front: the cut file opens and plays up to the cut
     cut = tmp_path / "cut.mp4"
     cut.write_bytes(data[: int(0.6 * len(data))])
-    result = run_app(
+    result = call_app(
         "video", cut, "--csv", tmp_path / "o.csv", "--timeline", tmp_path / "o.png", "--summary", tmp_path / "o.json",
         "--smoother", "ema", "--offline", "--weights", weights_path,
     )  # fmt: skip
@@ -93,7 +94,7 @@ def test_a_variable_frame_rate_file_is_summarised_by_its_container_times(
     tmp_path: Path, shared_media: Path, weights_path: Path
 ) -> None:
     """face_noface.mov: a face for about 2.4 s, then none; its frames come 14 to 50 ms apart."""
-    result = run_app(
+    result = call_app(
         "video", shared_media / "face_noface.mov", "--csv", tmp_path / "o.csv", "--summary", tmp_path / "o.json",
         "--smoother", "hmm", "--weights", weights_path,
     )  # fmt: skip
@@ -110,12 +111,12 @@ def test_a_variable_frame_rate_file_is_summarised_by_its_container_times(
 
 
 def test_drop_share_must_be_below_one(tmp_path: Path) -> None:
-    result = run_app("video", SAMPLE_CLIP, "--csv", tmp_path / "o.csv", "--drop", "1.5")
+    result = call_app("video", SAMPLE_CLIP, "--csv", tmp_path / "o.csv", "--drop", "1.5")
     assert_one_line_error(result, "--drop")
 
 
 def test_a_negative_seed_is_a_usage_error(tmp_path: Path) -> None:
-    result = run_app("video", SAMPLE_CLIP, "--csv", tmp_path / "o.csv", "--drop", "0.3", "--seed", "-1")
+    result = call_app("video", SAMPLE_CLIP, "--csv", tmp_path / "o.csv", "--drop", "0.3", "--seed", "-1")
     assert result.returncode == EXIT_USAGE and "--seed: must be 0 or more, got -1" in result.stderr
 
 
@@ -125,7 +126,7 @@ def test_a_folder_is_processed_beside_its_videos_and_a_bad_file_is_skipped(
     shutil.copy(short_clip, tmp_path / "a.mp4")
     shutil.copy(short_clip, tmp_path / "b.mp4")
     (tmp_path / "bad.mp4").write_bytes(os.urandom(20_000))
-    result = run_app("video", tmp_path, "--smoother", "hmm", "--workers", "2", "--weights", weights_path)
+    result = call_app("video", tmp_path, "--smoother", "hmm", "--workers", "2", "--weights", weights_path)
     assert result.returncode == EXIT_PARTIAL
     assert_one_line_error(result, "bad.mp4", "skipped")
     for stem in ("a", "b"):
@@ -137,9 +138,9 @@ def test_a_folder_is_processed_beside_its_videos_and_a_bad_file_is_skipped(
 
 
 def test_an_empty_folder_is_one_line(tmp_path: Path) -> None:
-    assert_one_line_error(run_app("video", tmp_path), "no videos")
+    assert_one_line_error(call_app("video", tmp_path), "no videos")
 
 
 def test_a_folder_of_only_annotated_named_videos_says_why_they_are_skipped(tmp_path: Path) -> None:
     shutil.copy(SAMPLE_CLIP, tmp_path / "talk_annotated.mp4")  # the user's own video, named like this app's output
-    assert_one_line_error(run_app("video", tmp_path), "no videos", "*_annotated.* are this app's outputs")
+    assert_one_line_error(call_app("video", tmp_path), "no videos", "*_annotated.* are this app's outputs")

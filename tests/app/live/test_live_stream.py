@@ -20,8 +20,8 @@ from app.engine.sources import VideoFileSource
 from app.live.session import LiveSession
 from models.roots import REPO
 from smoothing.labels import CLASSES
+from tests.app.cli_runner import call_app
 from tests.app.live.test_session import CLIP_FRAMES, HappyClassifier
-from tests.app.test_cli import run_app
 from tests.conftest import SAMPLE_CLIP
 
 FIRST_LINE_TIMEOUT_S = 60  # the interpreter, torch and the weights load first
@@ -59,7 +59,7 @@ def test_json_lines_can_be_read_one_by_one_while_the_session_runs(tmp_path: Path
 
 
 def test_max_frames_on_a_file_is_the_users_end_exit_0_and_a_line_per_frame(tmp_path: Path, weights_path: Path) -> None:
-    result = run_app(
+    result = call_app(
         "live", "--headless", "--source", SAMPLE_CLIP, "--max-frames", "5", "--jsonl", "frames.jsonl",
         "--weights", weights_path, cwd=tmp_path,
     )  # fmt: skip

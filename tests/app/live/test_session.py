@@ -23,7 +23,8 @@ from app.live.analysis import Analysed
 from app.live.session import LIVE_COLUMNS, SMOOTHER_KEYS, LiveSession
 from app.output.csv_writer import SMOOTHED_PROB_COLUMNS
 from smoothing.labels import CLASSES
-from tests.app.test_cli import assert_one_line_error, run_app
+from tests.app.cli_runner import call_app
+from tests.app.test_cli import assert_one_line_error
 from tests.conftest import SAMPLE_CLIP, count_frames
 
 CLIP_FRAMES = 72
@@ -195,7 +196,7 @@ def test_several_faces_get_their_own_tracks_and_panels(tmp_path: Path, sample_fr
 def test_demo_without_camera_or_display_plays_the_sample_as_a_camera_into_files(
     tmp_path: Path, weights_path: Path
 ) -> None:
-    result = run_app("demo", "--headless", "--weights", weights_path, cwd=tmp_path)
+    result = call_app("demo", "--headless", "--weights", weights_path, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0].startswith("no camera found; playing the bundled sample clip") and "--source FILE" in lines[0]
@@ -213,7 +214,7 @@ def test_demo_without_camera_or_display_plays_the_sample_as_a_camera_into_files(
 @pytest.mark.skipif(camera_may_exist(0) and sys.platform.startswith("linux"), reason="this machine has a camera 0")
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="camera absence is only certain on Linux")
 def test_live_without_camera_says_so_and_suggests_a_file(tmp_path: Path) -> None:
-    assert_one_line_error(run_app("live", "--headless", cwd=tmp_path), "no camera 0", "--source FILE")
+    assert_one_line_error(call_app("live", "--headless", cwd=tmp_path), "no camera 0", "--source FILE")
 
 
 @pytest.mark.parametrize(
@@ -226,7 +227,7 @@ def test_live_without_camera_says_so_and_suggests_a_file(tmp_path: Path) -> None
     ids=["missing-file", "unknown-smoother", "width-alone"],
 )
 def test_live_bad_input_is_one_line(tmp_path: Path, args: tuple[str, ...], words: tuple[str, ...]) -> None:
-    assert_one_line_error(run_app("live", "--headless", *args, cwd=tmp_path), *words)
+    assert_one_line_error(call_app("live", "--headless", *args, cwd=tmp_path), *words)
 
 
 def test_a_recording_name_no_player_reads_is_refused_before_the_last_session_s_files_are_replaced(
@@ -235,7 +236,7 @@ def test_a_recording_name_no_player_reads_is_refused_before_the_last_session_s_f
     last_session = tmp_path / "out" / "live.csv"
     last_session.parent.mkdir()
     last_session.write_text("frame,t\n0,0.0\n")
-    result = run_app("live", "--headless", "--source", SAMPLE_CLIP, "--record-bare", "b.gif", cwd=tmp_path)
+    result = call_app("live", "--headless", "--source", SAMPLE_CLIP, "--record-bare", "b.gif", cwd=tmp_path)
     assert_one_line_error(result, "b.gif", "must end in .mp4")
     assert result.returncode == 2 and "writing" not in result.stdout
     assert last_session.read_text() == "frame,t\n0,0.0\n"
@@ -243,7 +244,7 @@ def test_a_recording_name_no_player_reads_is_refused_before_the_last_session_s_f
 
 def test_a_stream_that_stops_keeps_what_was_processed_and_exits_partial(tmp_path: Path, weights_path: Path) -> None:
     url = SAMPLE_CLIP.resolve().as_uri()  # read as a live stream: its end is a stop
-    result = run_app("live", "--headless", "--source", url, "--weights", weights_path, cwd=tmp_path)
+    result = call_app("live", "--headless", "--source", url, "--weights", weights_path, cwd=tmp_path)
     assert result.returncode == EXIT_PARTIAL
     assert_one_line_error(result, f"stream {url} stopped delivering frames after {CLIP_FRAMES}", "written")
     with (tmp_path / "out" / "live.csv").open(newline="") as file:
