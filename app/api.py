@@ -36,12 +36,12 @@ def analyze(
     cropped: bool = False,
 ) -> pd.DataFrame:
     """One row per frame and face, with the CSV's columns (`python -m app video PATH --csv ...`). For a folder, every
-    video in it, indexed by (video file name, row). For an image (JPEG, PNG, WebP), or a folder of images without
-    videos, one row per image and face, as `python -m app image PATH --csv ...` writes them (`cropped`: each image
-    is one cropped face, classified whole, as `image --cropped`)."""
+    video in it, indexed by (video file name, row). For an image (JPEG, PNG, WebP, BMP, TIFF), or a folder of images
+    without videos, one row per image and face, as `python -m app image PATH --csv ...` writes them (`cropped`: each
+    image is one cropped face, classified whole, as `image --cropped`)."""
     import pandas as pd
 
-    from app.batch.folder import VIDEO_EXTENSIONS, folder_videos
+    from app.batch.folder import TIMELINE_SUFFIX, VIDEO_EXTENSIONS, folder_videos
     from app.batch.images import IMAGE_EXTENSIONS, image_files
     from app.batch.video import VideoJob, run_file
     from app.engine.sources import SourceError
@@ -57,10 +57,14 @@ def analyze(
     path = Path(path)
     videos = folder_videos(path) if path.is_dir() else [path]
     if path.suffix.lower() in IMAGE_EXTENSIONS or (not videos and image_files([path])):
+        if smoother is not None or offline or drop:
+            raise AppError(f"{path} holds images: smoother, offline and drop are for videos (a photo has no time)")
         return analyze_images(path, weights, cropped)
     if cropped:
         raise AppError("cropped is for images (a face data set's crops); a video's faces are found in each frame")
-    if path.is_dir() and (images := image_files([path])):  # one table holds videos' frames or images, not both
+    timelines = {video.with_name(f"{video.stem}{TIMELINE_SUFFIX}") for video in videos}  # a folder run's, not photos
+    if path.is_dir() and (images := [image for image in image_files([path]) if image not in timelines]):
+        # one table holds videos' frames or images, not both
         left_out = f"{len(images)} image{'s' * (len(images) > 1)} in {path} left out (the videos' table)"
         print(f"warning: {left_out}; analyze them apart", file=sys.stderr)
     if not videos:

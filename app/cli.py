@@ -35,6 +35,7 @@ from app.errors import EXIT_ERROR, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, AppError, 
 from app.output.csv_writer import unclassified_warning
 from app.output.paths import check_outputs, prepare_output, shown
 from models.face_detector import DetectorError
+from models.file_names import NOT_UTF8, opencv_takes, readable
 
 if TYPE_CHECKING:
     pass
@@ -65,6 +66,7 @@ class LiveSource:
 def cmd_video(args: argparse.Namespace) -> int:
     """`video PATH`: one file into its outputs, or every video of a folder into outputs beside each."""
     from app.batch.folder import FolderRun, run_folder
+    from app.batch.images import IMAGE_EXTENSIONS
     from app.batch.video import VideoJob, run_file
 
     path = Path(args.path)
@@ -90,6 +92,8 @@ def cmd_video(args: argparse.Namespace) -> int:
         return run_folder(path, template, args.weights, FolderRun(args.workers, args.resume, args.ray))
     if args.resume or args.ray is not None or args.workers is not None:
         raise AppError("--resume, --ray and --workers are for a folder of videos", EXIT_USAGE)
+    if path.suffix.lower() in IMAGE_EXTENSIONS:
+        raise AppError(f"{path} is an image: `{program_name()} image` reads photos", EXIT_USAGE)
     if not args.csv:
         raise AppError("--csv FILE is needed for a single video", EXIT_USAGE)
     written = run_file(template, args.weights)
@@ -181,6 +185,8 @@ def run_live(args: argparse.Namespace, fallback: bool, stdout: TextIO) -> int:
             check_video_name(Path(name))  # before anything is loaded, and before the last session's files are replaced
     size = (args.width, args.height) if args.width is not None else None
     out_dir = Path(args.out_dir)
+    if not opencv_takes(out_dir):  # screenshots are written by OpenCV
+        raise AppError(f"--out-dir {readable(out_dir)}: {NOT_UTF8}", EXIT_USAGE)
     window = not args.headless and has_display()
     source = open_source(args.source, fallback, size, args.loop or (fallback and window), args.reconnect)
     jsonl = None
@@ -407,7 +413,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     video.set_defaults(func=cmd_video)
 
-    image = commands.add_parser("image", help="emotions of every face in photos (JPEG, PNG, WebP) or folders of them")
+    image = commands.add_parser(
+        "image", help="emotions of every face in photos (JPEG, PNG, WebP, BMP, TIFF) or folders of them"
+    )
     image.add_argument("paths", nargs="+", metavar="PATH", help="image files, or folders: every image in each")
     image.add_argument("--csv", required=True, help="CSV to write, one row per image and face")
     image.add_argument("--annotate", metavar="DIR", help="also write each image with boxes and labels into DIR")

@@ -11,6 +11,7 @@ import cv2
 import numpy as np
 
 from models.boxes import iou
+from models.file_names import NOT_UTF8, opencv_takes, readable
 from models.image import to_bgr
 
 MODEL_FILE = Path(__file__).resolve().parent / "weights" / "face_detection_yunet_2023mar.onnx"
@@ -67,6 +68,8 @@ class Detection:
 def _load(model_file: Path, size: tuple[int, int]) -> cv2.FaceDetectorYN:
     if not model_file.is_file():
         raise DetectorError(f"face detector model not found: {model_file}")
+    if not opencv_takes(model_file):
+        raise DetectorError(f"cannot load the face detector model {readable(model_file)}: {NOT_UTF8}")
     try:
         return cv2.FaceDetectorYN.create(str(model_file), "", size, SCORE_THRESHOLD, NMS_IOU)
     except cv2.error:

@@ -37,11 +37,13 @@ from app.errors import (
     stop_code,
     stop_word,
 )
-from app.output.paths import prepare_output
+from app.output.paths import folder_files, prepare_output
+from models.file_names import readable
 from smoothing.labels import CLASSES
 
 VIDEO_EXTENSIONS = (".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v")
 ANNOTATED_SUFFIX = "_annotated"  # outputs of an earlier run lie beside the inputs: never take them as inputs
+TIMELINE_SUFFIX = "_timeline.png"  # a folder run's timeline of NAME.mp4: NAME_timeline.png beside it
 SUMMARY_CSV = "summary.csv"
 SUMMARY_COLUMNS = (
     "video", "smoother", "track", "frames", "seconds", "dominant",
@@ -51,11 +53,12 @@ STOP_CODES = (EXIT_INTERRUPTED, EXIT_TERMINATED)
 
 
 def folder_videos(folder: Path) -> list[Path]:
-    """The videos of a folder (not its subfolders), skipping annotated videos an earlier run wrote there."""
+    """The videos of a folder (not its subfolders or hidden files), skipping annotated videos an earlier run wrote
+    there."""
     return sorted(
         path
-        for path in folder.iterdir()
-        if path.is_file() and path.suffix.lower() in VIDEO_EXTENSIONS and not path.stem.endswith(ANNOTATED_SUFFIX)
+        for path in folder_files(folder)
+        if path.suffix.lower() in VIDEO_EXTENSIONS and not path.stem.endswith(ANNOTATED_SUFFIX)
     )
 
 
@@ -74,7 +77,7 @@ def folder_job(path: Path, template: VideoJob) -> VideoJob:
         path=path,
         csv=path.with_suffix(".csv"),
         video=path.with_name(f"{path.stem}{ANNOTATED_SUFFIX}.mp4"),
-        timeline=path.with_name(f"{path.stem}_timeline.png"),
+        timeline=path.with_name(f"{path.stem}{TIMELINE_SUFFIX}"),
         summary=path.with_name(f"{path.stem}_summary.json"),
     )
 
@@ -216,9 +219,10 @@ def pick_runner(how: FolderRun) -> Runner:
 def report(outcome: Outcome, bar: Any) -> int:
     """One line for a finished video (errors on stderr), printed above the progress bar; 1 when it failed."""
     if outcome.code == EXIT_OK:
-        bar.write(f"{outcome.path}: {outcome.message} written beside it", file=sys.stdout)
+        bar.write(f"{readable(outcome.path)}: {outcome.message} written beside it", file=sys.stdout)
         return 0
-    where = "" if str(outcome.path) in outcome.message else f"{outcome.path}: "
+    name = readable(outcome.path)
+    where = "" if name in outcome.message else f"{name}: "
     bar.write(f"error: {where}{outcome.message} (skipped)", file=sys.stderr)
     return 1
 

@@ -13,6 +13,7 @@ from typing import Any, NamedTuple
 from app.batch.video import VideoJob, run_file
 from app.engine.sources import SourceError
 from app.errors import EXIT_ERROR, EXIT_OK, AppError, stop_code, stop_word
+from models.file_names import readable
 
 COMPLETE_SUFFIX = "_complete.json"
 CSV_TAIL_BYTES = 4096  # enough to hold the last row of any CSV the app writes, to check it is whole
@@ -63,7 +64,7 @@ def output_sizes(job: VideoJob) -> dict[str, int]:
 def write_whole(path: Path, text: str) -> None:
     """Written beside the file, then renamed into place: a crash or a stop never leaves half of it."""
     partial = path.with_name(path.name + ".partial")
-    partial.write_text(text, encoding="utf-8", newline="")  # the text's own line ends, on every system
+    partial.write_text(readable(text), encoding="utf-8", newline="")  # the text's own line ends, on every system
     os.replace(partial, path)
 
 

@@ -1,6 +1,7 @@
-"""Still images (JPEG, PNG, WebP): every face of each photo through the same detector, aligner and classifier as a
-video's frames, one CSV row per face (the video CSV's columns, `file` in place of frame and t) and, on request, an
-annotated copy. An image that cannot be read is reported in one line and skipped; the others are written."""
+"""Still images (JPEG, PNG, WebP, BMP, TIFF): every face of each photo through the same detector, aligner and
+classifier as a video's frames, one CSV row per face (the video CSV's columns, `file` in place of frame and t) and,
+on request, an annotated copy. An image that cannot be read is reported in one line and skipped; the others are
+written."""
 
 from __future__ import annotations
 
@@ -16,10 +17,10 @@ from app.engine.pipeline import Classifier, Pipeline
 from app.engine.results import FaceResult, FrameResult
 from app.errors import AppError, stop_code, stop_word
 from app.output.csv_writer import IMAGE_COLUMNS, CsvWriter, image_rows
-from app.output.paths import check_outputs, prepare_output
+from app.output.paths import check_outputs, folder_files, prepare_output
 from models.face_detector import Detection, FaceDetector
 
-IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp")
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff")
 # px; a photo's full search runs at this width (never upscaled). A still is searched once, not 30 times a second, so
 # it affords more than a video frame's 256 (models.face_detector.WORK_WIDTH): a face a twentieth of a group photo's
 # width is 32 px here, well inside YuNet's range, where at 256 it would be 13 px.
@@ -43,11 +44,11 @@ class ImagesWritten:
 
 def image_files(paths: Sequence[Path]) -> list[Path]:
     """Each path given: a file as it is (read or reported later), a folder as its images by name (not its
-    subfolders, not its other files)."""
+    subfolders, hidden files or other files; a broken link is listed, to be reported)."""
     files: list[Path] = []
     for path in paths:
         if path.is_dir():
-            files += sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS)
+            files += sorted(p for p in folder_files(path) if p.suffix.lower() in IMAGE_EXTENSIONS)
         else:
             files.append(path)
     return files
@@ -68,7 +69,7 @@ def read_image(path: Path) -> np.ndarray:
         reason = "over the 2^30 pixels OpenCV decodes" if "MAX_IMAGE_PIXELS" in error.err else error.err
         raise AppError(f"cannot read {path}: OpenCV cannot decode it ({reason})") from None
     if image is None:
-        raise AppError(f"cannot read {path}: not a JPEG, PNG or WebP image, or corrupt")
+        raise AppError(f"cannot read {path}: not an image OpenCV reads (JPEG, PNG, WebP, BMP, TIFF), or corrupt")
     return image
 
 

@@ -28,6 +28,8 @@ TABLE_SCORE = 1.0
 NO_BOX = Detection(0, 0, 0, 0, TABLE_SCORE)  # stands for the box of a face in a table without boxes; never written
 BOX_COLUMNS = ("x", "y", "w", "h")  # the long form's box columns, as this project's CSV names them
 FER_GROUP = re.compile(rf"(box|{'|'.join(CLASSES)})(\d*)")  # fer's column groups: box0, angry0 ... neutral0, box1 ...
+SEPARATORS = (",", ";", "\t")  # what spreadsheets and tools write tables with; a comma where the header is unclear
+DECIMAL_COMMA = re.compile(r"[-+]?\d+,\d+")
 NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
 
 
@@ -127,12 +129,25 @@ class TableFrames:
         return sum(len(result.faces) for result in self.results)
 
 
+def separator_and_decimal(path: Path) -> tuple[str, str]:
+    """The table's field separator, the one of SEPARATORS its header line holds most of (a comma on a tie), and its
+    decimal mark: a comma where semicolons separate fields and a number of the first row is written with one
+    (Excel's export in much of Europe)."""
+    with path.open(encoding="utf-8-sig", errors="replace", newline="") as file:
+        header, first_row = file.readline(), file.readline()
+    separator = max(SEPARATORS, key=header.count)
+    decimal_comma = separator == ";" and any(DECIMAL_COMMA.fullmatch(cell.strip()) for cell in first_row.split(";"))
+    return separator, "," if decimal_comma else "."
+
+
 def read_table_file(path: Path) -> pd.DataFrame:
-    """A CSV file as a DataFrame, or an AppError saying in one line why it cannot be read."""
+    """A CSV file (comma-, semicolon- or tab-separated) as a DataFrame, or an AppError saying in one line why it
+    cannot be read."""
     if not path.is_file():
         raise AppError(f"no such file: {path}" if not path.exists() else f"not a file: {path}")
     try:
-        return pd.read_csv(path, low_memory=False)
+        separator, decimal = separator_and_decimal(path)
+        return pd.read_csv(path, sep=separator, decimal=decimal, low_memory=False)
     except pd.errors.EmptyDataError:
         raise AppError(f"{path} is empty") from None
     except (pd.errors.ParserError, UnicodeDecodeError) as error:

@@ -21,6 +21,8 @@ os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")  # AV_LOG_QUIET
 import cv2
 import numpy as np
 
+from models.file_names import NOT_UTF8, opencv_takes, readable
+
 SAMPLE_CLIP = Path(__file__).resolve().parents[1] / "assets" / "sample_face.mp4"  # played when there is no camera
 OPENCV_LOG_LEVEL_SILENT = 0  # cv::utils::logging::LOG_LEVEL_SILENT
 MS_PER_S = 1000.0
@@ -132,6 +134,8 @@ class VideoFileSource:
             raise SourceError(f"cannot open {self.path}: {error.strerror}") from None
         if size == 0:
             raise SourceError(f"empty file: {self.path}")
+        if not opencv_takes(self.path):
+            raise SourceError(f"cannot open {readable(self.path)}: {NOT_UTF8}")
         self.capture = cv2.VideoCapture(str(self.path))
         if not self.capture.isOpened():
             self.capture.release()
@@ -313,6 +317,8 @@ class StreamSource(LiveCapture):
     """A network stream (rtsp://, http://, file://...) read as it comes, like a camera."""
 
     def __init__(self, url: str, reconnects: int = 0) -> None:
+        if not opencv_takes(url):
+            raise SourceError(f"cannot open stream {readable(url)}: {NOT_UTF8}")
         self.url = url
         super().__init__(f"stream {url}", reconnects)
         if self.fps >= MAX_STREAM_FPS:

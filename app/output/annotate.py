@@ -11,6 +11,7 @@ from app.engine.results import FrameResult
 from app.errors import EXIT_USAGE, AppError
 from app.output.colours import CLASS_COLOURS
 from models.face_detector import Detection
+from models.file_names import NOT_UTF8, opencv_takes, readable
 from smoothing.labels import CLASSES
 
 TEXT_COLOUR = (0, 0, 0)
@@ -84,6 +85,8 @@ def check_video_name(path: Path) -> None:
     if path.suffix.lower() not in VIDEO_SUFFIXES:
         endings = ", ".join(VIDEO_SUFFIXES)
         raise VideoOutputError(f"cannot write video {path}: its name must end in {endings}", EXIT_USAGE)
+    if not opencv_takes(path):
+        raise VideoOutputError(f"cannot write video {readable(path)}: {NOT_UTF8}", EXIT_USAGE)
 
 
 class AnnotatedVideoWriter:

@@ -16,6 +16,7 @@ from typing import BinaryIO
 from app.engine.results import FaceResult, FrameResult
 from app.errors import AppError
 from models.face_detector import Detection
+from models.file_names import readable
 from smoothing.labels import CLASSES
 
 PROB_COLUMNS: tuple[str, ...] = tuple(f"p_{name}" for name in CLASSES)
@@ -127,7 +128,7 @@ class CsvWriter:
         self.frames_written += 1
 
     def _append(self) -> None:
-        data = self._text.getvalue().encode("utf-8")
+        data = readable(self._text.getvalue()).encode("utf-8")  # a file name of non-UTF-8 bytes as \xNN
         self._text.seek(0)
         self._text.truncate()
         try:

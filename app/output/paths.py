@@ -16,6 +16,17 @@ def shown(path: Path) -> str:
         return str(path)
 
 
+def folder_files(folder: Path) -> list[Path]:
+    """The files a folder holds for a run: not its subfolders, not its hidden files (`.DS_Store`, macOS's `._NAME`
+    copies of a file's metadata, which carry a photo's or video's ending), but its broken links, which the run then
+    reports as unreadable instead of leaving them out unsaid."""
+    return [
+        path
+        for path in folder.iterdir()
+        if not path.name.startswith(".") and (path.is_file() or (path.is_symlink() and not path.exists()))
+    ]
+
+
 def file_identity(path: Path) -> tuple[int, int] | Path:
     """What two names of one file share: the device and inode of an existing file (hard links too), else the path
     resolved (links followed)."""

@@ -4,6 +4,7 @@ only (app.output.summary.COUNTED_ROWS), each belief held until the face's next s
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -13,7 +14,11 @@ from app.engine.results import FaceResult
 from app.errors import AppError
 from app.output.colours import CLASS_COLOURS, rgb
 from app.output.summary import COUNTED_ROWS, frame_durations
+from models.file_names import readable
 from smoothing.labels import CLASSES, NUM_CLASSES
+
+# matplotlib's warning for a character its font (DejaVu Sans) has no glyph for
+MISSING_GLYPH_WARNING = r"Glyph \d+ .* missing from font"
 
 
 def check_timeline_path(path: Path) -> None:
@@ -77,7 +82,9 @@ def write_timeline(
         f"time (s); {COUNTED_ROWS} frames only, each held until the next; ticks above: raw top label"
     )
     if title:
-        axes[0, 0].set_title(title)
-    figure.tight_layout()
-    figure.savefig(path, dpi=DPI)
+        axes[0, 0].set_title(readable(title))
+    with warnings.catch_warnings():  # a name in a script the font lacks (CJK) is drawn as boxes; that is no error
+        warnings.filterwarnings("ignore", MISSING_GLYPH_WARNING, UserWarning)
+        figure.tight_layout()
+        figure.savefig(path, dpi=DPI)
     plt.close(figure)

@@ -98,8 +98,10 @@ def test_a_pandas_time_column_is_read_as_seconds_and_dates_are_refused() -> None
 def test_analyze_on_a_folder_of_videos_and_images_says_the_images_are_left_out(
     tmp_path: Path, weights_path: Path, short_clip: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    """The timeline a folder run wrote beside a video (a_timeline.png) is that run's output, not a photo left out."""
     shutil.copy(short_clip, tmp_path / "a.mp4")
     (tmp_path / "photo.png").write_bytes(b"not looked at")
+    (tmp_path / "a_timeline.png").write_bytes(b"an earlier folder run's timeline")
     table = app.analyze(tmp_path, weights=str(weights_path))
     assert list(table.index.get_level_values("video").unique()) == ["a.mp4"]
     assert "warning: 1 image in " in capsys.readouterr().err

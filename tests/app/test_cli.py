@@ -218,6 +218,14 @@ def test_truncated_video_keeps_the_rows_already_written(tmp_path: Path, weights_
     assert f"ended after {len(rows)} of 72 frames" in result.stderr
 
 
+def test_a_photo_given_to_video_is_sent_to_image(tmp_path: Path) -> None:
+    photo = tmp_path / "face.webp"
+    assert cv2.imwrite(str(photo), read_frames(SAMPLE_CLIP)[0])
+    result = call_app("video", photo, "--csv", tmp_path / "o.csv")
+    assert result.returncode == EXIT_USAGE
+    assert_one_line_error(result, "face.webp is an image", "python -m app image")
+
+
 def test_demo_with_a_missing_camera_index(tmp_path: Path) -> None:
     assert_one_line_error(call_app("demo", "--source", "97", cwd=tmp_path), "camera 97")
 

@@ -4,6 +4,7 @@ folder, annotated copies, an unreadable image one line and skipped, and app.anal
 from __future__ import annotations
 
 import csv
+import os
 import struct
 import subprocess
 import zlib
@@ -23,7 +24,7 @@ from tests.conftest import SAMPLE_CLIP
 
 SMILE_FRAME = 40  # the sample clip's face, smiling by then
 EXIF_ROTATE_CLOCKWISE = 6  # EXIF orientation: the stored picture is shown turned a quarter clockwise
-UNREADABLE = "cannot read {}: not a JPEG, PNG or WebP image, or corrupt (skipped)"
+UNREADABLE = "cannot read {}: not an image OpenCV reads (JPEG, PNG, WebP, BMP, TIFF), or corrupt (skipped)"
 
 
 @pytest.fixture(scope="module")
@@ -112,8 +113,35 @@ def test_analyze_takes_an_image_or_a_folder_of_images(tmp_path: Path, photos: Pa
         "one.jpg",
         "wall.png",
     ]
-    with pytest.raises(app.AppError, match="not a JPEG, PNG or WebP image"):
+    with pytest.raises(app.AppError, match="not an image OpenCV reads"):
         app.analyze(photos / "broken.jpg", weights=str(weights_path))
+    with pytest.raises(app.AppError, match="smoother, offline and drop are for videos"):
+        app.analyze(photos / "one.jpg", smoother="hmm", weights=str(weights_path))
+
+
+def test_tiffs_are_read_hidden_files_passed_over_broken_links_reported_and_latin1_names_escaped(
+    tmp_path: Path, photos: Path, weights_path: Path
+) -> None:
+    """A TIFF is read; macOS's hidden `._NAME` metadata copies are not images and are passed over; a broken link is
+    reported; a name in Latin-1 bytes (not UTF-8, legal on Linux) is written to the UTF-8 CSV as `ls -b` shows it."""
+    folder = tmp_path / "camera"
+    folder.mkdir()
+    ok, tiff = cv2.imencode(".tif", cv2.imread(str(photos / "one.jpg")))
+    assert ok
+    (folder / "face.tif").write_bytes(tiff.tobytes())
+    (folder / "._face.tif").write_bytes(b"\x00\x05\x16\x07" + bytes(80))  # AppleDouble header, no picture
+    (folder / "gone.jpg").symlink_to(folder / "deleted.jpg")
+    latin1 = folder / os.fsdecode(b"caf\xe9.png")
+    try:
+        latin1.write_bytes((photos / "two.png").read_bytes())
+    except OSError:
+        pytest.skip("this file system takes only UTF-8 names")
+    result = call_app("image", folder, "--csv", tmp_path / "faces.csv", "--weights", weights_path)
+    assert result.returncode == EXIT_PARTIAL
+    assert result.stderr.splitlines() == [f"error: no such file: {folder / 'gone.jpg'} (skipped)"]
+    with (tmp_path / "faces.csv").open(newline="", encoding="utf-8") as file:
+        names = [Path(row["file"]).name for row in csv.DictReader(file)]
+    assert names == ["caf\\xe9.png", "caf\\xe9.png", "face.tif"]
 
 
 def test_a_photo_stored_sideways_is_read_upright_by_its_exif_orientation(tmp_path: Path) -> None:

@@ -97,6 +97,15 @@ def test_re_smoothing_this_projects_csv_gives_what_the_video_command_gives(tmp_p
     np.testing.assert_allclose(again[list(SMOOTHED_PROB_COLUMNS)], expected[list(SMOOTHED_PROB_COLUMNS)], atol=1e-3)
 
 
+def test_a_table_separated_by_semicolons_or_tabs_reads_as_its_comma_separated_twin(tmp_path: Path) -> None:
+    """Spreadsheets in much of Europe write semicolons and decimal commas; other tools write tabs."""
+    table = fer_table((LEFT_HAPPY, RIGHT_SAD), FRAMES)
+    comma = app.smooth(table, "hmm", fps=FPS)
+    for name, options in {"excel.csv": {"sep": ";", "decimal": ","}, "tool.tsv": {"sep": "\t"}}.items():
+        table.to_csv(tmp_path / name, index=False, **options)
+        pd.testing.assert_frame_equal(app.smooth(tmp_path / name, "hmm", fps=FPS), comma)
+
+
 def test_a_csv_with_dropped_frames_is_re_smoothed_as_the_run_that_dropped_them(
     tmp_path: Path, weights_path: Path
 ) -> None:

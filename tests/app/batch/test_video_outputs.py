@@ -10,10 +10,11 @@ from itertools import pairwise
 from pathlib import Path
 
 import cv2
+import pytest
 
 from app.batch.folder import folder_videos
 from app.errors import EXIT_USAGE
-from tests.app.cli_runner import call_app
+from tests.app.cli_runner import call_app, run_app
 from tests.app.mp4_tools import faststart
 from tests.app.test_cli import assert_one_line_error
 from tests.conftest import SAMPLE_CLIP, SHORT_CLIP_FRAMES
@@ -144,3 +145,27 @@ def test_an_empty_folder_is_one_line(tmp_path: Path) -> None:
 def test_a_folder_of_only_annotated_named_videos_says_why_they_are_skipped(tmp_path: Path) -> None:
     shutil.copy(SAMPLE_CLIP, tmp_path / "talk_annotated.mp4")  # the user's own video, named like this app's output
     assert_one_line_error(call_app("video", tmp_path), "no videos", "*_annotated.* are this app's outputs")
+
+
+def test_a_video_whose_name_is_not_utf8_is_refused_in_a_line_and_the_folder_goes_on(
+    tmp_path: Path, weights_path: Path, short_clip: Path
+) -> None:
+    """Handed such a name, OpenCV's reader crashes the process without a word (a segfault): this runs in a process
+    of its own. The name (Latin-1 bytes, legal on Linux) is shown as `ls -b` shows it."""
+    try:
+        shutil.copy(short_clip, tmp_path / os.fsdecode(b"caf\xe9.mp4"))
+    except OSError:
+        pytest.skip("this file system takes only UTF-8 names")
+    shutil.copy(short_clip, tmp_path / "ok.mp4")
+    result = run_app("video", tmp_path, "--weights", weights_path)
+    assert result.returncode == EXIT_PARTIAL
+    assert_one_line_error(result, f"cannot open {tmp_path}/caf\\xe9.mp4", "not UTF-8", "skipped")
+    assert len(rows_of(tmp_path / "ok.csv")) == SHORT_CLIP_FRAMES
+
+
+def test_a_name_in_a_script_the_plot_font_lacks_leaves_stderr_quiet(tmp_path: Path, short_clip: Path) -> None:
+    clip = tmp_path / "会議, 日本.mp4"
+    shutil.copy(short_clip, clip)
+    result = call_app("video", clip, "--csv", tmp_path / "o.csv", "--timeline", tmp_path / "o.png")
+    assert (result.returncode, result.stderr) == (0, "")
+    assert (tmp_path / "o.png").stat().st_size > 0

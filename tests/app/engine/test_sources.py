@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from itertools import islice, pairwise
 from pathlib import Path
@@ -17,6 +18,7 @@ from app.engine.sources import (
     StreamSource,
     VideoFileSource,
 )
+from app.output.annotate import VideoOutputError, check_video_name
 from tests.app.mp4_tools import faststart
 from tests.conftest import SAMPLE_CLIP, count_frames
 
@@ -104,6 +106,15 @@ def test_a_stream_url_is_read_like_a_camera_and_its_end_counts_as_a_stop() -> No
 def test_an_unreachable_stream_is_one_clear_error() -> None:
     with pytest.raises(SourceError, match="cannot open stream rtsp://127.0.0.1:9/none"):
         StreamSource("rtsp://127.0.0.1:9/none")
+
+
+def test_names_opencv_cannot_take_are_refused_before_it_sees_them() -> None:
+    """OpenCV's binding crashes the process on a str that is not UTF-8 (an address or name typed in Latin-1 bytes)."""
+    latin1 = os.fsdecode(b"caf\xe9")
+    with pytest.raises(SourceError, match=r"cannot open stream rtsp://caf\\xe9/live: its name is not UTF-8"):
+        StreamSource(f"rtsp://{latin1}/live")
+    with pytest.raises(VideoOutputError, match=r"cannot write video caf\\xe9.mp4: its name is not UTF-8"):
+        check_video_name(Path(f"{latin1}.mp4"))
 
 
 def test_a_looped_file_runs_on_with_rising_times_and_never_ends_early() -> None:
