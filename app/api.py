@@ -5,6 +5,7 @@ for code built on top. Failures raise app.errors.AppError with the one-line mess
 
 from __future__ import annotations
 
+import numbers
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -48,12 +49,16 @@ def analyze(
     from models.face_detector import DetectorError
 
     check_path("path", path)
-    if isinstance(drop, bool) or not isinstance(drop, int | float) or not 0 <= drop < 1:
+    if isinstance(drop, bool) or not isinstance(drop, numbers.Real) or not 0 <= drop < 1:  # numpy's numbers too
         raise AppError(f"drop must be a share of frames, at least 0 and below 1, got {described(drop)}")
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
         raise AppError(f"seed must be a whole number, 0 or more, got {described(seed)}")
-    if not isinstance(cropped, bool):
-        raise AppError(f"cropped must be True or False, got {described(cropped)}")
+    for name, flag in (("offline", offline), ("cropped", cropped)):
+        if not isinstance(flag, bool):
+            raise AppError(f"{name} must be True or False, got {described(flag)}")
+    if offline and smoother is None:
+        raise AppError("offline needs a smoother: analyze(path, smoother=NAME, offline=True)")
+    drop, seed = float(drop), int(seed)
     path = Path(path)
     videos = folder_videos(path) if path.is_dir() else [path]
     if path.suffix.lower() in IMAGE_EXTENSIONS or (not videos and image_files([path])):

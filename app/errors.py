@@ -35,6 +35,11 @@ class Stopped(KeyboardInterrupt):
         self.signum = signum
 
 
+def frames_written(count: int) -> str:
+    """How many frames an output holds when a run ends early, for its error line: "1 frame was written"."""
+    return f"{count} frame was written" if count == 1 else f"{count} frames were written"
+
+
 def stop_code(stop: KeyboardInterrupt) -> int:
     """The exit code for a stop: 143 for SIGTERM, 130 for SIGINT (and a plain KeyboardInterrupt)."""
     return SIGNAL_EXIT_BASE + getattr(stop, "signum", signal.SIGINT)

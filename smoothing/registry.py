@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from smoothing.base import NUM_CLASSES, Smoother, SmootherBase
+from smoothing.base import NUM_CLASSES, Smoother, SmootherBase, validate_prob_rows
 
 _REGISTRY: dict[str, Callable[..., Smoother]] = {}
 # The order of available(), of help texts and of the live app's keys 1-8: simplest first, learned last. A smoother
@@ -57,9 +57,13 @@ def check_loadable(name: str, offline: bool = False) -> None:
 
 
 def check_sequence(probs: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(T, 7) probabilities with all-NaN rows for frames without a face, and (T,) finite times."""
+    """(T, 7) probabilities with all-NaN rows for frames without a face, and (T,) finite times in seconds; each face
+    row checked and renormalised as update() does with one frame (smoothing.base.validate_probs)."""
     probs = np.asarray(probs, dtype=np.float64)
-    t = np.asarray(t, dtype=np.float64)
+    times = np.asarray(t)
+    if times.dtype.kind not in "iuf":  # datetime64 would be cast to its unit count (33 ms read as 33 s), strings fail
+        raise ValueError(f"t must be numbers of seconds, got {times.dtype} values")
+    t = times.astype(np.float64)
     if probs.ndim != 2 or probs.shape[1] != NUM_CLASSES:
         raise ValueError(f"probs must have shape (T, {NUM_CLASSES}), got {probs.shape}")
     if t.shape != (len(probs),):
@@ -69,7 +73,7 @@ def check_sequence(probs: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.nda
     partial = np.isnan(probs).any(axis=1) & ~np.isnan(probs).all(axis=1)
     if partial.any():
         raise ValueError(f"row {int(np.argmax(partial))} is partly NaN; a frame without a face is a whole NaN row")
-    return probs, t
+    return validate_prob_rows(probs), t
 
 
 def run_online(smoother: Smoother, probs: np.ndarray, t: np.ndarray) -> np.ndarray:

@@ -18,7 +18,7 @@ from app.batch.video import check_smoother
 from app.engine.offline import smooth_tracks_offline
 from app.engine.results import FrameResult
 from app.engine.tracker import FaceTracker, IndexTracker
-from app.errors import AppError, stop_code, stop_word
+from app.errors import AppError, frames_written, stop_code, stop_word
 from app.output.csv_writer import DROPPED_COLUMN, SMOOTHED_COLUMNS, CsvWriter, Row, dropped_cell, frame_rows
 from app.output.paths import prepare_output
 
@@ -92,7 +92,7 @@ def smooth_table(
         for rows in table_rows(results, frames.has_boxes, frames.flags_drops):
             writer.write_rows(rows)  # a failed write (disk full) is an AppError naming the frames written
     except KeyboardInterrupt as stop:
-        written = f"{stop_word(stop)}; {writer.frames_written} frames were written to {out}"
+        written = f"{stop_word(stop)}; {frames_written(writer.frames_written)} to {out}"
         raise AppError(written, stop_code(stop)) from None
     finally:
         writer.close()

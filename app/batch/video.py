@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Protocol
 import numpy as np
 
 from app.engine.sources import VideoFileSource
-from app.errors import EXIT_ERROR, EXIT_PARTIAL, EXIT_USAGE, AppError, stop_code, stop_word
+from app.errors import EXIT_ERROR, EXIT_PARTIAL, EXIT_USAGE, AppError, frames_written, stop_code, stop_word
 from app.output.csv_writer import unclassified_warning
 from app.output.paths import check_outputs, prepare_output
 
@@ -141,7 +141,7 @@ def process(
                 progress.update(1)
     except KeyboardInterrupt as stop:  # Ctrl+C or SIGTERM (app.errors.Stopped)
         raise AppError(
-            f"{stop_word(stop)}; {csv_file.frames_written} frames were written to {job.csv}", stop_code(stop)
+            f"{stop_word(stop)}; {frames_written(csv_file.frames_written)} to {job.csv}", stop_code(stop)
         ) from None
     finally:
         csv_file.close()
@@ -246,7 +246,7 @@ def run_file(
         write_reports(job, recording)
     warn(job, written, source)
     if stopped is not None:
-        raise AppError(f"{stop_word(stopped)}; {written.frames} frames were written to {job.csv}", stop_code(stopped))
+        raise AppError(f"{stop_word(stopped)}; {frames_written(written.frames)} to {job.csv}", stop_code(stopped))
     if source.ended_early():
         raise AppError(
             f"{job.path} ended after {written.frames} of {source.frame_count} frames (truncated or damaged); "

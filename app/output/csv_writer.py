@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from app.engine.results import FaceResult, FrameResult
-from app.errors import AppError
+from app.errors import AppError, frames_written
 from models.face_detector import Detection
 from models.file_names import readable
 from smoothing.labels import CLASSES
@@ -109,6 +109,9 @@ class CsvWriter:
         try:
             self._writer.writeheader()
             self._append()
+        except OSError as error:  # a full disk before the first frame: the same line as for a later frame
+            self.close()
+            raise AppError(f"cannot write {self.path}: {error.strerror or error}; {frames_written(0)}") from None
         except BaseException:
             self.close()
             raise
@@ -123,7 +126,7 @@ class CsvWriter:
             self._append()
         except OSError as error:
             reason = error.strerror or error
-            self._failure = f"cannot write {self.path}: {reason}; {self.frames_written} frames were written"
+            self._failure = f"cannot write {self.path}: {reason}; {frames_written(self.frames_written)}"
             raise AppError(self._failure) from None
         self.frames_written += 1
 

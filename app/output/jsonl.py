@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from app.engine.results import FaceResult, FrameResult
-from app.errors import AppError
+from app.errors import AppError, frames_written
 from app.output.csv_writer import PROB_DECIMALS, TIME_DECIMALS
 from app.output.paths import prepare_output
 from smoothing.labels import CLASSES
@@ -57,6 +57,7 @@ class JsonlWriter:
     def __init__(self, stream: TextIO, name: str, owned: bool) -> None:
         self.stream, self.name, self.owned = stream, name, owned
         self.frames_written = 0
+        self._failed = False  # a write failed and said so; closing does not say it again
 
     def write(self, result: FrameResult, smoother: str | None) -> None:
         """One frame's line, flushed; a reader that went away or a full disk is an AppError."""
@@ -66,28 +67,38 @@ class JsonlWriter:
             self.stream.flush()
         except BrokenPipeError:
             self._drop_stdout()
-            gone = f"the program reading {self.name} closed it; {self.frames_written} frames were written"
+            gone = f"the program reading {self.name} closed it; {frames_written(self.frames_written)}"
             raise AppError(gone) from None
         except OSError as error:
-            raise AppError(f"cannot write {self.name}: {error.strerror or error}") from None
+            self._failed = True
+            self._drop_stdout()
+            raise AppError(self.failure(error)) from None
         self.frames_written += 1
 
     def _drop_stdout(self) -> None:
-        """Points stdout at /dev/null once its reader is gone, so that Python's own flush at exit does not fail a
-        second time with a traceback (the recipe of Python's signal documentation)."""
+        """Points stdout at /dev/null once its reader is gone (or its disk is full), so that Python's own flush at exit
+        does not fail a second time with a traceback (the recipe of Python's signal documentation)."""
         if not self.owned:
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, self.stream.fileno())
 
+    def failure(self, error: OSError) -> str:
+        return f"cannot write {self.name}: {error.strerror or error}; {frames_written(self.frames_written)}"
+
     def close(self) -> None:
-        """Closes a file; stdout is only flushed, as it is the process's."""
-        if self.owned:
-            self.stream.close()
-        else:
-            try:
+        """Closes a file (its line that failed to write is not tried again); stdout is only flushed, as it is the
+        process's."""
+        try:
+            if self.owned:
+                self.stream.close()
+            else:
                 self.stream.flush()
-            except BrokenPipeError:
-                self._drop_stdout()
+        except BrokenPipeError:
+            self._drop_stdout()
+        except OSError as error:
+            self._drop_stdout()
+            if not self._failed:
+                raise AppError(self.failure(error)) from None
 
 
 def open_jsonl(target: str, stdout: TextIO) -> JsonlWriter:

@@ -31,6 +31,14 @@ def test_analyze_returns_exactly_the_table_the_video_command_writes(
     np.testing.assert_array_equal(table.to_numpy(dtype=str), pd.read_csv(csv).astype(table.dtypes).to_numpy(dtype=str))
 
 
+def test_analyze_takes_numpy_numbers_as_python_ones(weights_path: Path, short_clip: Path) -> None:
+    """A drop share or seed taken from a numpy array or a sweep's grid reads as the Python number it holds."""
+    options = {"smoother": "hmm", "weights": str(weights_path)}
+    numpy_table = app.analyze(short_clip, drop=np.float32(0.5), seed=np.int64(3), **options)
+    pd.testing.assert_frame_equal(numpy_table, app.analyze(short_clip, drop=0.5, seed=3, **options))
+    assert numpy_table["dropped"].sum() > 0
+
+
 def test_analyze_a_folder_indexes_each_video_by_name(tmp_path: Path, weights_path: Path, short_clip: Path) -> None:
     for name in ("a.mp4", "b.mp4"):
         shutil.copy(short_clip, tmp_path / name)
@@ -74,6 +82,8 @@ def fex() -> pd.DataFrame:
         (lambda: app.smooth(fex(), "hmm", fps=float("inf")), "fps must be a number above 0, got inf"),
         (lambda: app.analyze(SAMPLE_CLIP, drop="0.5"), "drop must be a share of frames"),
         (lambda: app.analyze(SAMPLE_CLIP, drop=0.2, seed=-1), "seed must be a whole number, 0 or more"),
+        (lambda: app.analyze(SAMPLE_CLIP, offline="yes"), "offline must be True or False"),
+        (lambda: app.analyze(SAMPLE_CLIP, offline=True), "offline needs a smoother: analyze(path, smoother=NAME"),
         (lambda: next(app.stream(True)), "source must be a video file's path, a camera's index"),
         (lambda: app.analyze(SAMPLE_CLIP, weights=5), "weights must be a checkpoint's path (str or Path), got int"),
     ],

@@ -25,6 +25,7 @@ from app.batch.video import VideoJob, process
 from app.engine.pipeline import Pipeline
 from app.errors import AppError
 from app.output.csv_writer import UNCLASSIFIED, CsvWriter
+from tests.app.cli_runner import call_app
 from tests.app.test_cli import REPO, assert_one_line_error
 from tests.conftest import SAMPLE_CLIP, count_frames, read_frames, write_clip
 
@@ -221,14 +222,30 @@ def test_a_write_that_fails_midway_leaves_the_file_at_its_last_whole_frame_and_s
             return getattr(self.real, name)
 
     writer._file = FullDisk(writer._file)
-    with pytest.raises(AppError, match="No space left on device; 1 frames were written"):
+    with pytest.raises(AppError, match="No space left on device; 1 frame was written"):
         writer.write_rows([{"frame": "1", "label": "sad"}, {"frame": "1", "label": "fear"}])
     writer._file = writer._file.real  # room again: a later, shorter frame would fit, but the file stays as reported
-    with pytest.raises(AppError, match="No space left on device; 1 frames were written"):
+    with pytest.raises(AppError, match="No space left on device; 1 frame was written"):
         writer.write_rows([{"frame": "2", "label": "sad"}])
     writer.close()
     assert path.read_bytes() == whole
     assert writer.frames_written == 1
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full, a file that is always full")
+@pytest.mark.parametrize("output", ["--csv", "--jsonl"])
+def test_an_output_on_a_full_disk_from_its_first_line_is_one_line_saying_so(output: str, tmp_path: Path) -> None:
+    """The CSV's header and the JSONL's first line fail as later frames do; closing the file does not fail again
+    with a second, raw error."""
+    result = call_app(
+        "live", "--source", SAMPLE_CLIP, "--headless", "--max-frames", "3", output, "/dev/full", "--out-dir", tmp_path
+    )
+    assert result.returncode == EXIT_ERROR
+    assert (
+        result.stderr.splitlines()[-1]
+        == "error: cannot write /dev/full: No space left on device; 0 frames were written"
+    )
+    assert "unexpected" not in result.stderr
 
 
 class NanOnOddFrames:

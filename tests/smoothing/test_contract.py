@@ -133,10 +133,11 @@ def test_invalid_probabilities_raise(config, bad):
         smoothing.create(name, **options).update(bad, 0.0)
 
 
-def test_invalid_time_raises(config):
+@pytest.mark.parametrize("bad", [float("nan"), np.datetime64("2026-12-05T10:00"), "2.0", None, True])
+def test_a_time_that_is_not_a_finite_number_of_seconds_raises(config, bad):
     name, options = config
-    with pytest.raises(ValueError):
-        smoothing.create(name, **options).update(np.full(NUM_CLASSES, 1 / NUM_CLASSES), float("nan"))
+    with pytest.raises(ValueError, match="time must be"):
+        smoothing.create(name, **options).update(np.full(NUM_CLASSES, 1 / NUM_CLASSES), bad)
 
 
 def test_huge_gap_relaxes_to_prior(config, stream):
@@ -188,6 +189,27 @@ def test_smooth_offline_shapes_and_rows(config):
     assert out.shape == probs.shape
     for row in out:
         assert_distribution(row)
+
+
+@pytest.mark.parametrize(
+    ("value", "words"), [(np.inf, "NaN or infinity"), (-0.1, "negative values"), (0.0, "sum to zero")]
+)
+def test_smooth_offline_checks_each_face_row_as_update_does(config, value, words):
+    """Every smoother, the recurrent nets' look-ahead passes too, refuses what update() refuses, naming the row."""
+    name, options = config
+    probs, t, _ = synthetic_stream(3.0, seed=1)
+    probs = probs.copy()
+    probs[5] = value if value == 0.0 else probs[5]
+    probs[5, 0] = value
+    with pytest.raises(ValueError, match=f"row 5: probs .*{words}"):
+        smoothing.smooth_offline(name, probs, t, **options)
+
+
+def test_smooth_offline_takes_times_in_seconds_only():
+    """A datetime64 or timedelta64 array would be cast to its unit's count: 33 ms read as 33 s."""
+    probs, t, _ = synthetic_stream(3.0, seed=1)
+    with pytest.raises(ValueError, match="t must be numbers of seconds, got timedelta64"):
+        smoothing.smooth_offline("hmm", probs, (t * 1000).astype("timedelta64[ms]"))
 
 
 def test_smooth_offline_rejects_partial_nan_rows():
