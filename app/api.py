@@ -21,7 +21,9 @@ if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
 
+    from app.engine.pipeline import Pipeline
     from app.engine.results import FaceResult
+    from app.engine.sources import FrameSource
 
 # CSV columns read as integers; pandas' nullable Int64, since a frame without a face leaves them empty
 INTEGER_COLUMNS = ("frame", "face", "x", "y", "w", "h", "track", "observed", "dropped")
@@ -179,12 +181,12 @@ class StreamedFrame:
 def stream(
     source: str | int | Path, smoother: str | None = "hmm", weights: str | None = None
 ) -> Iterator[StreamedFrame]:
-    """Every frame of a video file, a camera (its index) or a stream URL, as fast as it can be read and analysed."""
+    """Every frame of a video file, a camera (its index) or a stream URL, as fast as it can be read and analysed.
+    The source is opened and the weights loaded at the call, so a bad one raises here, not at the first frame."""
     from app.batch.video import check_smoother
     from app.engine.pipeline import Pipeline
     from app.engine.sources import CameraSource, SourceError, StreamSource, VideoFileSource
     from app.engine.weights import load_weights
-    from app.errors import EXIT_PARTIAL
     from models.face_detector import DetectorError
 
     check_smoother(smoother)
@@ -202,7 +204,24 @@ def stream(
     except SourceError as error:
         raise AppError(str(error)) from None
     try:
-        for result, frame in Pipeline(load_weights(weights), smoother).run(frames):
+        pipeline = Pipeline(load_weights(weights), smoother)
+    except DetectorError as error:
+        frames.close()
+        raise AppError(str(error)) from None
+    except BaseException:
+        frames.close()
+        raise
+    return streamed(frames, pipeline)
+
+
+def streamed(frames: FrameSource, pipeline: Pipeline) -> Iterator[StreamedFrame]:
+    """stream()'s frames, the source closed however the loop ends."""
+    from app.engine.sources import SourceError
+    from app.errors import EXIT_PARTIAL
+    from models.face_detector import DetectorError
+
+    try:
+        for result, frame in pipeline.run(frames):
             yield StreamedFrame(result.index, result.t, result.faces, result.spans_ns, frame, result.predicted)
         if frames.ended_early():
             raise AppError(f"{frames.name} stopped delivering frames after {frames.frames_read}", EXIT_PARTIAL)

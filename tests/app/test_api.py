@@ -54,7 +54,8 @@ def test_analyze_a_folder_indexes_each_video_by_name(tmp_path: Path, weights_pat
         (lambda folder: app.analyze(folder / "absent.mp4"), "no such file"),
         (lambda folder: app.analyze(folder), "no videos"),
         (lambda folder: app.analyze(SAMPLE_CLIP, smoother="kalman"), "unknown smoother 'kalman'"),
-        (lambda folder: next(app.stream(folder / "absent.mp4")), "no such file"),
+        (lambda folder: app.stream(folder / "absent.mp4"), "no such file"),  # at the call, before any frame
+        (lambda folder: app.stream(SAMPLE_CLIP, weights=folder / "absent.pt"), "absent.pt"),
     ],
 )
 def test_failures_raise_the_one_line_error_the_command_prints(tmp_path: Path, call, words: str) -> None:
@@ -84,7 +85,7 @@ def fex() -> pd.DataFrame:
         (lambda: app.analyze(SAMPLE_CLIP, drop=0.2, seed=-1), "seed must be a whole number, 0 or more"),
         (lambda: app.analyze(SAMPLE_CLIP, offline="yes"), "offline must be True or False"),
         (lambda: app.analyze(SAMPLE_CLIP, offline=True), "offline needs a smoother: analyze(path, smoother=NAME"),
-        (lambda: next(app.stream(True)), "source must be a video file's path, a camera's index"),
+        (lambda: app.stream(True), "source must be a video file's path, a camera's index"),
         (lambda: app.analyze(SAMPLE_CLIP, weights=5), "weights must be a checkpoint's path (str or Path), got int"),
     ],
 )
