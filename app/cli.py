@@ -31,7 +31,17 @@ from app.engine.sources import (
     VideoFileSource,
 )
 from app.engine.weights import load_weights
-from app.errors import EXIT_ERROR, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, AppError, stop_code, stop_signals_raise, stop_word
+from app.errors import (
+    EXIT_ERROR,
+    EXIT_OK,
+    EXIT_PARTIAL,
+    EXIT_USAGE,
+    AppError,
+    CommandLineParser,
+    stop_code,
+    stop_signals_raise,
+    stop_word,
+)
 from app.output.csv_writer import unclassified_warning
 from app.output.paths import check_outputs, prepare_output, shown
 from models.face_detector import DetectorError
@@ -374,7 +384,7 @@ def program_name() -> str:
 
 def build_parser() -> argparse.ArgumentParser:
     """Subcommands in one parser, detectron2-style: the entry point stays thin."""
-    parser = argparse.ArgumentParser(prog=program_name(), description="Facial-emotion recognition on video.")
+    parser = CommandLineParser(prog=program_name(), description="Facial-emotion recognition on video.")
     parser.add_argument("--version", action="version", version=f"emosmooth {installed_version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 

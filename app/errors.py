@@ -3,11 +3,13 @@ so that every output is finalised on the way out."""
 
 from __future__ import annotations
 
+import argparse
 import signal
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import FrameType
+from typing import NoReturn
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -25,6 +27,14 @@ class AppError(Exception):
     def __init__(self, message: str, code: int = EXIT_ERROR) -> None:
         super().__init__(message)
         self.code = code
+
+
+class CommandLineParser(argparse.ArgumentParser):
+    """argparse's parser whose refusals are one `error:` line that says where the options are, exit 2, like every
+    other refusal of the commands and scripts (argparse's own prints its usage text first, then a line in its form)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"error: {message} ({self.prog} --help lists the options)\n")
 
 
 class Stopped(KeyboardInterrupt):

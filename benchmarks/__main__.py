@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from app.errors import EXIT_ERROR, EXIT_OK, EXIT_USAGE
+from app.errors import EXIT_ERROR, EXIT_OK, EXIT_USAGE, CommandLineParser
 from benchmarks.report import DEFAULT_RESULTS_DIR, Report, run_metadata, write_report
 from models.roots import REPO
 
@@ -40,7 +40,12 @@ def runners(
 def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     """The benchmarks' options, shared by `python -m benchmarks` and `emosmooth bench`."""
     parser.add_argument(
-        "which", nargs="?", choices=["real", "detection", "latency", "quality", "folder", "soak", "all"], default="all"
+        "which",
+        nargs="?",
+        choices=["real", "detection", "latency", "quality", "folder", "soak", "all"],
+        default="all",
+        metavar="BENCHMARK",
+        help="real, detection, latency, quality, folder, soak or all (default: all but soak)",
     )
     parser.add_argument("--quick", action="store_true", help="a smoke run under a minute: few repeats, few sequences")
     parser.add_argument(
@@ -68,7 +73,7 @@ def positive_float(text: str) -> float:
 
 def main(argv: list[str] | None = None, prog: str = "python -m benchmarks") -> int:
     """`prog` is how the user called it (`emosmooth bench` too), for the usage line."""
-    return run(add_arguments(argparse.ArgumentParser(prog=prog, description=__doc__)).parse_args(argv))
+    return run(add_arguments(CommandLineParser(prog=prog, description=__doc__)).parse_args(argv))
 
 
 def run(args: argparse.Namespace) -> int:

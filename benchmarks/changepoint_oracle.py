@@ -11,10 +11,9 @@ log-score on the evaluation sequences without drops (`python -m benchmarks.chang
 
 from __future__ import annotations
 
-import argparse
-
 import numpy as np
 
+from app.errors import CommandLineParser
 from smoothing.fitting.changepoint import ChangePointSmoother, EmissionLaw, SegmentLaw
 from smoothing.fitting.changepoint_fit import fit_emission_law
 from smoothing.fitting.evaluate import NLL_FLOOR
@@ -68,7 +67,7 @@ def share_scores(
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description="scores the change-point oracle on PublicTest sequences, no drops")
+    parser = CommandLineParser(description="scores the change-point oracle on PublicTest sequences, no drops")
     parser.add_argument(
         "--law-from",
         choices=["publictest", "training"],

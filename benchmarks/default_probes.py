@@ -8,7 +8,6 @@ Usage: python -m benchmarks.default_probes [--grid]
 
 from __future__ import annotations
 
-import argparse
 import itertools
 from collections import Counter
 from collections.abc import Callable
@@ -16,6 +15,7 @@ from collections.abc import Callable
 import numpy as np
 
 import smoothing
+from app.errors import CommandLineParser
 from benchmarks.configs import SETTINGS
 from benchmarks.real import DROP_SEEDS, TARGET_SETTING, clip_arrivals
 from smoothing.fitting.hmm_real_fit import HubSetting, clip_tallies, is_admissible
@@ -139,7 +139,7 @@ def grid(clips: list[RealClip]) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = CommandLineParser(description=__doc__.splitlines()[0])
     parser.add_argument("--grid", action="store_true", help="also the wider HMM grid (about 2 minutes)")
     args = parser.parse_args()
     clips = load_real_clips()

@@ -13,11 +13,11 @@ RNN/LSTM, trained on the same generator, learn part of it and beat this filter (
 
 from __future__ import annotations
 
-import argparse
 import math
 
 import numpy as np
 
+from app.errors import CommandLineParser
 from models.labels import FER2013_TRAINING_COUNTS
 from smoothing.base import NUM_CLASSES, SmootherBase
 from smoothing.fitting.sequences import DWELL_SHAPE, jump_matrix, load_or_build, mean_dwells, occupancy
@@ -119,7 +119,7 @@ def fit_beta(betas: tuple[float, ...] = BETA_GRID) -> dict[float, float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description="fits the oracle's emission exponent on the training sequences")
+    parser = CommandLineParser(description="fits the oracle's emission exponent on the training sequences")
     parser.parse_args()
     accuracy = fit_beta()
     for beta, value in accuracy.items():

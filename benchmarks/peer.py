@@ -17,7 +17,6 @@ image-folder ids (PublicTest_<n>), so its pixels may differ slightly from the CS
 
 from __future__ import annotations
 
-import argparse
 import importlib.util
 import json
 import subprocess
@@ -33,6 +32,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from app.errors import CommandLineParser
 from models.roots import CACHE_ROOT, file_sha256
 
 DEFAULT_CACHE = CACHE_ROOT / "peer"
@@ -364,7 +364,7 @@ def publictest_accuracy(peer: FerPeer, data_path: Path) -> tuple[int, int]:
 def main(argv: list[str] | None = None) -> int:
     from models.training.data import DEFAULT_DATA
 
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.peer", description=__doc__.splitlines()[0])
+    parser = CommandLineParser(prog="python -m benchmarks.peer", description=__doc__.splitlines()[0])
     parser.add_argument("--accuracy", action="store_true", help="score the ported network on FER2013 PublicTest")
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="FER2013 npz")
     args = parser.parse_args(argv)

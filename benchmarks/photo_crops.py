@@ -4,7 +4,6 @@ FER2013 PublicTest face is written as a 48 px PNG, as such data sets ship them."
 
 from __future__ import annotations
 
-import argparse
 import sys
 import tempfile
 from pathlib import Path
@@ -13,6 +12,7 @@ import cv2
 import pandas as pd
 
 from app.batch.images import run_images
+from app.errors import CommandLineParser
 from models.training.data import DEFAULT_DATA, SELECT_SPLIT, load_split
 from models.training.script import positive_int, run_script
 from smoothing.labels import CLASSES
@@ -47,7 +47,7 @@ def measure(data: Path, every: int) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.photo_crops", description=__doc__.splitlines()[0])
+    parser = CommandLineParser(prog="python -m benchmarks.photo_crops", description=__doc__.splitlines()[0])
     parser.add_argument("--every", type=positive_int, default=EVERY, help="take every N-th PublicTest face")
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="npz laid out like fer2013.npz")
     args = parser.parse_args(argv)

@@ -10,7 +10,6 @@ of FER2013's own framing. The wild and real sections are skipped, with a line sa
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import time
@@ -18,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from app.errors import CommandLineParser
 from models.classifier import PRECISIONS, load_classifier
 from models.training.calibration import expected_calibration_error, negative_log_likelihood, softmax
 from models.training.data import DEFAULT_DATA, SELECT_SPLIT, load_split
@@ -229,7 +229,7 @@ def format_report(report: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m models.training.evaluate", description=__doc__.splitlines()[0])
+    parser = CommandLineParser(prog="python -m models.training.evaluate", description=__doc__.splitlines()[0])
     parser.add_argument(
         "--data", default=str(DEFAULT_DATA), help="npz laid out like fer2013.npz (x_<split>, y_<split>)"
     )

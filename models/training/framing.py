@@ -6,7 +6,6 @@ python -m models.training.framing [--real DIR] [--data NPZ] [--limit N] [--templ
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from collections.abc import Callable
@@ -16,6 +15,7 @@ import numpy as np
 
 from app.engine.sources import VideoFileSource
 from app.engine.weights import load_weights
+from app.errors import CommandLineParser
 from models.align import FER_TEMPLATE, align_face, box_matrix, similarity, template, warp_to_crop
 from models.face_detector import Detection, FaceDetector
 from models.labels import FACE_SIZE
@@ -119,7 +119,7 @@ def real_accuracy(classifier, real_dir: Path, limit: int) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = CommandLineParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--real", type=Path, default=DEFAULT_REAL_DIR)
     parser.add_argument("--data", default=str(DEFAULT_DATA))
     parser.add_argument("--limit", type=non_negative_int, default=0, help="first N labelled clips only (0: all)")

@@ -14,13 +14,13 @@ int8 twin.
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from pathlib import Path
 
 import torch
 
+from app.errors import CommandLineParser
 from models.classifier import WeightsError, load_checkpoint, network_logits, save_checkpoint
 from models.network import EmoNet
 from models.roots import file_sha256
@@ -97,7 +97,7 @@ def interpolate(base_path: Path, tuned_paths: list[Path], alpha: float, out: Pat
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m models.training.interpolate", description=__doc__.splitlines()[0])
+    parser = CommandLineParser(prog="python -m models.training.interpolate", description=__doc__.splitlines()[0])
     parser.add_argument("--base", type=existing_file, required=True, help="the checkpoint the fine-tune started from")
     parser.add_argument(
         "--tuned",

@@ -12,7 +12,6 @@ leave-one-source-out accuracy beats the classifier's own.
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from pathlib import Path
@@ -20,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from app.errors import CommandLineParser
 from models.classifier import DEFAULT_WEIGHTS, PRIOR_KEY, load_classifier
 from models.training.real_crops import clip_logits, load_real_crops, raw_accuracy
 from models.training.script import run_script
@@ -83,7 +83,7 @@ def generalises(report: dict) -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m models.training.prior", description=__doc__.splitlines()[0])
+    parser = CommandLineParser(prog="python -m models.training.prior", description=__doc__.splitlines()[0])
     parser.add_argument("--weights", type=Path, default=DEFAULT_WEIGHTS, help="checkpoint, updated in place")
     parser.add_argument("--real", type=Path, default=DEFAULT_REAL_DIR)
     parser.add_argument("--dry-run", action="store_true", help="report, do not write")

@@ -8,7 +8,6 @@ Usage: python -m models.training.quantize [--weights models/weights/emonet.pt] [
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import warnings
@@ -18,6 +17,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from app.errors import CommandLineParser
 from models.classifier import DEFAULT_WEIGHTS, flip_averaged_logits, load_checkpoint, network_logits
 from models.int8 import ENGINE, INT8_KEY, converted, engine_available, prepared
 from models.network import EmoNet
@@ -88,7 +88,7 @@ def add_int8(path: Path, data: Path, votes: Path) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m models.training.quantize", description=__doc__.splitlines()[0])
+    parser = CommandLineParser(prog="python -m models.training.quantize", description=__doc__.splitlines()[0])
     parser.add_argument("--weights", type=Path, default=DEFAULT_WEIGHTS, help="float checkpoint, updated in place")
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="npz with the training and publictest splits")
     parser.add_argument("--votes", type=Path, default=DEFAULT_VOTES, help="FER+ votes, half of the calibration targets")

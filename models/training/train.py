@@ -25,6 +25,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from app.errors import CommandLineParser
 from models.classifier import load_checkpoint, network_logits, save_checkpoint
 from models.network import DEFAULT_WIDTHS, EmoNet
 from models.roots import file_sha256
@@ -201,7 +202,7 @@ def finish(model: EmoNet, sets, history: list[dict], args: argparse.Namespace) -
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m models.training.train", description=__doc__.splitlines()[0])
+    parser = CommandLineParser(prog="python -m models.training.train", description=__doc__.splitlines()[0])
     parser.add_argument("--run-dir", required=True, help="per-epoch checkpoints and the teacher's targets go here")
     parser.add_argument(
         "--widths", type=positive_int, nargs="+", default=list(DEFAULT_WIDTHS), help="channels per stage"

@@ -7,13 +7,13 @@ Usage: python -m smoothing.fitting.evaluate [--drop-rate 0.3]
 
 from __future__ import annotations
 
-import argparse
 import time
 from dataclasses import dataclass
 
 import numpy as np
 
 import smoothing
+from app.errors import CommandLineParser
 from models.training.script import drop_share
 from smoothing.base import NUM_CLASSES
 from smoothing.fitting.sequences import Sequences, drop_mask, load_or_build
@@ -173,7 +173,7 @@ def format_table(results: dict[str, dict[str, float]]) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description="Done-when table of every smoother on PublicTest sequences")
+    parser = CommandLineParser(description="Done-when table of every smoother on PublicTest sequences")
     parser.add_argument("--drop-rate", type=drop_share, default=DROP_RATE, help="share of frames dropped, in [0, 1)")
     parser.add_argument("--seed", type=int, default=DROP_SEED)
     args = parser.parse_args()

@@ -24,6 +24,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from app.errors import CommandLineParser
 from models.network import DEFAULT_WIDTHS
 from models.training.embeddings import clip_embeddings
 from models.training.script import positive_int, run_script
@@ -199,7 +200,7 @@ def loso_tallies(clips: list[RealClip], embeddings: dict[str, np.ndarray], proje
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = CommandLineParser(description=__doc__.splitlines()[0])
     parser.add_argument("--projections", type=positive_int, nargs="+", default=list(PROJECTIONS))
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
     parser.add_argument("--data", type=Path, default=DEFAULT_REAL_DIR)

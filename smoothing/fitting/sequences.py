@@ -9,7 +9,6 @@ sequences from PublicTest faces).
 
 from __future__ import annotations
 
-import argparse
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ import cv2
 import numpy as np
 
 import models
+from app.errors import CommandLineParser
 from models.roots import CACHE_ROOT
 from models.training.data import DEFAULT_DATA, load_split
 from smoothing.base import CLASSES, NOMINAL_FRAME_PERIOD_S, NUM_CLASSES
@@ -339,7 +339,7 @@ def load_or_build(split: str, count: int | None = None) -> Sequences:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = CommandLineParser(description=__doc__.splitlines()[0])
     parser.add_argument("--split", choices=["training", "publictest", "all"], default="all")
     parser.add_argument("--rebuild", action="store_true", help="ignore an existing cache")
     args = parser.parse_args()

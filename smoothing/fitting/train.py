@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from app.errors import CommandLineParser
 from models.training.script import positive_int, run_script
 from smoothing.base import NOMINAL_FRAME_PERIOD_S
 from smoothing.fitting.hmm_real_fit import best_setting, grid_tallies
@@ -172,7 +173,7 @@ def pretrain_synthetic(kinds: list[str], epochs: int, offline: bool) -> None:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description="Fit the HMM and fine-tune the RNN/LSTM on real clips")
+    parser = CommandLineParser(description="Fit the HMM and fine-tune the RNN/LSTM on real clips")
     choices = ["hmm", *CELL_KINDS]
     parser.add_argument("--only", nargs="+", choices=choices, default=choices)
     parser.add_argument("--epochs", type=positive_int, default=FINE_TUNE_EPOCHS)

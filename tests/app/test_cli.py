@@ -257,11 +257,26 @@ def test_the_installed_emosmooth_command_works_from_any_folder(tmp_path: Path, s
     assert read_csv(tmp_path / "s.csv")[0] == HEADER
 
 
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        ((), "the following arguments are required: COMMAND (python -m app --help"),
+        (("video",), "the following arguments are required: path (python -m app video --help"),
+        (("video", "a.mp4", "--bogus"), "unrecognized arguments: --bogus"),
+        (("live", "--width", "0", "--height", "5"), "argument --width: must be at least 1, got 0"),
+    ],
+)
+def test_a_command_line_argparse_refuses_is_one_error_line_too(args: tuple[str, ...], words: str) -> None:
+    result = call_app(*args)
+    assert result.returncode == EXIT_USAGE
+    assert_one_line_error(result, words)
+
+
 def test_bench_runs_the_benchmarks_with_their_own_options() -> None:
     result = call_app("bench", "speed")
     assert result.returncode == EXIT_USAGE
-    assert "invalid choice: 'speed'" in result.stderr and "real" in result.stderr
-    assert result.stderr.startswith("usage: python -m app bench ")  # named as the user called it
+    assert_one_line_error(result, "argument BENCHMARK: invalid choice: 'speed'", "'real'")
+    assert result.stderr.endswith("(python -m app bench --help lists the options)\n")  # as the user called it
 
 
 def test_version_names_the_installed_package(capsys):

@@ -50,7 +50,7 @@ def test_quality_json_has_every_setting_target_and_the_real_video_row(results: P
 def test_an_unknown_benchmark_is_a_one_line_error(capsys) -> None:
     code, err = refusal(capsys, "speed")
     assert code == EXIT_USAGE
-    assert "invalid choice" in err
+    assert err.startswith("error: argument BENCHMARK: invalid choice: 'speed'") and err.count("\n") == 1
 
 
 def test_an_unwritable_results_folder_is_a_one_line_error_before_any_measuring(tmp_path: Path, capsys) -> None:
