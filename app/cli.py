@@ -156,6 +156,8 @@ def open_source(
         return LiveSource(camera, paced=False)
     if "://" in spec:
         return LiveSource(StreamSource(spec, reconnects), paced=False)
+    if spec.startswith("-") and spec[1:].isdigit() and not Path(spec).exists():
+        raise AppError(f"no camera {spec}: camera indices start at 0", EXIT_USAGE)
     if reconnects:
         raise AppError(f"--reconnect is for a camera or stream; {spec} is a file, which ends on its own", EXIT_USAGE)
     return open_file(Path(spec), loop)

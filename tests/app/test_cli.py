@@ -228,6 +228,9 @@ def test_a_photo_given_to_video_is_sent_to_image(tmp_path: Path) -> None:
 
 def test_demo_with_a_missing_camera_index(tmp_path: Path) -> None:
     assert_one_line_error(call_app("demo", "--source", "97", cwd=tmp_path), "camera 97")
+    negative = call_app("live", "--source", "-1", cwd=tmp_path)  # no file of that name there: a camera mistyped
+    assert negative.returncode == EXIT_USAGE
+    assert_one_line_error(negative, "no camera -1: camera indices start at 0")
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="X display check is Linux only")
