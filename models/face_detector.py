@@ -27,6 +27,11 @@ NMS_IOU = 0.3  # YuNet's own non-maximum suppression between overlapping candida
 # +-30 degrees was still found, as were the tests' faces at 1/4 size (python -m benchmarks detection).
 WORK_WIDTH = 256
 FULL_DETECT_EVERY = 10  # frames; between full searches only the regions around known faces are searched
+# px; a second full search at this width when the first finds fewer faces than were known, or none (then at most once
+# every FULL_DETECT_EVERY frames): at WORK_WIDTH a face under about 7% of the frame's width is under YuNet's ~18 px
+# and missed (a 134 px face in a 1920 px frame was), here it is 45 px. The width photos are searched at
+# (app.batch.images), for the same reason; a stream whose faces are large never pays for it.
+SMALL_FACE_WIDTH = 640
 # A region search looks at a square REGION_SIZE times the known face's larger side, centred on it, resized to
 # REGION_INPUT px: the face is then ~48 px, well inside YuNet's range. 96 is a multiple of YuNet's stride 32, so
 # nothing is padded: a region search costs ~1.0 ms p50 at 96 px against 1.9 ms at 112 (padded to 128). Several
@@ -121,7 +126,8 @@ class FaceDetector:
 
     Every FULL_DETECT_EVERY frames, and whenever no face is known or a known face is lost, the whole downscaled
     frame is searched; on the other frames only a square around each known face. A face that appears while others
-    are tracked is therefore found at the next full search, at most FULL_DETECT_EVERY - 1 frames late.
+    are tracked is therefore found at the next full search, at most FULL_DETECT_EVERY - 1 frames late. A full search
+    that finds fewer faces than were known, or none, is redone at small_face_width (see SMALL_FACE_WIDTH).
     """
 
     name = "YuNet"  # what the live view's status names
@@ -131,20 +137,26 @@ class FaceDetector:
         full_detect_every: int = FULL_DETECT_EVERY,
         work_width: int = WORK_WIDTH,
         model_file: str | Path | None = None,
+        small_face_width: int = SMALL_FACE_WIDTH,
     ) -> None:
         model_file = Path(model_file) if model_file is not None else MODEL_FILE
         self._full = _load(model_file, (work_width, work_width))
         self._region = _load(model_file, (REGION_INPUT, REGION_INPUT))
         self.full_detect_every = max(1, int(full_detect_every))
         self.work_width = int(work_width)
+        self.small_face_width = int(small_face_width)
+        # no second search where the first already looks that closely (photos are searched at SMALL_FACE_WIDTH)
+        self._small = _load(model_file, (small_face_width, small_face_width)) if small_face_width > work_width else None
         self.reset()
 
     def reset(self) -> None:
         """Forgets the known faces so that the next frame gets a full search."""
         self._known: list[Detection] = []
         self._frames_since_full = self.full_detect_every
+        self._frames_since_small = self.full_detect_every
         self._frame_shape: tuple[int, ...] | None = None
         self.last_was_full = False  # whether the last detect() searched the whole frame (for timing and tests)
+        self.small_face_searches = 0  # second full searches at small_face_width since the reset (for tests)
 
     def detect(self, frame: np.ndarray) -> list[Detection]:
         """Faces in this frame, left to right, in full-frame pixels."""
@@ -157,9 +169,16 @@ class FaceDetector:
             found = self._search_regions(image)  # None when a known face was lost
         self.last_was_full = found is None
         if found is None:
-            found = self._search_full(image)
+            found = self._search_full(image, self._full, self.work_width)
             self._frames_since_full = 0
+            if self._small is not None and (
+                len(found) < len(self._known) or (not found and self._frames_since_small >= self.full_detect_every)
+            ):
+                found += self._search_full(image, self._small, self.small_face_width)
+                self._frames_since_small = 0
+                self.small_face_searches += 1
         self._frames_since_full += 1
+        self._frames_since_small += 1
         self._known = _drop_duplicates(found)
         return sorted(self._known, key=lambda d: (d.x, d.y))
 
@@ -169,13 +188,14 @@ class FaceDetector:
             return np.zeros((0, _SCORE + 1), np.float32)
         return rows[_plausible(rows, image.shape)]
 
-    def _search_full(self, image: np.ndarray) -> list[Detection]:
+    def _search_full(self, image: np.ndarray, detector: cv2.FaceDetectorYN, work_width: int) -> list[Detection]:
+        """The whole frame, downscaled to work_width (never upscaled)."""
         height, width = image.shape[:2]
-        scale = min(1.0, self.work_width / width)
+        scale = min(1.0, work_width / width)
         size = (max(1, round(width * scale)), max(1, round(height * scale)))
         small = cv2.resize(image, size, interpolation=cv2.INTER_AREA) if scale < 1.0 else image
-        self._full.setInputSize(size)  # cheap when the size is unchanged, as it is within a stream
-        return [_to_detection(row, scale, (0.0, 0.0), image.shape) for row in self._run(self._full, small)]
+        detector.setInputSize(size)  # cheap when the size is unchanged, as it is within a stream
+        return [_to_detection(row, scale, (0.0, 0.0), image.shape) for row in self._run(detector, small)]
 
     def _search_regions(self, image: np.ndarray) -> list[Detection] | None:
         """One search for all known faces: the square around each, resized to REGION_INPUT px, laid side by side in

@@ -18,13 +18,14 @@ from app.engine.results import FaceResult, FrameResult
 from app.errors import AppError, stop_code, stop_word
 from app.output.csv_writer import IMAGE_COLUMNS, CsvWriter, image_rows
 from app.output.paths import check_outputs, folder_files, prepare_output
-from models.face_detector import Detection, FaceDetector
+from models.face_detector import SMALL_FACE_WIDTH, Detection, FaceDetector
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff")
 # px; a photo's full search runs at this width (never upscaled). A still is searched once, not 30 times a second, so
 # it affords more than a video frame's 256 (models.face_detector.WORK_WIDTH): a face a twentieth of a group photo's
-# width is 32 px here, well inside YuNet's range, where at 256 it would be 13 px.
-STILL_WORK_WIDTH = 640
+# width is 32 px here, well inside YuNet's range, where at 256 it would be 13 px. A video's second look for small
+# faces uses the same width.
+STILL_WORK_WIDTH = SMALL_FACE_WIDTH
 # px; an image no larger than this on its longer side where no face was found is likely a face data set's crop
 # (FER2013's are 48 px, most others 100-256): the run then says that --cropped classifies such images whole.
 CROP_HINT_MAX_SIDE = 256

@@ -81,6 +81,46 @@ def test_small_faces_are_found(sample_frames: list[np.ndarray], shrink: int) -> 
     assert face.w < frame.shape[1] / shrink
 
 
+WIDE_FRAME = (720, 1280)  # (height, width): a 720p camera or video
+SMALL_FACE_SHARE = 0.05  # of the frame's width: 64 px here, 16 px in the 256 px full search, under YuNet's reach
+
+
+def small_face_in_a_wide_frame(sample_frames: list[np.ndarray]) -> np.ndarray:
+    face = sample_frames[30][60:330, 190:420]  # the sample's face, tight
+    side = round(WIDE_FRAME[1] * SMALL_FACE_SHARE)
+    small = cv2.resize(face, (side, round(side * face.shape[0] / face.shape[1])), interpolation=cv2.INTER_AREA)
+    canvas = np.full((*WIDE_FRAME, 3), 120, np.uint8)
+    canvas[300 : 300 + small.shape[0], 400 : 400 + side] = small
+    return canvas
+
+
+def test_a_face_a_twentieth_of_the_frame_wide_is_found_by_a_second_look_and_kept(sample_frames) -> None:
+    frame = small_face_in_a_wide_frame(sample_frames)
+    assert FaceDetector(small_face_width=0).detect(frame) == []  # the 256 px search alone misses it
+    detector = FaceDetector()
+    frames = 3 * FULL_DETECT_EVERY
+    assert all(len(detector.detect(frame)) == 1 for _ in range(frames))  # kept through the periodic full searches
+    assert 1 <= detector.small_face_searches <= 1 + frames // FULL_DETECT_EVERY
+
+
+def test_large_faces_never_cost_a_second_look(sample_frames: list[np.ndarray]) -> None:
+    detector = FaceDetector()
+    for frame in sample_frames[:30]:
+        assert len(detector.detect(frame)) == 1
+    assert detector.small_face_searches == 0
+
+
+def test_a_faceless_stream_looks_for_small_faces_once_every_full_search_period(shared_media) -> None:
+    """It finds nothing in the no-face clip either, looked at closely (a fresh detector looks on its first frame)."""
+    frames = read_frames(shared_media / "no_face.mp4", every=10)
+    for frame in frames:
+        assert FaceDetector().detect(frame) == []
+    detector = FaceDetector()
+    for _ in range(3 * FULL_DETECT_EVERY):
+        assert detector.detect(frames[0]) == []
+    assert detector.small_face_searches == 3
+
+
 def test_landmarks_lie_inside_the_box_in_anatomical_order(sample_frames: list[np.ndarray]) -> None:
     detector = FaceDetector()
     for frame in sample_frames[::8]:
