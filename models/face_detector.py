@@ -171,9 +171,7 @@ class FaceDetector:
         if found is None:
             found = self._search_full(image, self._full, self.work_width)
             self._frames_since_full = 0
-            if self._small is not None and (
-                len(found) < len(self._known) or (not found and self._frames_since_small >= self.full_detect_every)
-            ):
+            if self._small is not None and self._small_search_due(image, found):
                 found += self._search_full(image, self._small, self.small_face_width)
                 self._frames_since_small = 0
                 self.small_face_searches += 1
@@ -181,6 +179,14 @@ class FaceDetector:
         self._frames_since_small += 1
         self._known = _drop_duplicates(found)
         return sorted(self._known, key=lambda d: (d.x, d.y))
+
+    def _small_search_due(self, image: np.ndarray, found: list[Detection]) -> bool:
+        """Whether a full search's result calls for a second look at small_face_width: it found fewer faces than
+        were known, or none and no second look was taken for a full-search period; never where the first search saw
+        the frame at its own size (a frame at most work_width wide), as the second would see the same pixels."""
+        if image.shape[1] <= self.work_width:
+            return False
+        return len(found) < len(self._known) or (not found and self._frames_since_small >= self.full_detect_every)
 
     def _run(self, detector: cv2.FaceDetectorYN, image: np.ndarray) -> np.ndarray:
         _, rows = detector.detect(image)
