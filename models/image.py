@@ -6,13 +6,27 @@ import cv2
 import numpy as np
 
 
+def to_uint8(pixels: np.ndarray) -> np.ndarray:
+    """Pixels of any numeric dtype as uint8 0-255. Floats in [0, 1] (scikit-image's, torchvision's and OpenCV's own
+    convention for float images) are scaled to 0-255, 16-bit images (a 16-bit PNG read unchanged) keep their top 8
+    bits: cast as they are, both would be all black or white. Other values are clipped to 0-255."""
+    pixels = np.asarray(pixels)
+    if pixels.dtype == np.uint8:
+        return pixels
+    if pixels.dtype == np.uint16:
+        return (pixels >> 8).astype(np.uint8)
+    if np.issubdtype(pixels.dtype, np.floating) and pixels.size and np.nanmax(pixels) <= 1.0:
+        pixels = pixels * 255.0
+    return np.clip(pixels, 0, 255).astype(np.uint8)
+
+
 def _uint8_planes(frame: np.ndarray) -> np.ndarray:
-    """The frame as uint8, (H, W) for grey and (H, W, C) for colour; a bad shape is a one-line ValueError."""
+    """The frame as uint8 (to_uint8), (H, W) for grey and (H, W, C) for colour; a bad shape is a one-line
+    ValueError."""
     frame = np.asarray(frame)
     if frame.ndim == 3 and frame.shape[2] == 1:
         frame = frame[:, :, 0]
-    if frame.dtype != np.uint8:
-        frame = np.clip(frame, 0, 255).astype(np.uint8)
+    frame = to_uint8(frame)
     if frame.ndim == 2 or (frame.ndim == 3 and frame.shape[2] in (3, 4)):
         return frame
     raise ValueError(f"frame has shape {frame.shape}; expected (H, W) grey, (H, W, 3) BGR or (H, W, 4) BGRA")

@@ -155,6 +155,7 @@ def test_grey_bgra_and_float_input_match_bgr(sample_frames: list[np.ndarray]) ->
     expected = FaceDetector().detect(frame)
     assert FaceDetector().detect(cv2.cvtColor(frame, cv2.COLOR_BGR2BGRA)) == expected
     assert FaceDetector().detect(frame.astype(np.float32)) == expected
+    assert FaceDetector().detect(frame / 255.0) == expected  # floats in [0, 1], as scikit-image reads images
     grey = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
     (from_grey,) = FaceDetector().detect(grey)  # YuNet reads colour: grey finds the same face, not the same floats
     assert FaceDetector().detect(grey[:, :, None]) == [from_grey]
