@@ -1,8 +1,8 @@
 """The command line run as a user runs it: `run_app` starts `python -m app` in a new process; `call_app` runs the same
 `app.cli.main` in this one, with stdout and stderr captured at the file descriptors, for the many tests that check
 what a command writes. A new process spends about 2 s importing torch before it does anything; `make test` has 3
-minutes. Where the process itself is under test (signals, a closed stdout, the installed command, worker processes,
-damaged files found at import), tests start one."""
+minutes. Where the process itself is under test (signals, a closed stdout, the installed command, a file name that
+crashes OpenCV), tests start one, and one `video` run goes end to end in a process of its own."""
 
 from __future__ import annotations
 
