@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from app.errors import AppError
+from app.errors import AppError, counted
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -72,7 +72,7 @@ def analyze(
     timelines = {video.with_name(f"{video.stem}{TIMELINE_SUFFIX}") for video in videos}  # a folder run's, not photos
     if path.is_dir() and (images := [image for image in image_files([path]) if image not in timelines]):
         # one table holds videos' frames or images, not both
-        left_out = f"{len(images)} image{'s' * (len(images) > 1)} in {path} left out (the videos' table)"
+        left_out = f"{counted(len(images), 'image')} in {path} left out (the videos' table)"
         print(f"warning: {left_out}; analyze them apart", file=sys.stderr)
     if not videos:
         raise AppError(f"no videos ({', '.join(VIDEO_EXTENSIONS)}) or images ({', '.join(IMAGE_EXTENSIONS)}) in {path}")

@@ -38,6 +38,7 @@ from app.errors import (
     EXIT_USAGE,
     AppError,
     CommandLineParser,
+    counted,
     stop_code,
     stop_signals_raise,
     stop_word,
@@ -256,11 +257,6 @@ def run_live(args: argparse.Namespace, fallback: bool, stdout: TextIO) -> int:
             EXIT_PARTIAL,
         )
     return EXIT_OK
-
-
-def counted(number: int, noun: str) -> str:
-    """'1 track', '2 tracks'."""
-    return f"{number} {noun}{'s' * (number != 1)}"
 
 
 def cmd_smooth(args: argparse.Namespace) -> int:

@@ -45,9 +45,14 @@ class Stopped(KeyboardInterrupt):
         self.signum = signum
 
 
+def counted(number: int, noun: str) -> str:
+    """'1 track', '2 tracks'."""
+    return f"{number} {noun}{'s' * (number != 1)}"
+
+
 def frames_written(count: int) -> str:
     """How many frames an output holds when a run ends early, for its error line: "1 frame was written"."""
-    return f"{count} frame was written" if count == 1 else f"{count} frames were written"
+    return f"{counted(count, 'frame')} {'was' if count == 1 else 'were'} written"
 
 
 def stop_code(stop: KeyboardInterrupt) -> int:

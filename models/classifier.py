@@ -74,7 +74,8 @@ def save_checkpoint(model: EmoNet, temperature: float, meta: dict, path: str | P
 
 
 def to_face_batch(faces: np.ndarray | Sequence[np.ndarray]) -> np.ndarray:
-    """Turns BGR or grey crops of any size, or a (N, 48, 48) uint8 array, into a (N, 48, 48) uint8 batch."""
+    """Turns BGR or grey crops of any size, or a (N, 48, 48) array (any pixel dtype, as models.image.to_uint8 reads
+    it), into a (N, 48, 48) uint8 batch."""
     if isinstance(faces, np.ndarray) and faces.ndim == 3 and faces.shape[1:] == (FACE_SIZE, FACE_SIZE):
         return np.ascontiguousarray(to_uint8(faces))
     batch = np.empty((len(faces), FACE_SIZE, FACE_SIZE), dtype=np.uint8)

@@ -111,7 +111,7 @@ class CsvWriter:
             self._append()
         except OSError as error:  # a full disk before the first frame: the same line as for a later frame
             self.close()
-            raise AppError(f"cannot write {self.path}: {error.strerror or error}; {frames_written(0)}") from None
+            raise AppError(self.failure(error)) from None
         except BaseException:
             self.close()
             raise
@@ -125,10 +125,13 @@ class CsvWriter:
         try:
             self._append()
         except OSError as error:
-            reason = error.strerror or error
-            self._failure = f"cannot write {self.path}: {reason}; {frames_written(self.frames_written)}"
+            self._failure = self.failure(error)
             raise AppError(self._failure) from None
         self.frames_written += 1
+
+    def failure(self, error: OSError) -> str:
+        """The error line of a write that failed: the file, why, and how many whole frames it holds."""
+        return f"cannot write {self.path}: {error.strerror or error}; {frames_written(self.frames_written)}"
 
     def _append(self) -> None:
         data = readable(self._text.getvalue()).encode("utf-8")  # a file name of non-UTF-8 bytes as \xNN

@@ -83,6 +83,7 @@ class JsonlWriter:
             os.dup2(devnull, self.stream.fileno())
 
     def failure(self, error: OSError) -> str:
+        """The error line of a write that failed: where, why, and how many frames were written."""
         return f"cannot write {self.name}: {error.strerror or error}; {frames_written(self.frames_written)}"
 
     def close(self) -> None:
