@@ -29,6 +29,7 @@ from smoothing.fitting.real_score import (
     pooled,
     segment_vote,
     summarise,
+    talking_group,
     tally_clip,
 )
 from smoothing.fitting.real_sequences import DEFAULT_REAL_DIR, RealClip, labelled_clips, load_real_clips, read_index
@@ -263,6 +264,22 @@ def table_rows(table: dict[str, dict[str, dict[str, float]]]) -> tuple[list[str]
     return columns, rows
 
 
+def talking_by_source(table: dict, loso: dict) -> tuple[list[str], list[list[str]]] | None:
+    """Switches/min on each source's talking clips, every row as judged (leave-one-source-out where fitted); None
+    where the table predates the per-source groups."""
+    prefix = talking_group("")
+    sources = sorted({group.removeprefix(prefix) for groups in table.values() for group in groups
+                      if group.startswith(prefix)})  # fmt: skip
+    if not sources:
+        return None
+    rows = [
+        [label, *(_fmt(groups.get(talking_group(source), {}).get("switches_per_min"), 1) for source in sources)]
+        for label, groups in judged(table, loso).items()
+        if label != SEGMENT_VOTE
+    ]
+    return ["method", *sources], rows
+
+
 def markdown(data: dict[str, Any]) -> str:
     parts = []
     counts: dict[str, int] = {}
@@ -288,6 +305,13 @@ def markdown(data: dict[str, Any]) -> str:
                 f"Leave-one-source-out ({setting}): each source's clips scored by the fit made without it.\n\n"
                 + markdown_table(*table_rows(data["leave_one_source_out"][setting]))
             )
+    by_source = talking_by_source(data["results"].get(TARGET_SETTING, {}),
+                                  data["leave_one_source_out"].get(TARGET_SETTING, {}))  # fmt: skip
+    if by_source:
+        parts.append(
+            f"### Talking clips' switches/min by source ({TARGET_SETTING}; fitted rows leave-one-source-out)\n\n"
+            + markdown_table(*by_source)
+        )
     if data["targets"]:
         rows = [[r["target"], _fmt(r["value"]), _fmt(r["bound"]), "yes" if r["met"] else "**no**"]
                 for r in data["targets"]]  # fmt: skip

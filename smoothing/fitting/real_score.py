@@ -148,7 +148,15 @@ def arrivals(
     ]
 
 
+def talking_group(source: str) -> str:
+    """The group of one source's talking clips: sources differ in how much their faces really change (people talking
+    to a camera, or pulling faces for an animation's driving clip), so their switching is also reported apart."""
+    return f"{TALKING}: {source}"
+
+
 def group_of(clip: RealClip) -> list[str]:
+    if clip.kind == TALKING:
+        return [clip.kind, talking_group(clip.source)]
     return [clip.kind, ALL_LABELLED] if clip.kind in LABELLED_KINDS else [clip.kind]
 
 

