@@ -45,7 +45,7 @@ def analyze(
     import pandas as pd
 
     from app.batch.folder import TIMELINE_SUFFIX, VIDEO_EXTENSIONS, folder_videos
-    from app.batch.images import IMAGE_EXTENSIONS, image_files
+    from app.batch.images import FOLDER_IMAGE_EXTENSIONS, IMAGE_EXTENSIONS, image_files
     from app.batch.video import VideoJob, run_file
     from app.engine.sources import SourceError
     from models.face_detector import DetectorError
@@ -75,7 +75,8 @@ def analyze(
         left_out = f"{counted(len(images), 'image')} in {path} left out (the videos' table)"
         print(f"warning: {left_out}; analyze them apart", file=sys.stderr)
     if not videos:
-        raise AppError(f"no videos ({', '.join(VIDEO_EXTENSIONS)}) or images ({', '.join(IMAGE_EXTENSIONS)}) in {path}")
+        images = ", ".join(FOLDER_IMAGE_EXTENSIONS)
+        raise AppError(f"no videos ({', '.join(VIDEO_EXTENSIONS)}) or images ({images}) in {path}")
     tables = []
     with tempfile.TemporaryDirectory(prefix="emosmooth-") as folder:
         for number, video in enumerate(videos):

@@ -291,13 +291,14 @@ def cmd_image(args: argparse.Namespace) -> int:
     )
     read = written.images - written.skipped
     copies = f", annotated copies in {shown(annotate)}" if annotate is not None and read else ""
-    print(f"{read} of {written.images} images, {written.faces} faces, written to {shown(Path(args.csv))}{copies}")
+    images, faces = f"{read} of {counted(written.images, 'image')}", counted(written.faces, "face")
+    print(f"{images}, {faces}, written to {shown(Path(args.csv))}{copies}")
     if written.unclassified:
         print(unclassified_warning(written.unclassified, "the images", shown(Path(args.csv))), file=sys.stderr)
     if written.small_faceless:
         print(
-            f"warning: no face found in {written.small_faceless} small image(s); if each image is a cropped face (a "
-            "face data set), --cropped classifies it whole",
+            f"warning: no face found in {counted(written.small_faceless, 'small image')}; if each image is a cropped "
+            "face (a face data set), --cropped classifies it whole",
             file=sys.stderr,
         )
     if written.skipped == written.images:

@@ -41,7 +41,10 @@ from app.output.paths import folder_files, prepare_output
 from models.file_names import readable
 from smoothing.labels import CLASSES
 
-VIDEO_EXTENSIONS = (".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v")
+# What a folder run takes as videos: the containers OpenCV's FFmpeg reads that cameras, phones (3GP), camcorders
+# (MPEG-2 and AVCHD transport streams), and screen or web exports write. A single file is tried whatever its ending.
+VIDEO_EXTENSIONS = (".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v", ".3gp", ".mpg", ".mpeg", ".mts", ".m2ts", ".wmv",
+                    ".flv", ".ogv")  # fmt: skip
 ANNOTATED_SUFFIX = "_annotated"  # outputs of an earlier run lie beside the inputs: never take them as inputs
 TIMELINE_SUFFIX = "_timeline.png"  # a folder run's timeline of NAME.mp4: NAME_timeline.png beside it
 SUMMARY_CSV = "summary.csv"

@@ -1,7 +1,7 @@
-"""Still images (JPEG, PNG, WebP, BMP, TIFF): every face of each photo through the same detector, aligner and
-classifier as a video's frames, one CSV row per face (the video CSV's columns, `file` in place of frame and t) and,
-on request, an annotated copy. An image that cannot be read is reported in one line and skipped; the others are
-written."""
+"""Still images (JPEG, PNG, WebP, BMP, TIFF, a GIF's first frame): every face of each photo through the same
+detector, aligner and classifier as a video's frames, one CSV row per face (the video CSV's columns, `file` in place
+of frame and t) and, on request, an annotated copy. An image that cannot be read is reported in one line and
+skipped; the others are written."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from app.batch.orientation import upright, webp_orientation
 from app.engine.pipeline import Classifier, Pipeline
 from app.engine.results import FaceResult, FrameResult
 from app.errors import AppError, stop_code, stop_word
@@ -21,6 +22,11 @@ from app.output.paths import check_outputs, folder_files, prepare_output
 from models.face_detector import SMALL_FACE_WIDTH, Detection, FaceDetector
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff")
+# A GIF is a still or an animation: `image` reads its first frame (a named file or one in a folder), while `video`
+# and analyze() read a GIF named alone as a video, every frame.
+GIF_EXTENSION = ".gif"
+FOLDER_IMAGE_EXTENSIONS = (*IMAGE_EXTENSIONS, GIF_EXTENSION)  # what `image` and analyze() take from a folder
+IMAGE_FORMATS = "JPEG, PNG, WebP, BMP, TIFF, GIF"  # how messages name what `image` reads
 # px; a photo's full search runs at this width (never upscaled). A still is searched once, not 30 times a second, so
 # it affords more than a video frame's 256 (models.face_detector.WORK_WIDTH): a face a twentieth of a group photo's
 # width is 32 px here, well inside YuNet's range, where at 256 it would be 13 px. A video's second look for small
@@ -49,7 +55,7 @@ def image_files(paths: Sequence[Path]) -> list[Path]:
     files: list[Path] = []
     for path in paths:
         if path.is_dir():
-            files += sorted(p for p in folder_files(path) if p.suffix.lower() in IMAGE_EXTENSIONS)
+            files += sorted(p for p in folder_files(path) if p.suffix.lower() in FOLDER_IMAGE_EXTENSIONS)
         else:
             files.append(path)
     return files
@@ -59,19 +65,19 @@ def read_image(path: Path) -> np.ndarray:
     """The image's BGR pixels, turned upright by its EXIF orientation; AppError in one line when it cannot be read.
     Decoded from its bytes (cv2.imread cannot open every path on every system, and says nothing of why)."""
     try:
-        data = np.frombuffer(path.read_bytes(), np.uint8)
+        raw = path.read_bytes()
     except FileNotFoundError:
         raise AppError(f"no such file: {path}") from None
     except OSError as error:
         raise AppError(f"cannot read {path}: {error.strerror or error}") from None
     try:
-        image = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
+        image = cv2.imdecode(np.frombuffer(raw, np.uint8), cv2.IMREAD_COLOR) if raw else None
     except cv2.error as error:  # the image alone is skipped, not the run
         reason = "over the 2^30 pixels OpenCV decodes" if "MAX_IMAGE_PIXELS" in error.err else error.err
         raise AppError(f"cannot read {path}: OpenCV cannot decode it ({reason})") from None
     if image is None:
-        raise AppError(f"cannot read {path}: not an image OpenCV reads (JPEG, PNG, WebP, BMP, TIFF), or corrupt")
-    return image
+        raise AppError(f"cannot read {path}: not an image OpenCV reads ({IMAGE_FORMATS}), or corrupt")
+    return upright(image, webp_orientation(raw))
 
 
 def still_pipeline(classifier: Classifier) -> Pipeline:
@@ -145,7 +151,8 @@ def run_images(
 
     files = image_files(paths)
     if not files:
-        raise AppError(f"no images ({', '.join(IMAGE_EXTENSIONS)}) in {', '.join(str(path) for path in paths)}")
+        listed = ", ".join(FOLDER_IMAGE_EXTENSIONS)
+        raise AppError(f"no images ({listed}) in {', '.join(str(path) for path in paths)}")
     targets = annotated_paths(files, annotate) if annotate is not None else {}
     check_outputs([csv, *targets.values()], files)
     prepare_output(csv)

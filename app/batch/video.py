@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Protocol
 import numpy as np
 
 from app.engine.sources import VideoFileSource
+from app.engine.tracker import TRACK_TIMEOUT_S
 from app.errors import EXIT_ERROR, EXIT_PARTIAL, EXIT_USAGE, AppError, frames_written, stop_code, stop_word
 from app.output.csv_writer import unclassified_warning
 from app.output.paths import check_outputs, prepare_output
@@ -262,6 +263,17 @@ def warn(job: VideoJob, written: Written, source: VideoFileSource) -> None:
         print(f"warning: {warning}", file=sys.stderr, flush=True)
     if written.unclassified:
         print(unclassified_warning(written.unclassified, job.path, job.csv), file=sys.stderr, flush=True)
+    if (period := source.mean_period_s()) is not None and period > TRACK_TIMEOUT_S:
+        print(f"warning: {sparse_frames_warning(job.path, period)}", file=sys.stderr, flush=True)
+
+
+def sparse_frames_warning(path: Path, period_s: float) -> str:
+    """A time-lapse (or a file whose times are wrong) has frames further apart than a track waits for its face: every
+    frame starts new tracks, so no face is followed and nothing is smoothed, which the rows alone do not show."""
+    return (
+        f"the frames of {path} are {period_s:.1f} s apart on average, longer than a face's track waits for it "
+        f"({TRACK_TIMEOUT_S:g} s): each frame's faces start new tracks, and nothing is smoothed across frames"
+    )
 
 
 @contextlib.contextmanager

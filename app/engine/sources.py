@@ -33,7 +33,9 @@ CAMERA_OPEN_TIMEOUT_MS = 3000  # a camera that takes longer than this to open co
 STREAM_OPEN_TIMEOUT_MS = 10_000  # an RTSP or HTTP handshake over a slow link takes a few seconds, not ten
 STREAM_READ_TIMEOUT_MS = 5_000  # longer than the gap between frames of any real stream, even a 1 fps camera's
 RECONNECT_WAIT_S = 1.0  # between attempts to reopen a stopped camera or stream: time for it or its server to return
-MAX_STREAM_FPS = 1000.0  # some streams report their timebase as a rate; no real stream is this fast
+# Some streams and files report their timebase as a rate (90000 for MPEG); no camera delivers this many frames a
+# second, and MPEG-4 writers refuse a rate over 65535, so an annotated copy at such a rate could not be written.
+MAX_REPORTED_FPS = 1000.0
 # A video that ends more than this many frames (or this fraction) short of the count in its header was cut off.
 TRUNCATION_SLACK_FRAMES = 5
 TRUNCATION_SLACK_FRACTION = 0.05
@@ -152,6 +154,7 @@ class VideoFileSource:
         self.frame_count: int | None = int(count) if count and np.isfinite(count) and count > 0 else None
         self.size = (first.shape[1], first.shape[0])  # (width, height)
         self.frames_read = 0
+        self.last_t = self._first_t
 
     def __iter__(self) -> Iterator[Frame]:
         if self._first is None:
@@ -160,7 +163,7 @@ class VideoFileSource:
         self._first = None
         index = 0
         while True:
-            self.frames_read = index + 1
+            self.frames_read, self.last_t = index + 1, t
             yield index, t, frame
             ok, frame = self.capture.read()
             if not ok or frame is None:
@@ -181,6 +184,10 @@ class VideoFileSource:
         """One line for the user when some frame times were repaired; None when all are the file's own."""
         return timestamp_warning(self.repaired_timestamps, self.frames_read, self.path)
 
+    def mean_period_s(self) -> float | None:
+        """Seconds between the frames read, on average; None before two were read."""
+        return (self.last_t - self._first_t) / (self.frames_read - 1) if self.frames_read > 1 else None
+
     def ended_early(self) -> bool:
         """Whether the frames read fall clearly short of the header's count: a truncated or damaged file."""
         if self.frame_count is None:
@@ -194,9 +201,10 @@ class VideoFileSource:
 
 
 def reported_fps(capture: cv2.VideoCapture) -> float:
-    """The frame rate a capture reports, or DEFAULT_FPS where it reports none or nonsense (0, NaN, negative)."""
+    """The frame rate a capture reports, or DEFAULT_FPS where it reports none or nonsense (0, NaN, negative, a
+    timebase); frame times come from the container, so this rate only paces written video and repaired times."""
     fps = capture.get(cv2.CAP_PROP_FPS)
-    return fps if fps and np.isfinite(fps) and fps > 0 else DEFAULT_FPS
+    return fps if np.isfinite(fps) and 0 < fps < MAX_REPORTED_FPS else DEFAULT_FPS
 
 
 def camera_may_exist(index: int) -> bool:
@@ -321,8 +329,6 @@ class StreamSource(LiveCapture):
             raise SourceError(f"cannot open stream {readable(url)}: {NOT_UTF8}")
         self.url = url
         super().__init__(f"stream {url}", reconnects)
-        if self.fps >= MAX_STREAM_FPS:
-            self.fps = DEFAULT_FPS
 
     def open(self) -> cv2.VideoCapture:
         timeouts = [

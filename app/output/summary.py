@@ -47,6 +47,16 @@ def frame_durations(times: np.ndarray) -> np.ndarray:
     return np.append(gaps, np.median(gaps))
 
 
+def sighting_durations(durations: np.ndarray, positions: np.ndarray) -> np.ndarray:
+    """How long each of one track's sightings (frame positions) stands for: until the next frame, but the track's
+    last one at most the median period, as the video's last frame: what follows is not this face (the tracker ended
+    its track, or the recording paused, and a 10 s pause must not count as 10 s of its last expression)."""
+    weights = durations[positions].copy()
+    if len(weights):
+        weights[-1] = min(weights[-1], durations[-1])
+    return weights
+
+
 def summarize_tracks(times: Sequence[float], tracked: Sequence[Sequence[FaceResult]]) -> list[TrackSummary]:
     """One summary per track, in order of first appearance; tracked has one list per frame, aligned with times, of
     the faces seen in it (FrameResult.faces: predicted faces are not counted)."""
@@ -59,7 +69,7 @@ def summarize_tracks(times: Sequence[float], tracked: Sequence[Sequence[FaceResu
     for track, seen in sightings.items():
         positions = np.array([p for p, _ in seen])
         labels = np.array([label for _, label in seen])
-        weights = durations[positions]
+        weights = sighting_durations(durations, positions)
         per_class = np.bincount(labels, weights=weights, minlength=NUM_CLASSES)
         seconds = float(weights.sum())
         share = per_class / seconds if seconds > 0 else np.bincount(labels, minlength=NUM_CLASSES) / len(labels)

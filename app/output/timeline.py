@@ -13,7 +13,7 @@ import numpy as np
 from app.engine.results import FaceResult
 from app.errors import AppError
 from app.output.colours import CLASS_COLOURS, rgb
-from app.output.summary import COUNTED_ROWS, frame_durations
+from app.output.summary import COUNTED_ROWS, frame_durations, sighting_durations
 from models.file_names import readable
 from smoothing.labels import CLASSES, NUM_CLASSES
 
@@ -49,6 +49,7 @@ def write_timeline(
     import matplotlib.pyplot as plt
 
     times = np.asarray(times, dtype=np.float64)
+    durations = frame_durations(times)
     tracks = sorted({face.track for faces in tracked for face in faces})
     figure, axes = plt.subplots(
         max(len(tracks), 1), 1, figsize=(FIGURE_WIDTH_IN, TRACK_HEIGHT_IN * max(len(tracks), 1)), squeeze=False
@@ -64,14 +65,15 @@ def write_timeline(
                     raw_labels[position] = face.label_index
         seen = raw_labels >= 0
         # each belief holds until the face's next sighting (drawn as steps), so gaps and drops stay readable
-        step_times = np.append(times[seen], times[seen][-1] + frame_durations(times)[seen][-1])
+        end = times[seen][-1] + sighting_durations(durations, np.flatnonzero(seen))[-1]
+        step_times = np.append(times[seen], end)
         step_values = np.vstack([shown[seen], shown[seen][-1:]])
         axis.stackplot(step_times, step_values.T, colors=colours, labels=CLASSES, linewidth=0, step="post")
         axis.scatter(
             times[seen], np.full(seen.sum(), TICK_Y), c=[colours[i] for i in raw_labels[seen]], marker="|", s=TICK_SIZE
         )
         axis.set_ylim(0, TICK_Y + 0.06)
-        axis.set_xlim(times[0], times[-1] + frame_durations(times)[-1])
+        axis.set_xlim(times[0], times[-1] + durations[-1])
         axis.set_ylabel(f"track {track}")
         axis.set_yticks([0, 0.5, 1])
     if tracks:

@@ -24,7 +24,7 @@ from tests.conftest import SAMPLE_CLIP
 
 SMILE_FRAME = 40  # the sample clip's face, smiling by then
 EXIF_ROTATE_CLOCKWISE = 6  # EXIF orientation: the stored picture is shown turned a quarter clockwise
-UNREADABLE = "cannot read {}: not an image OpenCV reads (JPEG, PNG, WebP, BMP, TIFF), or corrupt (skipped)"
+UNREADABLE = "cannot read {}: not an image OpenCV reads (JPEG, PNG, WebP, BMP, TIFF, GIF), or corrupt (skipped)"
 
 
 @pytest.fixture(scope="module")
@@ -75,6 +75,11 @@ def test_an_unreadable_image_is_one_line_and_skipped_and_the_run_is_partial(phot
     assert result.returncode == EXIT_PARTIAL
     assert result.stderr.splitlines() == [f"error: {UNREADABLE.format(photos / 'broken.jpg')}"]
     assert result.stdout.startswith("4 of 5 images, 4 faces, written to ")
+
+
+def test_the_closing_line_counts_one_image_and_one_face_in_the_singular(photos: Path, tmp_path: Path) -> None:
+    result = call_app("image", photos / "one.jpg", "--csv", tmp_path / "one.csv")
+    assert result.stdout.startswith("1 of 1 image, 1 face, written to ")
 
 
 def test_each_readable_photo_gets_an_annotated_copy_of_its_size_and_format(photo_run, photos: Path) -> None:
@@ -152,6 +157,44 @@ def test_a_photo_stored_sideways_is_read_upright_by_its_exif_orientation(tmp_pat
     path = tmp_path / "phone.jpg"
     path.write_bytes(jpeg.tobytes()[:2] + exif + jpeg.tobytes()[2:])
     assert read_image(path).shape == (80, 40, 3)
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_a_webp_is_turned_upright_by_its_exif_orientation_as_pillow_shows_it(tmp_path: Path, orientation: int) -> None:
+    """OpenCV applies EXIF orientation to JPEG, PNG and TIFF but not to WebP; each of the eight values must give the
+    picture Pillow's own exif_transpose shows (lossless, so the pixels compare exactly)."""
+    from PIL import Image, ImageOps
+
+    stored = np.random.default_rng(orientation).integers(0, 256, (6, 10, 3), dtype=np.uint8)  # no two turns alike
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    path = tmp_path / "phone.webp"
+    Image.fromarray(stored[:, :, ::-1]).save(path, lossless=True, exif=exif)  # RGB to Pillow, BGR from OpenCV
+    with Image.open(path) as image:
+        shown = np.asarray(ImageOps.exif_transpose(image).convert("RGB"))[:, :, ::-1]
+    np.testing.assert_array_equal(read_image(path), shown)
+
+
+def test_a_webp_with_a_damaged_exif_chunk_is_read_as_stored(tmp_path: Path) -> None:
+    stored = np.zeros((6, 10, 3), np.uint8)
+    ok, webp = cv2.imencode(".webp", stored)
+    data = bytearray(webp.tobytes())  # a simple (VP8) WebP: append an EXIF chunk whose TIFF header is garbage
+    chunk = b"EXIF" + struct.pack("<I", 8) + b"notatiff"
+    data += chunk
+    data[4:8] = struct.pack("<I", len(data) - 8)
+    path = tmp_path / "odd.webp"
+    path.write_bytes(bytes(data))
+    assert read_image(path).shape == (6, 10, 3)
+
+
+def test_a_gif_in_a_folder_is_read_as_an_image(tmp_path: Path, sample_frames: list[np.ndarray]) -> None:
+    from PIL import Image
+
+    folder = tmp_path / "gifs"
+    folder.mkdir()
+    Image.fromarray(sample_frames[SMILE_FRAME][:, :, ::-1]).save(folder / "smile.gif")
+    written = run_images([folder], tmp_path / "faces.csv", None, None, show_progress=False)
+    assert (written.images, written.faces, written.skipped) == (1, 1, 0)
 
 
 def test_an_image_too_large_for_opencv_is_one_line_and_skipped(tmp_path: Path) -> None:

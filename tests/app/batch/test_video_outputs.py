@@ -17,7 +17,7 @@ from app.errors import EXIT_USAGE
 from tests.app.cli_runner import call_app, run_app
 from tests.app.mp4_tools import faststart
 from tests.app.test_cli import assert_one_line_error
-from tests.conftest import SAMPLE_CLIP, SHORT_CLIP_FRAMES
+from tests.conftest import SAMPLE_CLIP, SHORT_CLIP_FRAMES, write_clip
 
 CLIP_FRAMES = 72
 EXIT_PARTIAL = 3
@@ -138,6 +138,12 @@ def test_a_folder_is_processed_beside_its_videos_and_a_bad_file_is_skipped(
     assert folder_videos(tmp_path) == [tmp_path / "a.mp4", tmp_path / "b.mp4", tmp_path / "bad.mp4"]
 
 
+def test_a_folder_takes_phone_and_camcorder_videos_too(tmp_path: Path) -> None:
+    for name in ("call.3gp", "trip.MTS", "old.mpg", "notes.txt", "clip_annotated.mp4"):
+        (tmp_path / name).write_bytes(b"")
+    assert folder_videos(tmp_path) == [tmp_path / "call.3gp", tmp_path / "old.mpg", tmp_path / "trip.MTS"]
+
+
 def test_an_empty_folder_is_one_line(tmp_path: Path) -> None:
     assert_one_line_error(call_app("video", tmp_path), "no videos")
 
@@ -161,6 +167,21 @@ def test_a_video_whose_name_is_not_utf8_is_refused_in_a_line_and_the_folder_goes
     assert result.returncode == EXIT_PARTIAL
     assert_one_line_error(result, f"cannot open {tmp_path}/caf\\xe9.mp4", "not UTF-8", "skipped")
     assert len(rows_of(tmp_path / "ok.csv")) == SHORT_CLIP_FRAMES
+
+
+def test_a_time_lapse_says_in_a_line_that_its_faces_cannot_be_tracked(
+    tmp_path: Path, sample_frames: list, weights_path: Path
+) -> None:
+    """One frame every 4 s: longer than a track waits for its face, so each frame starts a new track; the rows are
+    right, but a user must learn that nothing was smoothed."""
+    clip = write_clip(tmp_path / "lapse.mp4", sample_frames[:4], fps=0.25)
+    result = call_app("video", clip, "--csv", tmp_path / "o.csv", "--smoother", "hmm", "--weights", weights_path)
+    assert result.returncode == 0
+    assert result.stderr.splitlines() == [
+        f"warning: the frames of {clip} are 4.0 s apart on average, longer than a face's track waits for it (2 s): "
+        "each frame's faces start new tracks, and nothing is smoothed across frames"
+    ]
+    assert len({row["track"] for row in rows_of(tmp_path / "o.csv")}) == 4
 
 
 def test_a_name_in_a_script_the_plot_font_lacks_leaves_stderr_quiet(tmp_path: Path, short_clip: Path) -> None:

@@ -11,18 +11,40 @@ import cv2
 import pytest
 
 from app.engine.sources import (
+    DEFAULT_FPS,
     CameraSource,
     FrameSource,
     LoopedFileSource,
     SourceError,
     StreamSource,
     VideoFileSource,
+    reported_fps,
 )
 from app.output.annotate import VideoOutputError, check_video_name
 from tests.app.mp4_tools import faststart
 from tests.conftest import SAMPLE_CLIP, count_frames
 
 TRUNCATE_AT = 0.6  # keep this fraction of the file's bytes
+
+
+class ReportedRate:
+    """A capture that reports only a frame rate."""
+
+    def __init__(self, fps: float) -> None:
+        self.fps = fps
+
+    def get(self, prop: int) -> float:
+        assert prop == cv2.CAP_PROP_FPS
+        return self.fps
+
+
+@pytest.mark.parametrize(("reported", "used"), [(25.0, 25.0), (240.0, 240.0), (0.0, DEFAULT_FPS),
+                                                (float("nan"), DEFAULT_FPS), (-30.0, DEFAULT_FPS),
+                                                (90000.0, DEFAULT_FPS)])  # fmt: skip
+def test_a_reported_frame_rate_is_used_unless_it_is_none_or_a_timebase(reported: float, used: float) -> None:
+    """90000 is MPEG's timebase, not a camera's rate: written at it, an annotated copy would fail (MPEG-4 writers take
+    at most 65535)."""
+    assert reported_fps(ReportedRate(reported)) == used
 
 
 def test_sample_clip_frames_and_container_timestamps() -> None:

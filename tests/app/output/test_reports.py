@@ -45,6 +45,17 @@ def test_shares_are_by_time_not_frames_and_switches_are_per_minute() -> None:
     assert summary.switches == 2 and summary.switches_per_minute == pytest.approx(2 / 4.5 * 60, abs=1e-3)
 
 
+def test_a_tracks_last_sighting_does_not_count_the_pause_after_it() -> None:
+    """A recording paused for 10 s after a face's last frame: that frame lasts one period, not the pause, so the
+    face's seconds, shares and switching are those of the 1.2 s it was seen."""
+    times = [0.1 * i for i in range(13)] + [11.2, 11.3]
+    tracked = [[seen(0, NEUTRAL)]] * 12 + [[seen(0, HAPPY)]] + [[seen(1, SAD)]] * 2  # track 0 ends on happy
+    first, second = summarize_tracks(times, tracked)
+    assert first.seconds == pytest.approx(1.3)  # 13 frames of 0.1 s, the last one too
+    assert first.dominant == "neutral" and first.share["happy"] == pytest.approx(0.1 / 1.3, abs=1e-4)
+    assert second.seconds == pytest.approx(0.2)
+
+
 def test_smoothed_labels_count_when_smoothing_and_tracks_are_apart() -> None:
     times = [0.0, 0.1, 0.2]
     tracked = [[seen(0, HAPPY, NEUTRAL), seen(1, SAD)], [seen(0, SAD, NEUTRAL)], [seen(0, HAPPY, NEUTRAL)]]
