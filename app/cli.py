@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import importlib.metadata
-import math
 import os
 import socket
 import sys
@@ -20,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 import smoothing
+from app.arguments import non_negative_int, number, positive_float, positive_int
 from app.batch.video import check_smoother
 from app.engine.sources import (
     SAMPLE_CLIP,
@@ -200,6 +200,8 @@ def run_live(args: argparse.Namespace, fallback: bool, stdout: TextIO) -> int:
     out_dir = Path(args.out_dir)
     if not opencv_takes(out_dir):  # screenshots are written by OpenCV
         raise AppError(f"--out-dir {readable(out_dir)}: {NOT_UTF8}", EXIT_USAGE)
+    if out_dir.exists() and not out_dir.is_dir():  # found now, not when a screenshot is taken
+        raise AppError(f"--out-dir {out_dir} is a file, not a folder", EXIT_USAGE)
     window = not args.headless and has_display()
     source = open_source(args.source, fallback, size, args.loop or (fallback and window), args.reconnect)
     jsonl = None
@@ -323,38 +325,15 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return cmd_live(args, fallback=True)
 
 
-def positive_int(text: str) -> int:
-    """argparse type for counts, so that 0 or a negative number is a usage error rather than an empty run."""
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
-
-
 MAX_FRAME_SIDE = 7680  # px: 8K UHD's width, beyond any camera; larger asks OpenCV for gigabytes per frame
+MIN_FRAME_SIDE = 2  # px: video encoders refuse a 1-pixel side (and round odd sides down to even)
 
 
 def frame_side(text: str) -> int:
     """argparse type for --width and --height: a camera's or a resized file's frame side."""
-    value = positive_int(text)
-    if value > MAX_FRAME_SIDE:
-        raise argparse.ArgumentTypeError(f"must be at most {MAX_FRAME_SIDE} (8K), got {value}")
-    return value
-
-
-def non_negative_int(text: str) -> int:
-    """argparse type for seeds, which numpy takes only from 0 up."""
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
-    return value
-
-
-def positive_float(text: str) -> float:
-    """argparse type for rates, so that 0, a negative number, nan or inf is a usage error, not times of nonsense."""
-    value = float(text)
-    if not (math.isfinite(value) and value > 0):
-        raise argparse.ArgumentTypeError(f"must be a number above 0, got {text}")
+    value = int(number(text, int))
+    if not MIN_FRAME_SIDE <= value <= MAX_FRAME_SIDE:
+        raise argparse.ArgumentTypeError(f"must be {MIN_FRAME_SIDE} to {MAX_FRAME_SIDE} (8K) pixels, got {value}")
     return value
 
 

@@ -11,10 +11,11 @@ from pathlib import Path
 import cv2
 import pandas as pd
 
+from app.arguments import positive_int
 from app.batch.images import run_images
 from app.errors import CommandLineParser
 from models.training.data import DEFAULT_DATA, SELECT_SPLIT, load_split
-from models.training.script import positive_int, run_script
+from models.training.script import run_script
 from smoothing.labels import CLASSES
 
 EVERY = 5  # every fifth face: 718 of PublicTest's 3,589, all classes in their share, in seconds

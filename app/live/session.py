@@ -37,6 +37,10 @@ FULLSCREEN_KEYS = (ord("f"), ord("F"))
 HELP_KEYS = (ord("h"), ord("H"))
 QUIT_KEYS = (ord("q"), ord("Q"), 27)  # 27 is Esc
 KEY_WAIT_MS = 1
+# waitKeyEx's code: GTK adds the modifiers held (Shift, Caps Lock, NumLock) above the low 16 bits; a key that types
+# no character (an arrow, F1) comes as its X keysym, 0xFF51 for Left, whose low byte would read as 'Q'
+KEY_CODE_BITS = 0xFFFF
+MAX_CHARACTER_CODE = 0xFF
 FRAME_WAIT_S = 0.03  # while no new frame has come, the window still answers keys this often
 MS_PER_S = 1000.0
 
@@ -160,11 +164,16 @@ class LiveSession:
         return shown
 
     def window_size(self) -> tuple[int, int] | None:
-        """The window's drawing area (width, height), which the user may have resized; None without a window."""
+        """The size to draw at for the window's drawing area, which the user may have resized: its own, or for a
+        window smaller than MIN_WINDOW the smallest size of its shape that is not (OpenCV scales it down evenly, where
+        a default-size view would be squashed into it); None without a window, or one not shown (minimised)."""
         if not self.window:
             return None
         _, _, width, height = cv2.getWindowImageRect(WINDOW_NAME)
-        return (width, height) if width >= MIN_WINDOW[0] and height >= MIN_WINDOW[1] else None
+        if width < 1 or height < 1:
+            return None
+        scale = max(1.0, MIN_WINDOW[0] / width, MIN_WINDOW[1] / height)
+        return round(width * scale), round(height * scale)
 
     def _record(self, drawn: np.ndarray, frame: np.ndarray, result: FrameResult) -> None:
         """Writes the view (and the bare annotated picture) once per captured frame since the last one, so the
@@ -222,20 +231,32 @@ class LiveSession:
         if self.window:
             cv2.imshow(WINDOW_NAME, self.shown)
 
-    def save_screenshot(self) -> Path:
-        """The frame on screen as a PNG named after its capture number."""
+    def save_screenshot(self) -> Path | None:
+        """The frame on screen as a PNG named after its capture number, beside (never over) the files there, the
+        last session's screenshots among them; a screenshot that cannot be written is one line, and the run goes on."""
         assert self.shown is not None
-        self.out_dir.mkdir(parents=True, exist_ok=True)
-        path = self.out_dir / f"screenshot_{self.shown_index:06d}.png"
-        cv2.imwrite(str(path), self.shown)
+        path = unused_path(self.out_dir / f"screenshot_{self.shown_index:06d}.png")
+        try:
+            self.out_dir.mkdir(parents=True, exist_ok=True)
+            written = cv2.imwrite(str(path), self.shown)
+        except (OSError, cv2.error) as error:
+            written, reason = False, getattr(error, "strerror", None) or str(error).splitlines()[0]
+        else:
+            reason = "OpenCV could not write it (a read-only or full disk?)"
+        if not written:
+            print(f"warning: cannot write screenshot {path}: {reason}", file=sys.stderr, flush=True)
+            return None
         self.screenshots.append(path)
         return path
 
     def _window_open(self) -> bool:
-        key = cv2.waitKey(KEY_WAIT_MS) & 0xFF
-        if key != 0xFF and not self.handle_key(key):
+        key = typed_key(cv2.waitKeyEx(KEY_WAIT_MS))
+        if key is not None and not self.handle_key(key):
             return False
-        return cv2.getWindowProperty(WINDOW_NAME, cv2.WND_PROP_VISIBLE) >= 1
+        try:
+            return cv2.getWindowProperty(WINDOW_NAME, cv2.WND_PROP_VISIBLE) >= 1
+        except cv2.error:  # Qt drops the window's receiver once the window manager closed it: closed all the same
+            return False
 
     def run(self) -> LiveSummary:
         """Until the source ends, q/Esc, the window closes, max_frames or Ctrl+C; outputs are closed in any case."""
@@ -303,6 +324,24 @@ class LiveSession:
                 recorder.close()
         if self.window:
             cv2.destroyAllWindows()
+
+
+def typed_key(code: int) -> int | None:
+    """The character code of a key press (Esc is 27), or None for no key and for keys that type no character."""
+    if code < 0:
+        return None
+    code &= KEY_CODE_BITS
+    return code if code <= MAX_CHARACTER_CODE else None
+
+
+def unused_path(path: Path) -> Path:
+    """path, or NAME_2.EXT, NAME_3.EXT ... where it exists: several screenshots of one paused frame, or a folder
+    that holds an earlier session's, each keep their own file."""
+    candidate, number = path, 1
+    while candidate.exists():
+        number += 1
+        candidate = path.with_name(f"{path.stem}_{number}{path.suffix}")
+    return candidate
 
 
 def create_window() -> None:

@@ -24,6 +24,9 @@ MAX_PANEL_FACES = 4  # faces with a panel of their own; the others are counted o
 REFERENCE_HEIGHT = 480  # px; every size below is for a view this high and scales with the window
 PANEL_RATIO = 0.8  # panel width per px of view height: 384 px beside 480, room for the names and two bar columns
 MIN_VIEW_HEIGHT = 480  # a smaller camera picture is shown enlarged, so that the panel's text stays readable
+# a larger one is shown reduced to a full-HD screen's height: an 8K picture beside its panel would make a window (and a
+# recording) 13824 px wide, which no screen shows and video encoders refuse; fullscreen still fills a larger screen
+MAX_VIEW_HEIGHT = 1080
 MIN_WINDOW = (320, 240)  # a window reported smaller than this (minimised, or not mapped yet) is drawn at default size
 HINT_S = 3.0  # the "h: keys" hint shows this long after the start
 STATUS_REFRESH_S = 0.5  # the status figures change every frame; a line that changes faster than this cannot be read
@@ -262,8 +265,10 @@ class Layout:
     @classmethod
     def of(cls, size: tuple[int, int], frame_size: tuple[int, int], faces: int) -> Layout:
         width, height = size
-        zoom = height / REFERENCE_HEIGHT
         panel_w = min(round(height * PANEL_RATIO), width // 2)
+        # type scales with the height, but no more than the panel's width allows: in a tall, narrow window (a
+        # laptop's half screen) text sized by the height alone ran past the panel's right edge
+        zoom = min(height, panel_w / PANEL_RATIO) / REFERENCE_HEIGHT
         space_w = width - panel_w
         scale = min(space_w / frame_size[0], height / frame_size[1])
         video_w, video_h = max(1, round(frame_size[0] * scale)), max(1, round(frame_size[1] * scale))
@@ -328,8 +333,9 @@ class LiveView:
 
     @staticmethod
     def default_size(frame_size: tuple[int, int]) -> tuple[int, int]:
-        """The view's size for a picture of that size: the picture at least MIN_VIEW_HEIGHT high, plus the panel."""
-        height = max(frame_size[1], MIN_VIEW_HEIGHT)
+        """The view's size for a picture of that size: the picture MIN_VIEW_HEIGHT to MAX_VIEW_HEIGHT high, plus the
+        panel."""
+        height = min(max(frame_size[1], MIN_VIEW_HEIGHT), MAX_VIEW_HEIGHT)
         width = round(height * frame_size[0] / frame_size[1]) + round(height * PANEL_RATIO)
         return width + width % 2, height + height % 2  # even: video encoders halve the chroma resolution
 

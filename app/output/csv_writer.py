@@ -100,7 +100,10 @@ class CsvWriter:
     def __init__(self, path: str | Path, columns: Sequence[str] = COLUMNS) -> None:
         self.path = Path(path)
         self.columns = tuple(columns)
-        self._file: BinaryIO = self.path.open("wb", buffering=0)
+        try:
+            self._file: BinaryIO = self.path.open("wb", buffering=0)
+        except OSError as error:  # a read-only folder, a name the file system refuses
+            raise AppError(f"cannot write {self.path}: {error.strerror or error}") from None
         self._text = io.StringIO()
         self._writer = csv.DictWriter(self._text, fieldnames=self.columns, restval="", lineterminator="\n")
         self.frames_written = 0

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from app.arguments import non_negative_int
 from app.errors import CommandLineParser
 from models.classifier import PRECISIONS, load_classifier
 from models.training.calibration import expected_calibration_error, negative_log_likelihood, softmax
@@ -24,7 +25,7 @@ from models.training.data import DEFAULT_DATA, SELECT_SPLIT, load_split
 from models.training.fer_crops import CROPS, cached_aligned_faces
 from models.training.ferplus import DEFAULT_VOTES, NO_MAJORITY, load_votes, majority_labels
 from models.training.real_crops import clip_logits, load_real_crops, raw_accuracy
-from models.training.script import given_or_default, non_negative_int, run_script, writable_file
+from models.training.script import given_or_default, run_script, writable_file
 from models.training.wild import DEFAULT_WILD, LABELS_FILE, SETS, load_wild
 from smoothing.fitting.real_sequences import DEFAULT_REAL_DIR
 from smoothing.fitting.real_sequences import LABELS_FILE as REAL_LABELS_FILE

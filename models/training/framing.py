@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from app.arguments import non_negative_int
 from app.engine.sources import VideoFileSource
 from app.engine.weights import load_weights
 from app.errors import CommandLineParser
@@ -21,7 +22,7 @@ from models.face_detector import Detection, FaceDetector
 from models.labels import FACE_SIZE
 from models.training.data import DEFAULT_DATA, SELECT_SPLIT, load_split
 from models.training.fer_crops import fer_detections
-from models.training.script import non_negative_int, run_script, writable_file
+from models.training.script import run_script, writable_file
 from smoothing.fitting.real_sequences import DEFAULT_REAL_DIR, UNSCORED, frame_labels, read_index, segments_of
 
 PREDICT_BATCH = 512  # faces per classifier call: bounds memory, not results

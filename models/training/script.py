@@ -10,6 +10,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from app.arguments import number
 from app.errors import AppError
 from models.classifier import WeightsError
 
@@ -70,32 +71,9 @@ def existing_file(text: str) -> Path:
     return path
 
 
-def _number(text: str, kind: type) -> float | int:
-    try:
-        return kind(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a {'whole ' if kind is int else ''}number: {text!r}") from None
-
-
-def positive_int(text: str) -> int:
-    """argparse type: a count of at least 1 (epochs, channels, projections)."""
-    value = _number(text, int)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {text}")
-    return value
-
-
-def non_negative_int(text: str) -> int:
-    """argparse type: a limit where 0 means none."""
-    value = _number(text, int)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 (no limit) or more, got {text}")
-    return value
-
-
 def share(text: str) -> float:
     """argparse type: a share in [0, 1] (a mixing weight)."""
-    value = _number(text, float)
+    value = number(text, float)
     if not 0.0 <= value <= 1.0:
         raise argparse.ArgumentTypeError(f"must lie in [0, 1], got {text}")
     return value
@@ -103,7 +81,7 @@ def share(text: str) -> float:
 
 def drop_share(text: str) -> float:
     """argparse type: a share of frames dropped, in [0, 1): dropping every frame leaves nothing to score."""
-    value = _number(text, float)
+    value = number(text, float)
     if not (0.0 <= value < 1.0 and math.isfinite(value)):
         raise argparse.ArgumentTypeError(f"must lie in [0, 1), got {text}")
     return value

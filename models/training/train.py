@@ -25,6 +25,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from app.arguments import positive_int
 from app.errors import CommandLineParser
 from models.classifier import load_checkpoint, network_logits, save_checkpoint
 from models.network import DEFAULT_WIDTHS, EmoNet
@@ -34,7 +35,7 @@ from models.training.calibration import expected_calibration_error, fit_temperat
 from models.training.corpus import VOTE_WEIGHT, Corpus, build_corpus, mixed_targets
 from models.training.data import DEFAULT_DATA, SELECT_SPLIT
 from models.training.ferplus import DEFAULT_VOTES, load_votes
-from models.training.script import existing_file, positive_int, run_script, share, writable_file
+from models.training.script import existing_file, run_script, share, writable_file
 from models.training.validation import load_validation, validate
 from models.training.wild import DEFAULT_WILD
 from smoothing.fitting.real_sequences import DEFAULT_REAL_DIR

@@ -24,10 +24,11 @@ import numpy as np
 import torch
 from torch import nn
 
+from app.arguments import positive_int
 from app.errors import CommandLineParser
 from models.network import DEFAULT_WIDTHS
 from models.training.embeddings import clip_embeddings
-from models.training.script import positive_int, run_script
+from models.training.script import run_script
 from smoothing.base import NUM_CLASSES
 from smoothing.fitting.loso import fold_params
 from smoothing.fitting.real_score import ALL_LABELLED, TALKING, Tally, arrivals, pooled, summarise, tally_clip

@@ -19,8 +19,9 @@ from pathlib import Path
 
 import numpy as np
 
+from app.arguments import positive_int
 from app.errors import CommandLineParser
-from models.training.script import positive_int, run_script
+from models.training.script import run_script
 from smoothing.base import NOMINAL_FRAME_PERIOD_S
 from smoothing.fitting.hmm_real_fit import best_setting, grid_tallies
 from smoothing.fitting.loso import fold_params

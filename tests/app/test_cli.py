@@ -259,13 +259,23 @@ def test_the_installed_emosmooth_command_works_from_any_folder(tmp_path: Path, s
         ((), "the following arguments are required: COMMAND (python -m app --help"),
         (("video",), "the following arguments are required: path (python -m app video --help"),
         (("video", "a.mp4", "--bogus"), "unrecognized arguments: --bogus"),
-        (("live", "--width", "0", "--height", "5"), "argument --width: must be at least 1, got 0"),
+        (("live", "--width", "1", "--height", "5"), "argument --width: must be 2 to 7680 (8K) pixels, got 1"),
+        (("live", "--max-frames", "abc"), "argument --max-frames: not a whole number: 'abc'"),  # not "positive_int"
     ],
 )
 def test_a_command_line_argparse_refuses_is_one_error_line_too(args: tuple[str, ...], words: str) -> None:
     result = call_app(*args)
     assert result.returncode == EXIT_USAGE
     assert_one_line_error(result, words)
+
+
+def test_an_out_dir_that_is_a_file_is_refused_before_the_session(tmp_path: Path) -> None:
+    """With a window, screenshots are the folder's only files: a file there would otherwise end the session at the
+    first `s`."""
+    (tmp_path / "notes").write_text("")
+    result = call_app("live", "--source", SAMPLE_CLIP, "--out-dir", tmp_path / "notes")
+    assert result.returncode == EXIT_USAGE
+    assert_one_line_error(result, f"--out-dir {tmp_path / 'notes'} is a file, not a folder")
 
 
 def test_bench_runs_the_benchmarks_with_their_own_options() -> None:

@@ -20,7 +20,7 @@ from app.engine.pipeline import Pipeline
 from app.engine.sources import VideoFileSource, camera_may_exist
 from app.errors import EXIT_PARTIAL
 from app.live.analysis import Analysed
-from app.live.session import LIVE_COLUMNS, SMOOTHER_KEYS, LiveSession
+from app.live.session import LIVE_COLUMNS, SMOOTHER_KEYS, LiveSession, typed_key
 from app.output.csv_writer import SMOOTHED_PROB_COLUMNS
 from smoothing.labels import CLASSES
 from tests.app.cli_runner import call_app
@@ -168,6 +168,72 @@ def test_keys_switch_smoother_raw_only_pause_help_screenshot_and_quit(
     assert cv2.imread(str(shot)).shape == (*live.view.default_size((width, height))[::-1], 3)  # the panel too
     assert not live.handle_key(ord("q"))
     assert not live.handle_key(27)
+    live.capture.stop()
+
+
+@pytest.mark.parametrize(
+    ("code", "key"),
+    [(-1, None), (ord("q"), ord("q")), (27, 27), (0x100000 | ord("s"), ord("s")),  # GTK with NumLock on
+     (0x20000 | ord("Q"), ord("Q")),  # Caps Lock
+     (0xFF51, None), (0xFF52, None), (0xFF53, None), (0xFFBE, None)],  # Left, Up, Right, F1: not q, r, s
+)  # fmt: skip
+def test_only_keys_that_type_a_character_act(code: int, key: int | None) -> None:
+    assert typed_key(code) == key
+
+
+def test_screenshots_never_replace_a_file_and_each_press_keeps_its_own(
+    tmp_path: Path, sample_frames: list[np.ndarray]
+) -> None:
+    live = session(tmp_path, paced=False)
+    analyse_and_show(live, CapturedFrame(41, 1.37, sample_frames[41]))
+    (tmp_path / "screenshot_000041.png").write_text("an earlier session's")
+    live.handle_key(ord(" "))  # paused: the same frame each time
+    for _ in range(2):
+        live.handle_key(ord("s"))
+    assert live.screenshots == [tmp_path / "screenshot_000041_2.png", tmp_path / "screenshot_000041_3.png"]
+    assert (tmp_path / "screenshot_000041.png").read_text() == "an earlier session's"
+    live.capture.stop()
+
+
+def test_a_screenshot_that_cannot_be_written_is_one_line_and_the_view_goes_on(
+    tmp_path: Path, sample_frames: list[np.ndarray], capsys: pytest.CaptureFixture
+) -> None:
+    live = session(tmp_path, paced=False)
+    live.out_dir = tmp_path / "a file"
+    live.out_dir.write_text("")
+    analyse_and_show(live, CapturedFrame(41, 1.37, sample_frames[41]))
+    assert live.handle_key(ord("s")) and live.screenshots == []
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.startswith(f"warning: cannot write screenshot {live.out_dir / 'screenshot_000041.png'}: ")
+    live.capture.stop()
+
+
+@pytest.mark.parametrize(
+    ("rect", "size"),
+    [((0, 0, 1280, 720), (1280, 720)), ((0, 0, 200, 150), (320, 240)), ((0, 0, 250, 1000), (320, 1280)),
+     ((0, 0, 1238, 200), (1486, 240)), ((0, 0, 0, 0), None)],
+)  # fmt: skip
+def test_a_small_window_is_drawn_at_its_own_shape_and_a_hidden_one_at_the_default(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, rect: tuple[int, int, int, int], size: tuple[int, int] | None
+) -> None:
+    """OpenCV stretches the drawn view into the window: drawn at another shape, the picture would be squashed."""
+    live = session(tmp_path, paced=False)
+    live.window = True
+    monkeypatch.setattr(cv2, "getWindowImageRect", lambda name: rect)
+    assert live.window_size() == size
+    live.capture.stop()
+
+
+def test_a_window_its_window_manager_closed_counts_as_closed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Qt raises on the property query once the window manager has closed the window (its close button, Alt+F4)."""
+
+    def gone(name: str, prop: int) -> float:
+        raise cv2.error("NULL guiReceiver (please create a window)")
+
+    live = session(tmp_path, paced=False)
+    monkeypatch.setattr(cv2, "waitKeyEx", lambda delay: -1)
+    monkeypatch.setattr(cv2, "getWindowProperty", gone)
+    assert not live._window_open()
     live.capture.stop()
 
 

@@ -12,8 +12,11 @@ import pytest
 from app.engine.results import FaceResult, FrameResult
 from app.live.view import (
     BACKGROUND,
+    FONT,
     GRACE_S,
     MAX_PANEL_FACES,
+    PAD,
+    SMALL_FONT,
     TITLE_LINE,
     FaceTrails,
     Layout,
@@ -177,6 +180,22 @@ def test_the_view_is_drawn_at_the_window_size_with_the_picture_whole(size: tuple
     x, y, w, h = layout.video
     assert x + w <= layout.panel_x and y + h <= size[1]
     assert w / h == pytest.approx(FRAME_SIZE[0] / FRAME_SIZE[1], rel=0.01)
+
+
+@pytest.mark.parametrize("size", [(1024, 480), (1920, 1080), (683, 768), (960, 1080), (700, 1000), (320, 900)])
+def test_the_panels_text_fits_its_width_in_any_window_shape(size: tuple[int, int]) -> None:
+    """Type follows the window's height, but a tall, narrow window (a laptop's half screen) must not push the
+    status lines past the panel's right edge."""
+    layout = Layout.of(size, FRAME_SIZE, 1)
+    for line in STATUS.lines():
+        (width, _), _ = cv2.getTextSize(line, FONT, SMALL_FONT * layout.zoom, 1)
+        assert layout.scaled(PAD) + width <= layout.panel_w, line
+
+
+def test_a_huge_picture_gets_a_view_a_screen_can_show() -> None:
+    """An 8K camera picture beside its panel would be 13824 px wide: no screen shows it, no encoder records it."""
+    assert LiveView.default_size((7680, 7680)) == (1944, 1080)
+    assert LiveView.default_size((320, 240)) == (1024, 480)  # a small one is enlarged so the panel stays readable
 
 
 def test_help_and_hint_are_drawn_over_the_picture_only() -> None:

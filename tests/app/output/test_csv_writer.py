@@ -7,8 +7,10 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from app.engine.results import FaceResult, FrameResult
+from app.errors import AppError
 from app.output.csv_writer import COLUMNS, PROB_COLUMNS, SMOOTHED_COLUMNS, CsvWriter, frame_rows
 from models.face_detector import Detection
 
@@ -49,6 +51,12 @@ def test_writer_flushes_every_frame_and_leaves_missing_fields_empty(tmp_path: Pa
         assert len(lines) == 3
         assert lines[2] == "1,0.0333" + "," * (len(COLUMNS) - 2)
         assert writer.frames_written == 2
+
+
+def test_a_file_that_cannot_be_created_is_one_line(tmp_path: Path) -> None:
+    (tmp_path / "notes").write_text("")
+    with pytest.raises(AppError, match=r"^cannot write .*notes/out\.csv: Not a directory$"):
+        CsvWriter(tmp_path / "notes" / "out.csv")
 
 
 def test_extra_columns_extend_the_schema(tmp_path: Path) -> None:

@@ -8,14 +8,13 @@ import argparse
 import numpy as np
 import pytest
 
+from app.arguments import non_negative_int, positive_int
 from models.training.data import load_split
 from models.training.ferplus import load_votes
 from models.training.script import (
     EXIT_BAD_INPUT,
     drop_share,
     existing_file,
-    non_negative_int,
-    positive_int,
     run_script,
     share,
     writable_file,
