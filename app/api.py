@@ -40,8 +40,9 @@ def analyze(
 ) -> pd.DataFrame:
     """One row per frame and face, with the CSV's columns (`python -m app video PATH --csv ...`). For a folder, every
     video in it, indexed by (video file name, row). For an image (JPEG, PNG, WebP, BMP, TIFF), or a folder of images
-    without videos, one row per image and face, as `python -m app image PATH --csv ...` writes them (`cropped`: each
-    image is one cropped face, classified whole, as `image --cropped`)."""
+    (a GIF's first frame among them) without videos, one row per image and face, as `python -m app image PATH --csv
+    ...` writes them (`cropped`: each image is one cropped face, classified whole, as `image --cropped`); a GIF
+    named alone is read as a video, every frame."""
     import pandas as pd
 
     from app.batch.folder import TIMELINE_SUFFIX, VIDEO_EXTENSIONS, folder_videos
@@ -197,7 +198,10 @@ def stream(
     text = str(source)
     try:
         if isinstance(source, int) or text.isdigit():
-            frames = CameraSource(int(text))
+            try:
+                frames = CameraSource(int(text))
+            except SourceError as error:  # the command line's advice, in the API's terms
+                raise AppError(f"{error}; pass a video file's path or a stream URL instead") from None
         elif "://" in text:
             frames = StreamSource(text)
         else:

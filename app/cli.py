@@ -285,8 +285,12 @@ def cmd_smooth(args: argparse.Namespace) -> int:
 
 def cmd_image(args: argparse.Namespace) -> int:
     """`image PATH...`: the faces of photos (files, or folders of them) into one CSV, and annotated copies."""
+    from app.batch.folder import VIDEO_EXTENSIONS
     from app.batch.images import run_images
 
+    for path in map(Path, args.paths):
+        if path.suffix.lower() in VIDEO_EXTENSIONS and not path.is_dir():
+            raise AppError(f"{path} is a video: `{program_name()} video` reads videos", EXIT_USAGE)
     annotate = Path(args.annotate) if args.annotate else None
     written = run_images(
         [Path(path) for path in args.paths], Path(args.csv), annotate, args.weights, cropped=args.cropped
@@ -360,6 +364,9 @@ def program_name() -> str:
     return "emosmooth" if Path(sys.argv[0]).name == "emosmooth" else "python -m app"
 
 
+WEIGHTS_HELP = "classifier checkpoint (default: the shipped weights, models/weights/emonet.pt in the package)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Subcommands in one parser, detectron2-style: the entry point stays thin."""
     parser = CommandLineParser(prog=program_name(), description="Facial-emotion recognition on video.")
@@ -372,7 +379,10 @@ def build_parser() -> argparse.ArgumentParser:
     video.add_argument("--video", help="also write the frames with boxes and labels to this .mp4")
     video.add_argument("--timeline", help="also write a timeline PNG: probabilities over time per face")
     video.add_argument("--summary", help="also write a JSON summary per face: dominant emotion, shares, switches")
-    video.add_argument("--weights", help="classifier checkpoint (default: models/weights/emonet.pt)")
+    video.add_argument(
+        "--weights",
+        help=WEIGHTS_HELP,
+    )
     video.add_argument(
         "--smoother",
         help="smooth each face over time and add track, s_* and smoothed_label columns "
@@ -402,7 +412,7 @@ def build_parser() -> argparse.ArgumentParser:
     video.set_defaults(func=cmd_video)
 
     image = commands.add_parser(
-        "image", help="emotions of every face in photos (JPEG, PNG, WebP, BMP, TIFF) or folders of them"
+        "image", help="emotions of every face in photos (JPEG, PNG, WebP, BMP, TIFF, GIF) or folders of them"
     )
     image.add_argument("paths", nargs="+", metavar="PATH", help="image files, or folders: every image in each")
     image.add_argument("--csv", required=True, help="CSV to write, one row per image and face")
@@ -412,7 +422,10 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="each image is one cropped face (a face data set): classify it whole, without searching for faces",
     )
-    image.add_argument("--weights", help="classifier checkpoint (default: models/weights/emonet.pt)")
+    image.add_argument(
+        "--weights",
+        help=WEIGHTS_HELP,
+    )
     image.set_defaults(func=cmd_image)
 
     smooth = commands.add_parser(
@@ -453,7 +466,10 @@ def build_parser() -> argparse.ArgumentParser:
             "--jsonl", metavar="FILE|-", help="write one JSON line per frame to FILE (-: stdout), flushed at once"
         )
         live.add_argument("--out-dir", default=str(DEFAULT_OUT_DIR), help="screenshots, and files without a display")
-        live.add_argument("--weights", help="classifier checkpoint (default: models/weights/emonet.pt)")
+        live.add_argument(
+            "--weights",
+            help=WEIGHTS_HELP,
+        )
         live.add_argument("--loop", action="store_true", help="replay a video file until q")
         live.add_argument("--headless", action="store_true", help="no window even when there is a display")
         live.add_argument("--max-frames", type=positive_int, help="stop after processing this many frames")
@@ -470,6 +486,8 @@ def build_parser() -> argparse.ArgumentParser:
         add_help=False,
         help="the benchmarks (real, detection, latency, quality, folder, soak), as python -m benchmarks",
     )
+    for command in commands.choices.values():  # a refusal names the command's own --help, where its options are
+        command.set_defaults(parser=command)
     return parser
 
 
@@ -487,12 +505,15 @@ def main(argv: list[str] | None = None) -> int:
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - for the life of the process
     if argv[:1] == [BENCH_COMMAND]:
         return run_benchmarks(argv[1:])
-    args = build_parser().parse_args(argv)
+    args, unknown = build_parser().parse_known_args(argv)
+    if unknown:  # refused by the command's parser, not the top one, whose --help does not list the command's options
+        args.parser.error(f"unrecognized arguments: {' '.join(unknown)}")
     try:
         with stop_signals_raise():  # SIGTERM unwinds like Ctrl+C, closing every output on the way
             return args.func(args)
     except AppError as error:
-        print(f"error: {error}", file=sys.stderr)
+        hint = f" ({args.parser.prog} --help lists the options)" if error.code == EXIT_USAGE else ""
+        print(f"error: {error}{hint}", file=sys.stderr)
         return error.code
     except (SourceError, DetectorError) as error:
         print(f"error: {error}", file=sys.stderr)

@@ -102,7 +102,7 @@ def run(args: argparse.Namespace) -> int:
             and args.data is None
             and not DEFAULT_REAL_DIR.is_dir()
         ):
-            print(f"real: skipped, no real clips at {DEFAULT_REAL_DIR} (--data DIR names another folder)")
+            print(f"{name}: skipped, no real clips at {DEFAULT_REAL_DIR} (--data DIR names another folder)")
             continue
         start = time.perf_counter()
         meta = run_metadata(args.quick)

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from models.roots import REPO
+from models.roots import IS_CHECKOUT, REPO
 
 DEFAULT_RESULTS_DIR = REPO / "benchmarks" / "results"
 RESULTS_PATHSPEC = "benchmarks/results"
@@ -33,7 +33,10 @@ class Report:
 
 
 def git_commit() -> str:
-    """The checked-out commit, with '-dirty' when tracked code differs from it; 'unknown' outside a git checkout."""
+    """The checked-out commit, with '-dirty' when tracked code differs from it; 'unknown' outside a git checkout (an
+    installed copy: the working folder's repository, if any, is another project's)."""
+    if not IS_CHECKOUT:
+        return "unknown"
     try:
         commit = subprocess.run(
             ["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True, check=True

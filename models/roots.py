@@ -10,7 +10,18 @@ from collections.abc import Iterable
 from pathlib import Path
 from types import ModuleType
 
-REPO = Path(__file__).resolve().parents[1]
+
+def is_checkout(packages_root: Path) -> bool:
+    """Whether the packages lie in a source checkout (pyproject.toml beside them), not installed in site-packages."""
+    return (packages_root / "pyproject.toml").is_file()
+
+
+PACKAGES_ROOT = Path(__file__).resolve().parents[1]
+IS_CHECKOUT = is_checkout(PACKAGES_ROOT)
+# A checkout keeps its results, caches and shared data where the development machines have them. An installed copy
+# lies in site-packages, which no tool may write into (it may be read-only, and is not the user's): there the working
+# folder stands in for the checkout.
+REPO = PACKAGES_ROOT if IS_CHECKOUT else Path.cwd()
 SHARED = REPO.parent / "shared"  # the data and media beside the checkout on the development machines; absent in CI
 SHARED_DATA = SHARED / "data"
 SHARED_MEDIA = SHARED / "media"

@@ -309,7 +309,7 @@ class CameraSource(LiveCapture):
 
     def open(self) -> cv2.VideoCapture:
         if not camera_may_exist(self.index):
-            raise SourceError(f"no camera {self.index}")
+            raise SourceError(f"no camera {self.index} found")
         api = cv2.CAP_V4L2 if sys.platform.startswith("linux") else cv2.CAP_ANY
         capture = cv2.VideoCapture(self.index, api, [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, CAMERA_OPEN_TIMEOUT_MS])
         if not capture.isOpened():

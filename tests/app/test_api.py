@@ -118,6 +118,15 @@ def test_analyze_on_a_folder_of_videos_and_images_says_the_images_are_left_out(
     assert "warning: 1 image in " in capsys.readouterr().err
 
 
+def test_stream_of_a_missing_camera_says_what_to_pass_instead() -> None:
+    from app.engine.sources import camera_may_exist
+
+    if camera_may_exist(0):
+        pytest.skip("this machine has a camera 0")
+    with pytest.raises(app.AppError, match=r"^no camera 0 found; pass a video file's path or a stream URL instead$"):
+        app.stream(0)
+
+
 def test_stream_yields_every_frame_with_its_tracked_faces(weights_path: Path, short_clip: Path) -> None:
     frames = list(app.stream(short_clip, smoother="ema", weights=str(weights_path)))
     assert [f.index for f in frames] == list(range(SHORT_CLIP_FRAMES))

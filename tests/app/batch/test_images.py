@@ -16,7 +16,7 @@ import pytest
 
 import app
 from app.batch.images import read_image, run_images
-from app.errors import EXIT_ERROR, EXIT_PARTIAL, AppError
+from app.errors import EXIT_ERROR, EXIT_PARTIAL, EXIT_USAGE, AppError
 from app.output.csv_writer import IMAGE_COLUMNS, PROB_COLUMNS
 from tests.app.cli_runner import call_app
 from tests.app.test_cli import assert_one_line_error
@@ -75,6 +75,13 @@ def test_an_unreadable_image_is_one_line_and_skipped_and_the_run_is_partial(phot
     assert result.returncode == EXIT_PARTIAL
     assert result.stderr.splitlines() == [f"error: {UNREADABLE.format(photos / 'broken.jpg')}"]
     assert result.stdout.startswith("4 of 5 images, 4 faces, written to ")
+
+
+def test_a_video_given_to_image_is_refused_with_the_command_to_use(tmp_path: Path) -> None:
+    result = call_app("image", SAMPLE_CLIP, "--csv", tmp_path / "faces.csv")
+    assert result.returncode == EXIT_USAGE
+    assert_one_line_error(result, f"{SAMPLE_CLIP} is a video: `python -m app video` reads videos")
+    assert not (tmp_path / "faces.csv").exists()
 
 
 def test_the_closing_line_counts_one_image_and_one_face_in_the_singular(photos: Path, tmp_path: Path) -> None:

@@ -255,7 +255,8 @@ def test_reconnect_attempts_that_all_fail_end_with_one_line_and_exit_3(
 def test_reconnect_is_refused_for_a_file_in_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["live", "--source", str(SAMPLE_CLIP), "--reconnect", "1", "--headless"]) == EXIT_USAGE
     assert capsys.readouterr().err.splitlines() == [
-        f"error: --reconnect is for a camera or stream; {SAMPLE_CLIP} is a file, which ends on its own"
+        f"error: --reconnect is for a camera or stream; {SAMPLE_CLIP} is a file, which ends on its own "
+        "(python -m app live --help lists the options)"
     ]
 
 
