@@ -81,6 +81,8 @@ def cmd_video(args: argparse.Namespace) -> int:
     from app.batch.video import VideoJob, run_file
 
     path = Path(args.path)
+    if not path.exists():  # before the options that differ for a file and a folder are judged
+        raise AppError(f"no such file or folder: {path}")
     template = VideoJob(
         path=path,
         csv=Path(args.csv) if args.csv else path,

@@ -19,7 +19,10 @@ from benchmarks.real_video import labels_of
 from benchmarks.report import Report, markdown_table
 from smoothing.fitting.hmm_real_fit import STEADY_DELAY_S
 from smoothing.fitting.real_score import (
+    ALL_CLIPS,
     ALL_LABELLED,
+    HELD_MIN_P,
+    HELD_S,
     ONSET_KIND,
     SECONDS_PER_MINUTE,
     TALKING,
@@ -247,7 +250,7 @@ def _fmt(value: float | None, digits: int = 3) -> str:
 def table_rows(table: dict[str, dict[str, dict[str, float]]]) -> tuple[list[str], list[list[str]]]:
     columns = [
         "method", "all labelled: accuracy", "macro-F1", "acted", "CK+ onsets", "by-eye",
-        "onset lag p50 / p90 (s)", "never reached", "talking clips: switches/min",
+        "onset lag p50 / p90 (s)", "never reached", "talking clips: switches/min", "held label shown",
     ]  # fmt: skip
     rows = []
     for label, groups in table.items():
@@ -260,6 +263,7 @@ def table_rows(table: dict[str, dict[str, dict[str, float]]]) -> tuple[list[str]
             _fmt(get("acted", "accuracy")), _fmt(get("onset", "accuracy")), _fmt(get("by-eye", "accuracy")),
             f"{_fmt(get('onset', 'onset_lag_p50_s'), 2)} / {_fmt(get('onset', 'onset_lag_p90_s'), 2)}",
             _fmt(get("onset", "onset_never_reached"), 2), _fmt(get(TALKING, "switches_per_min"), 1),
+            _fmt(get(ALL_CLIPS, "held_label_shown")),
         ])  # fmt: skip
     return columns, rows
 
@@ -288,7 +292,10 @@ def markdown(data: dict[str, Any]) -> str:
     described = ", ".join(f"{n} {kind}" for kind, n in counts.items())
     parts.append(
         f"Real clips from `{data['data_dir']}` ({described}); biggest face per frame; scored: labelled frames that "
-        f"arrived with a face; {data['drop_seeds']} drop patterns per clip and setting."
+        f"arrived with a face; {data['drop_seeds']} drop patterns per clip and setting. Held label shown: of the "
+        f"arrived face frames of every clip at which the classifier's top label has stayed the same, each frame above "
+        f"p {HELD_MIN_P:g}, for {HELD_S:g} s, the share showing that label (a method below 1 overrules such evidence: "
+        "right where the classifier is wrong for seconds, wrong where it is right)."
     )
     for setting, table in data["results"].items():
         parts.append(f"### {setting}\n\n" + markdown_table(*table_rows(table)))

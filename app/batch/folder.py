@@ -8,6 +8,7 @@ cut short, and skips one that is done.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -22,9 +23,14 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+try:
+    import fcntl  # POSIX: Linux and macOS
+except ImportError:  # Windows
+    fcntl = None
+
 from app.batch.folder_jobs import Outcome, Runner, is_complete, record_path, run_folder_job, write_whole
 from app.batch.ray_runner import ray_runner
-from app.batch.video import VideoJob, check_smoother
+from app.batch.video import VideoJob, check_job_options
 from app.errors import (
     EXIT_ERROR,
     EXIT_INTERRUPTED,
@@ -157,9 +163,35 @@ class FolderRun:
     ray: str | None = None
 
 
+@contextlib.contextmanager
+def folder_lock(folder: Path) -> Iterator[None]:
+    """Held while a run writes into the folder: a second run started there meanwhile (on this machine) is refused,
+    where it had written into the same CSVs as the first, each record then vouching for rows the other wrote. The
+    lock is the folder's own (flock on it), so no file is left behind; where the system has none, there is none."""
+    if fcntl is None:
+        yield
+        return
+    handle = os.open(folder, os.O_RDONLY)
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            message = f"another run is writing into {folder}; wait for it to end, or give each run its own folder"
+            raise AppError(message) from None
+        yield
+    finally:
+        os.close(handle)  # releases the lock
+
+
 def run_folder(folder: Path, template: VideoJob, weights: str | None, how: FolderRun) -> int:
     """Every video of the folder into outputs beside it, then the folder's summary.csv; a bad file is reported in one
     line and the rest go on. Returns the exit code: 0, EXIT_PARTIAL when some failed, or the stop's code."""
+    with folder_lock(folder):
+        return run_locked_folder(folder, template, weights, how)
+
+
+def run_locked_folder(folder: Path, template: VideoJob, weights: str | None, how: FolderRun) -> int:
+    """run_folder's work, with the folder to itself."""
     from tqdm import tqdm
 
     videos = folder_videos(folder)
@@ -168,7 +200,7 @@ def run_folder(folder: Path, template: VideoJob, weights: str | None, how: Folde
     clash = [path for path in videos if path.with_suffix(".csv").name == SUMMARY_CSV]
     if clash:
         raise AppError(f"{clash[0].name}'s CSV would overwrite the folder's {SUMMARY_CSV}; rename the video")
-    check_smoother(template.smoother, template.offline)
+    check_job_options(template, weights)
     jobs = [folder_job(path, template) for path in videos]
     check_distinct_outputs(jobs)
     prepare_output(folder / SUMMARY_CSV)  # a folder in its place fails now, not after every video

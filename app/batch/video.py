@@ -183,6 +183,20 @@ def replay(results: list[FrameResult], video: Path | None) -> Iterator[tuple[Fra
         source.close()
 
 
+def check_job_options(job: VideoJob, weights: str | None) -> None:
+    """The options every video of a run shares, refused (exit 2) before any work: a folder checks them once, before
+    any video's completion record is replaced."""
+    check_smoother(job.smoother, job.offline)
+    if job.offline and job.smoother is None:
+        raise AppError("--offline needs --smoother NAME", EXIT_USAGE)
+    if not 0 <= job.drop < 1:
+        raise AppError(f"--drop must be at least 0 and below 1, got {job.drop}", EXIT_USAGE)
+    if job.realtime and job.drop > 0:
+        raise AppError("--realtime drops what it cannot keep up with; leave out --drop", EXIT_USAGE)
+    if isinstance(weights, str | Path) and not Path(weights).exists():  # what it holds is checked when it is loaded
+        raise AppError(f"weights not found: {weights}")
+
+
 def run_file(
     job: VideoJob, weights: str | None, show_progress: bool | None = None, threads: int | None = None
 ) -> Written:
@@ -196,13 +210,7 @@ def run_file(
     from app.engine.pipeline import Pipeline
     from app.engine.weights import CLASSIFIER_THREADS, load_weights
 
-    check_smoother(job.smoother, job.offline)
-    if job.offline and job.smoother is None:
-        raise AppError("--offline needs --smoother NAME", EXIT_USAGE)
-    if not 0 <= job.drop < 1:
-        raise AppError(f"--drop must be at least 0 and below 1, got {job.drop}", EXIT_USAGE)
-    if job.realtime and job.drop > 0:
-        raise AppError("--realtime drops what it cannot keep up with; leave out --drop", EXIT_USAGE)
+    check_job_options(job, weights)
     source = VideoFileSource(job.path)  # input and output paths are checked before the slow torch import
     check_outputs(job.outputs(), [job.path])
     if job.timeline is not None:

@@ -13,6 +13,11 @@ from smoothing.labels import CLASSES, NUM_CLASSES
 
 LABELLED_KINDS: tuple[str, ...] = ("onset", "acted", "by-eye")
 ALL_LABELLED = "all labelled"
+ALL_CLIPS = "all clips"  # labelled and talking: what needs no label, as whether a held label is shown
+# A label the classifier has held (the same top label, each frame above HELD_MIN_P) for HELD_S: a smoother that
+# hides it overrules the evidence; right where the classifier is wrong for seconds, wrong where it is right.
+HELD_S = 1.0
+HELD_MIN_P = 0.5
 TALKING = "flicker"  # talking or mostly neutral faces without labels: only switching is measured
 ONSET_KIND = "onset"
 SECONDS_PER_MINUTE = 60.0
@@ -31,6 +36,8 @@ class Tally:
     never: int = 0
     face_frames: int = 0
     frames: int = 0
+    held: int = 0  # arrived face frames whose raw label was held (held_frames)
+    held_shown: int = 0  # ... on which the shown label is that label
 
     def add(self, other: Tally) -> None:
         self.confusion += other.confusion
@@ -41,6 +48,8 @@ class Tally:
         self.never += other.never
         self.face_frames += other.face_frames
         self.frames += other.frames
+        self.held += other.held
+        self.held_shown += other.held_shown
 
     def summary(self) -> dict[str, float]:
         scored = self.confusion.sum()
@@ -56,6 +65,7 @@ class Tally:
             "switches_per_min": self.switches / self.minutes if self.minutes else float("nan"),
             "truth_switches_per_min": self.truth_switches / self.minutes if self.minutes else float("nan"),
             "face_found": self.face_frames / self.frames if self.frames else float("nan"),
+            "held_label_shown": self.held_shown / self.held if self.held else float("nan"),
         }
         if len(lags):
             out |= {
@@ -84,6 +94,17 @@ def onset_lag(clip: RealClip, t: np.ndarray, shown: np.ndarray, face: np.ndarray
     return float(end - start), True
 
 
+def held_frames(probs: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(mask, top label) of face frames: the frames at which the top label has been the same, each frame's
+    probability of it above HELD_MIN_P, for at least HELD_S seconds."""
+    top = probs.argmax(axis=1)
+    sure = probs.max(axis=1) > HELD_MIN_P
+    run_start = np.zeros(len(t), dtype=np.int64)  # where the run of the same sure top label through each frame began
+    for i in range(1, len(t)):
+        run_start[i] = run_start[i - 1] if top[i] == top[i - 1] and sure[i] and sure[i - 1] else i
+    return sure & (t - t[run_start] >= HELD_S), top
+
+
 def tally_clip(clip: RealClip, keep: np.ndarray, shown: np.ndarray) -> Tally:
     """One clip's counts, for the frames that arrived (keep) and the label shown at each of them."""
     t, labels, face = clip.t[keep], clip.labels[keep], clip.has_face[keep]
@@ -91,6 +112,8 @@ def tally_clip(clip: RealClip, keep: np.ndarray, shown: np.ndarray) -> Tally:
     tally = Tally(minutes=clip.duration_s / SECONDS_PER_MINUTE, face_frames=int(face.sum()), frames=len(t))
     np.add.at(tally.confusion, (labels[scored], shown[scored]), 1)
     tally.switches = switches(shown[face])
+    held, top = held_frames(clip.probs[keep][face], t[face])
+    tally.held, tally.held_shown = int(held.sum()), int(np.count_nonzero(shown[face][held] == top[held]))
     tally.truth_switches = switches(labels[scored])
     if clip.kind == ONSET_KIND:
         lag = onset_lag(clip, t, shown, face)
@@ -156,8 +179,8 @@ def talking_group(source: str) -> str:
 
 def group_of(clip: RealClip) -> list[str]:
     if clip.kind == TALKING:
-        return [clip.kind, talking_group(clip.source)]
-    return [clip.kind, ALL_LABELLED] if clip.kind in LABELLED_KINDS else [clip.kind]
+        return [clip.kind, talking_group(clip.source), ALL_CLIPS]
+    return [clip.kind, ALL_LABELLED, ALL_CLIPS] if clip.kind in LABELLED_KINDS else [clip.kind, ALL_CLIPS]
 
 
 def summarise(tallies: dict[str, Tally]) -> dict[str, dict[str, float]]:

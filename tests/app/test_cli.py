@@ -124,6 +124,15 @@ def test_missing_file(tmp_path: Path) -> None:
     assert not (tmp_path / "o.csv").exists()
 
 
+@pytest.mark.parametrize("options", [(), ("--resume",), ("--workers", "2")])
+def test_a_missing_path_is_said_before_options_that_depend_on_file_or_folder(
+    tmp_path: Path, options: tuple[str, ...]
+) -> None:
+    """Not "--csv FILE is needed for a single video" nor "--resume is for a folder": the path is what is wrong."""
+    result = call_app("video", tmp_path / "gone", *options)
+    assert_one_line_error(result, f"no such file or folder: {tmp_path / 'gone'}")
+
+
 @pytest.mark.parametrize(
     ("content", "words"),
     [(os.urandom(50_000), ("not a video",)), (b"", ("empty",)), (SAMPLE_CLIP.read_bytes()[:120_000], ("truncated",))],

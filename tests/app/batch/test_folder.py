@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from app.batch.folder import SUMMARY_COLUMNS, SUMMARY_CSV, folder_job
+from app.batch.folder import SUMMARY_COLUMNS, SUMMARY_CSV, folder_job, folder_lock
 from app.batch.folder_jobs import is_complete, last_frame, record_path
 from app.batch.video import VideoJob
 from models.roots import REPO
@@ -98,6 +98,33 @@ def test_resume_redoes_only_the_video_a_stop_cut_short(folder: Path, weights_pat
     assert len(rows_of(folder / "a.csv")) == CLIP_FRAMES
     assert (folder / "b.csv").stat().st_mtime_ns == before
     assert [row["video"] for row in rows_of(folder / SUMMARY_CSV)] == ["a.mp4", "b.mp4"]
+
+
+@pytest.mark.parametrize(
+    ("options", "words"),
+    [(("--realtime", "--drop", "0.2"), "leave out --drop"), (("--drop", "1.5"), "--drop must be at least 0"),
+     (("--weights", "/no/such.pt"), "weights not found: /no/such.pt")],
+)  # fmt: skip
+def test_bad_options_are_refused_once_and_leave_a_done_folder_as_it_was(
+    folder: Path, options: tuple[str, ...], words: str
+) -> None:
+    """Checked per video, they had cost every video its completion record (and summary.csv its rows) first."""
+    before = {path.name: path.read_bytes() for path in folder.iterdir()}
+    result = call_app("video", folder, "--smoother", "hmm", *options)
+    assert_one_line_error(result, words)
+    assert "skipped" not in result.stderr
+    assert {path.name: path.read_bytes() for path in folder.iterdir()} == before
+
+
+def test_a_second_run_on_a_folder_in_use_is_refused_and_writes_nothing(folder: Path) -> None:
+    """Two runs at once had written into the same CSVs, each record then vouching for rows the other wrote."""
+    before = {path.name: path.read_bytes() for path in folder.iterdir()}
+    with folder_lock(folder):  # as a first run holds it
+        result = call_app("video", folder, "--smoother", "ema")
+    assert_one_line_error(result, f"another run is writing into {folder}")
+    assert {path.name: path.read_bytes() for path in folder.iterdir()} == before
+    with folder_lock(folder):  # released when the first run ends
+        pass
 
 
 def test_a_video_whose_csv_would_be_the_summary_is_refused(tmp_path: Path) -> None:

@@ -6,8 +6,10 @@ import numpy as np
 import pytest
 
 from smoothing.fitting.real_score import (
+    ALL_CLIPS,
     ALL_LABELLED,
     arrivals,
+    held_frames,
     held_label_changes,
     pooled,
     segment_vote,
@@ -66,7 +68,21 @@ def test_talking_clips_are_pooled_together_and_per_source() -> None:
     summary = summarise(pooled([(still, tally_clip(still, keep, shown)), (mugging, tally_clip(mugging, keep, shown))]))
     assert summary["flicker"]["switches_per_min"] == pytest.approx(2 / (2 * 59 / FPS / 60))
     assert summary[talking_group("CK+")]["switches_per_min"] == pytest.approx(1 / (59 / FPS / 60))
-    assert set(summary) == {"flicker", talking_group("CK+"), talking_group("liveportrait")}
+    assert set(summary) == {"flicker", talking_group("CK+"), talking_group("liveportrait"), ALL_CLIPS}
+
+
+def test_a_held_label_counts_from_a_second_into_its_run_of_sure_frames() -> None:
+    """Held: the same top label with p > 0.5 for a second. The smoother that shows it there follows the evidence."""
+    raw = [NEUTRAL] * 45 + [HAPPY] * 45  # 1.5 s of each at 30 fps
+    clip = onset_clip(raw, (), kind="flicker")
+    held, top = held_frames(clip.probs, clip.t)
+    assert np.flatnonzero(held).tolist() == [*range(30, 45), *range(75, 90)]  # from 1 s into each run
+    assert (top[held] == np.array(raw)[held]).all()
+    late = np.array([NEUTRAL] * 80 + [HAPPY] * 10)  # shows happy 1.2 s after the classifier does
+    tally = tally_clip(clip, np.ones(90, dtype=bool), late)
+    assert (tally.held, tally.held_shown) == (30, 15 + 10)  # neutral's 15 held frames, and 10 of happy's
+    clip.probs[60] = np.full(NUM_CLASSES, 1 / NUM_CLASSES)  # one unsure frame: happy's run starts again at 61
+    assert np.flatnonzero(held_frames(clip.probs, clip.t)[0]).tolist() == list(range(30, 45))  # 61-89: under 1 s
 
 
 def test_segment_vote_shows_each_segments_majority_raw_label() -> None:
