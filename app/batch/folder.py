@@ -59,6 +59,7 @@ SUMMARY_COLUMNS = (
     *(f"share_{name}" for name in CLASSES), "switches", "switches_per_minute",
 )  # fmt: skip
 STOP_CODES = (EXIT_INTERRUPTED, EXIT_TERMINATED)
+NOT_STARTED = "before it started"  # a queued video's outcome when the stop reached its worker first
 
 
 def folder_videos(folder: Path) -> list[Path]:
@@ -117,7 +118,7 @@ def _run_in_worker(job: VideoJob, weights: str | None, threads: int) -> Outcome:
     global _worker_busy
     if _worker_stop is not None:
         stop = Stopped(_worker_stop)
-        return Outcome(job.path, stop_code(stop), f"{stop_word(stop)} before it started")
+        return Outcome(job.path, stop_code(stop), f"{stop_word(stop)} {NOT_STARTED}")
     _worker_busy = True
     try:
         return run_folder_job(job, weights, threads)
@@ -130,6 +131,29 @@ def serial_runner(jobs: Sequence[VideoJob], weights: str | None) -> Iterator[Out
     threads = os.cpu_count() or 1
     for job in jobs:
         yield run_folder_job(job, weights, threads)
+
+
+class FolderStopped(Stopped):
+    """A stop that reached videos in several workers: `cut` holds each cut video's outcome, for the stop's line."""
+
+    def __init__(self, signum: int, cut: list[Outcome]) -> None:
+        super().__init__(signum)
+        self.cut = cut
+
+
+def cut_outcomes(futures: Sequence[Future[Outcome]]) -> list[Outcome]:
+    """The outcomes of the videos a stop cut short, once their workers have closed them (each waited for)."""
+    outcomes = []
+    for future in futures:
+        if future.cancelled():
+            continue
+        try:
+            outcome = future.result()
+        except (Exception, KeyboardInterrupt):  # a worker that died with the stop tells nothing more
+            continue
+        if outcome.code in STOP_CODES and not outcome.message.endswith(NOT_STARTED):
+            outcomes.append(outcome)
+    return outcomes
 
 
 def process_runner(workers: int) -> Runner:
@@ -146,7 +170,7 @@ def process_runner(workers: int) -> Runner:
             for child in active_children():
                 if child.pid is not None:
                     os.kill(child.pid, getattr(stop, "signum", signal.SIGINT))
-            raise
+            raise FolderStopped(getattr(stop, "signum", signal.SIGINT), cut_outcomes(futures)) from None
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
 
@@ -210,22 +234,23 @@ def run_locked_folder(folder: Path, template: VideoJob, weights: str | None, how
     runner = pick_runner(how)
     failed = 0
     stopped: KeyboardInterrupt | None = None
-    cut = ""  # what the stop did to the video it reached first
+    cut: list[Outcome] = []  # the videos the stop cut short
     with tqdm(total=len(todo), unit="video", file=sys.stderr, disable=None, leave=False) as bar:
         try:
             for outcome in runner(todo, weights) if todo else iter(()):
                 if outcome.code in STOP_CODES:  # the stop reached a video first: the rest are not started
-                    stopped = Stopped(outcome.code - SIGNAL_EXIT_BASE)
-                    cut = f" {outcome.path.name}: {outcome.message.removeprefix(stop_word(stopped) + '; ')};"
+                    stopped, cut = Stopped(outcome.code - SIGNAL_EXIT_BASE), [outcome]
                     break
                 failed += report(outcome, bar)
                 bar.update(1)
         except KeyboardInterrupt as stop:
-            stopped = stop
+            stopped, cut = stop, getattr(stop, "cut", [])
     write_folder_summary(folder, jobs, weights)
     if stopped is not None:  # one line for the stop, as for a single video
+        what = "".join(f" {outcome.path.name}: {outcome.message.removeprefix(stop_word(stopped) + '; ')};"
+                       for outcome in cut)  # fmt: skip
         summary = folder / SUMMARY_CSV
-        print(f"error: {stop_word(stopped)};{cut} the complete videos are in {summary}", file=sys.stderr)
+        print(f"error: {stop_word(stopped)};{what} the complete videos are in {summary}", file=sys.stderr)
         return stop_code(stopped)
     if failed and failed == len(jobs):  # not one video of the folder has its outputs
         return EXIT_ERROR
@@ -252,7 +277,10 @@ def pick_runner(how: FolderRun) -> Runner:
 
 
 def report(outcome: Outcome, bar: Any) -> int:
-    """One line for a finished video (errors on stderr), printed above the progress bar; 1 when it failed."""
+    """One line for a finished video (errors on stderr) after its run's warnings, printed above the progress bar; 1
+    when it failed."""
+    for line in outcome.warnings:
+        bar.write(line, file=sys.stderr)
     if outcome.code == EXIT_OK:
         bar.write(f"{readable(outcome.path)}: {outcome.message} written beside it", file=sys.stdout)
         return 0

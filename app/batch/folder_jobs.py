@@ -4,6 +4,8 @@ Ray tasks (app.batch.ray_runner) run the same job."""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 from collections.abc import Callable, Iterator, Sequence
@@ -20,11 +22,13 @@ CSV_TAIL_BYTES = 4096  # enough to hold the last row of any CSV the app writes, 
 
 
 class Outcome(NamedTuple):
-    """How one video went: its path, the exit code its own run would have had, and a one-line message."""
+    """How one video went: its path, the exit code its own run would have had, a one-line message, and the warning
+    lines its run printed (returned, not printed where it ran: a Ray task's stderr does not reach the user)."""
 
     path: Path
     code: int
     message: str
+    warnings: tuple[str, ...] = ()
 
 
 Runner = Callable[[Sequence[VideoJob], str | None], Iterator[Outcome]]
@@ -109,19 +113,28 @@ def last_frame(path: Path) -> int | None:
 
 def run_folder_job(job: VideoJob, weights: str | None, threads: int) -> Outcome:
     """One video into its outputs, then its completion record; never raises, so one bad file cannot stop the rest.
-    This is what a local worker and a Ray task run."""
+    This is what a local worker and a Ray task run; what the run prints to stderr (its warnings) comes back with the
+    outcome, for the command to print beside the video's own line."""
     try:
         record_path(job).unlink(missing_ok=True)  # outputs about to be rewritten are not complete until done again
     except OSError as error:  # e.g. a folder in its place
         return Outcome(job.path, EXIT_ERROR, f"cannot replace {record_path(job)}: {error.strerror or error}")
+    printed = io.StringIO()
+    with contextlib.redirect_stderr(printed):
+        code, message = run_job(job, weights, threads)
+    return Outcome(job.path, code, message, tuple(line for line in printed.getvalue().splitlines() if line))
+
+
+def run_job(job: VideoJob, weights: str | None, threads: int) -> tuple[int, str]:
+    """run_folder_job's (exit code, message) of one video's run and record."""
     try:
         written = run_file(job, weights, show_progress=False, threads=threads)
         write_record(job, weights, written.frames)
     except (AppError, SourceError) as error:
-        return Outcome(job.path, getattr(error, "code", EXIT_ERROR), str(error))
+        return getattr(error, "code", EXIT_ERROR), str(error)
     except KeyboardInterrupt as stop:  # a stop between frames, outside the writing loop
-        return Outcome(job.path, stop_code(stop), stop_word(stop))
+        return stop_code(stop), stop_word(stop)
     except Exception as error:  # one line per file, as the promise goes
-        return Outcome(job.path, EXIT_ERROR, f"unexpected {type(error).__name__}: {error}")
+        return EXIT_ERROR, f"unexpected {type(error).__name__}: {error}"
     dropped = f" ({written.dropped} dropped)" if job.flags_drops else ""
-    return Outcome(job.path, EXIT_OK, f"{written.frames} frames{dropped}")
+    return EXIT_OK, f"{written.frames} frames{dropped}"

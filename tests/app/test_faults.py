@@ -168,6 +168,8 @@ def test_a_stopped_folder_sums_up_its_complete_videos_and_leaves_the_cut_ones_to
 ) -> None:
     result, csv_path, _ = stopped_runs[name]
     assert_one_line_error(result, "complete videos are in")
+    assert f" {FOLDER_VIDEO}: " in result.stderr and "frames were written to" in result.stderr  # each cut one named
+    assert "before it started" not in result.stderr  # a queued video is not a cut one
     folder = csv_path.parent
     processed, not_started, _ = FOLDERS[name]
     assert (folder / SUMMARY_CSV).read_text().count("\n") == 1  # the header: no video was complete

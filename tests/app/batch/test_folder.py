@@ -12,12 +12,12 @@ from pathlib import Path
 import pytest
 
 from app.batch.folder import SUMMARY_COLUMNS, SUMMARY_CSV, folder_job, folder_lock
-from app.batch.folder_jobs import is_complete, last_frame, record_path
+from app.batch.folder_jobs import is_complete, last_frame, record_path, run_folder_job
 from app.batch.video import VideoJob
 from models.roots import REPO
 from tests.app.cli_runner import call_app
 from tests.app.test_cli import assert_one_line_error
-from tests.conftest import SAMPLE_CLIP
+from tests.conftest import SAMPLE_CLIP, write_clip
 
 CLIP_FRAMES = 72
 SKIPPED_LINE = "1 of 2 videos already complete, skipped (--resume)"
@@ -125,6 +125,19 @@ def test_a_second_run_on_a_folder_in_use_is_refused_and_writes_nothing(folder: P
     assert {path.name: path.read_bytes() for path in folder.iterdir()} == before
     with folder_lock(folder):  # released when the first run ends
         pass
+
+
+def test_a_videos_warnings_come_back_with_its_outcome_and_are_printed_by_the_command(
+    tmp_path: Path, sample_frames: list, weights_path: Path
+) -> None:
+    """A Ray task's stderr never reaches the user: what a video's run warns of travels back in its outcome, for
+    every runner, and the command prints it before the video's line."""
+    lapse = write_clip(tmp_path / "lapse.mp4", sample_frames[:3], fps=0.25)
+    outcome = run_folder_job(job_of(lapse), str(weights_path), threads=1)
+    (warning,) = outcome.warnings
+    assert outcome.code == 0 and warning.startswith(f"warning: the frames of {lapse} are 4.0 s apart")
+    result = call_app("video", tmp_path, "--smoother", "hmm", "--weights", weights_path)
+    assert result.returncode == 0 and result.stderr.splitlines() == [warning]
 
 
 def test_a_video_whose_csv_would_be_the_summary_is_refused(tmp_path: Path) -> None:
