@@ -65,6 +65,17 @@ def stop_word(stop: KeyboardInterrupt) -> str:
     return "terminated" if getattr(stop, "signum", signal.SIGINT) == signal.SIGTERM else "interrupted"
 
 
+_received_stops: list[int] = []  # the signals stop handlers raised Stopped for, in order
+
+
+def received_stop(stop: KeyboardInterrupt) -> KeyboardInterrupt:
+    """The stop as raised: a library that turns the handler's Stopped into a bare KeyboardInterrupt (Ray's wait does)
+    loses its signal, which the handler noted; a Ctrl+C that no handler saw stays as it is."""
+    if isinstance(stop, Stopped) or not _received_stops:
+        return stop
+    return Stopped(_received_stops[-1])
+
+
 def stop_handler() -> Callable[[int, FrameType | None], None]:
     """A handler raising Stopped for the first SIGINT or SIGTERM and ignoring later ones, which arrive while outputs
     are being closed (a second Ctrl+C must not cut an MP4's index short)."""
@@ -74,6 +85,7 @@ def stop_handler() -> Callable[[int, FrameType | None], None]:
         nonlocal stopping
         if not stopping:
             stopping = True
+            _received_stops.append(signum)
             raise Stopped(signum)
 
     return handler

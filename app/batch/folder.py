@@ -28,15 +28,22 @@ try:
 except ImportError:  # Windows
     fcntl = None
 
-from app.batch.folder_jobs import Outcome, Runner, is_complete, record_path, run_folder_job, write_whole
+from app.batch.folder_jobs import (
+    STOP_CODES,
+    FolderStopped,
+    Outcome,
+    Runner,
+    is_complete,
+    record_path,
+    run_folder_job,
+    write_whole,
+)
 from app.batch.ray_runner import ray_runner
 from app.batch.video import VideoJob, check_job_options
 from app.errors import (
     EXIT_ERROR,
-    EXIT_INTERRUPTED,
     EXIT_OK,
     EXIT_PARTIAL,
-    EXIT_TERMINATED,
     SIGNAL_EXIT_BASE,
     AppError,
     Stopped,
@@ -58,7 +65,6 @@ SUMMARY_COLUMNS = (
     "video", "smoother", "track", "frames", "seconds", "dominant",
     *(f"share_{name}" for name in CLASSES), "switches", "switches_per_minute",
 )  # fmt: skip
-STOP_CODES = (EXIT_INTERRUPTED, EXIT_TERMINATED)
 NOT_STARTED = "before it started"  # a queued video's outcome when the stop reached its worker first
 
 
@@ -131,14 +137,6 @@ def serial_runner(jobs: Sequence[VideoJob], weights: str | None) -> Iterator[Out
     threads = os.cpu_count() or 1
     for job in jobs:
         yield run_folder_job(job, weights, threads)
-
-
-class FolderStopped(Stopped):
-    """A stop that reached videos in several workers: `cut` holds each cut video's outcome, for the stop's line."""
-
-    def __init__(self, signum: int, cut: list[Outcome]) -> None:
-        super().__init__(signum)
-        self.cut = cut
 
 
 def cut_outcomes(futures: Sequence[Future[Outcome]]) -> list[Outcome]:
@@ -247,14 +245,22 @@ def run_locked_folder(folder: Path, template: VideoJob, weights: str | None, how
             stopped, cut = stop, getattr(stop, "cut", [])
     write_folder_summary(folder, jobs, weights)
     if stopped is not None:  # one line for the stop, as for a single video
-        what = "".join(f" {outcome.path.name}: {outcome.message.removeprefix(stop_word(stopped) + '; ')};"
-                       for outcome in cut)  # fmt: skip
+        what = "".join(f" {outcome.path.name}: {cut_message(outcome)};" for outcome in cut)
         summary = folder / SUMMARY_CSV
         print(f"error: {stop_word(stopped)};{what} the complete videos are in {summary}", file=sys.stderr)
         return stop_code(stopped)
     if failed and failed == len(jobs):  # not one video of the folder has its outputs
         return EXIT_ERROR
     return EXIT_PARTIAL if failed else EXIT_OK
+
+
+def cut_message(outcome: Outcome) -> str:
+    """What a stop left of a video, without the stop's word (the line starts with it; a Ray task's own stop is
+    always an interrupt, whatever signal the command got)."""
+    message = outcome.message
+    for word in ("interrupted", "terminated"):
+        message = message.removeprefix(f"{word}; ")
+    return message
 
 
 def check_distinct_outputs(jobs: Sequence[VideoJob]) -> None:

@@ -14,7 +14,16 @@ from typing import Any, NamedTuple
 
 from app.batch.video import VideoJob, run_file
 from app.engine.sources import SourceError
-from app.errors import EXIT_ERROR, EXIT_OK, AppError, stop_code, stop_word
+from app.errors import (
+    EXIT_ERROR,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_TERMINATED,
+    AppError,
+    Stopped,
+    stop_code,
+    stop_word,
+)
 from models.file_names import readable
 
 COMPLETE_SUFFIX = "_complete.json"
@@ -32,6 +41,18 @@ class Outcome(NamedTuple):
 
 
 Runner = Callable[[Sequence[VideoJob], str | None], Iterator[Outcome]]
+
+
+STOP_CODES = (EXIT_INTERRUPTED, EXIT_TERMINATED)  # a video's outcome when a stop cut it short
+
+
+class FolderStopped(Stopped):
+    """A stop that reached videos running apart (worker processes, Ray tasks): `cut` holds each cut video's outcome,
+    for the stop's line."""
+
+    def __init__(self, signum: int, cut: list[Outcome]) -> None:
+        super().__init__(signum)
+        self.cut = cut
 
 
 def record_path(job: VideoJob) -> Path:

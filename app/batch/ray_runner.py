@@ -7,6 +7,7 @@ same version, must be installed in the Python every node's `ray start` runs.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import signal
@@ -19,9 +20,9 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from app.batch.folder_jobs import Outcome, Runner, run_folder_job
+from app.batch.folder_jobs import STOP_CODES, FolderStopped, Outcome, Runner, run_folder_job
 from app.batch.video import VideoJob
-from app.errors import EXIT_ERROR, AppError
+from app.errors import EXIT_ERROR, AppError, received_stop
 
 TASK_CPUS = 1  # one video per CPU Ray grants: Ray schedules by this count, so a task must not use more cores
 TASK_THREADS = TASK_CPUS  # torch threads per task: more would oversubscribe the cores Ray gives other tasks
@@ -47,23 +48,35 @@ def ray_runner(address: str | None, workers: int | None) -> Runner:
         try:
             yield from run_tasks(ray, jobs, weights, workers)
         finally:
-            ray.shutdown()  # on a cluster this only disconnects the driver; a local instance stops with it
+            with kept_sigterm_handler():  # a SIGTERM while Ray shuts down must still end the command in its line
+                ray.shutdown()  # on a cluster this only disconnects the driver; a local instance stops with it
 
     return run
 
 
-def connect(ray: ModuleType, address: str | None, workers: int | None) -> None:
-    """Starts the local instance or joins the cluster, quietly, keeping the app's own SIGTERM handler (ray.init
-    replaces it with one that exits without closing the outputs)."""
+@contextlib.contextmanager
+def kept_sigterm_handler() -> Iterator[None]:
+    """Puts the app's own SIGTERM handler back after Ray's calls that replace it (init and shutdown set one that
+    exits, or that leaves the signal's default, without closing the outputs or writing the folder's summary)."""
     main = threading.current_thread() is threading.main_thread()
     sigterm = signal.getsignal(signal.SIGTERM) if main else None
+    try:
+        yield
+    finally:
+        if main and sigterm is not None:
+            signal.signal(signal.SIGTERM, sigterm)
+
+
+def connect(ray: ModuleType, address: str | None, workers: int | None) -> None:
+    """Starts the local instance or joins the cluster, quietly, keeping the app's own SIGTERM handler."""
     quiet = {"log_to_driver": False, "logging_level": RAY_LOG_LEVEL}
     try:
-        if address is None:  # "local": a new instance even when RAY_ADDRESS names a cluster
-            ray.init(address="local", num_cpus=workers, include_dashboard=False, **quiet)
-        else:
-            check_reachable(address)
-            ray.init(address=address, **quiet)
+        with kept_sigterm_handler():
+            if address is None:  # "local": a new instance even when RAY_ADDRESS names a cluster
+                ray.init(address="local", num_cpus=workers, include_dashboard=False, **quiet)
+            else:
+                check_reachable(address)
+                ray.init(address=address, **quiet)
     except AppError:
         raise
     except Exception as error:  # Ray raises ConnectionError, RuntimeError, ValueError...: each one line
@@ -71,9 +84,6 @@ def connect(ray: ModuleType, address: str | None, workers: int | None) -> None:
             raise AppError(f"cannot start a local Ray instance: {first_line(error)}") from None
         hint = AUTH_HINT if AUTH_MODE_ENV not in os.environ else ""
         raise AppError(f"cannot connect to the Ray cluster at {address}: {first_line(error)}{hint}") from None
-    finally:
-        if main and sigterm is not None:
-            signal.signal(signal.SIGTERM, sigterm)
 
 
 def check_reachable(address: str) -> None:
@@ -108,11 +118,23 @@ def run_tasks(ray: ModuleType, jobs: Sequence[VideoJob], weights: str | None, wo
                 job = in_flight.pop(ref)
                 submit(1)
                 yield outcome(ray, ref, job)
-    finally:  # a stop, or the caller leaving early (GeneratorExit): nothing may run on after the command ends
-        if in_flight:
-            for ref in in_flight:
-                ray.cancel(ref)  # not forced: a KeyboardInterrupt in the task, which closes its outputs whole
-            ray.wait(list(in_flight), num_returns=len(in_flight), timeout=STOP_GRACE_S)
+    except KeyboardInterrupt as stop:  # Ray's wait turns the handler's Stopped into a bare KeyboardInterrupt
+        signum = getattr(received_stop(stop), "signum", signal.SIGINT)
+        raise FolderStopped(signum, stop_in_flight(ray, in_flight)) from None
+    finally:  # the caller leaving early (GeneratorExit) too: nothing may run on after the command ends
+        stop_in_flight(ray, in_flight)
+
+
+def stop_in_flight(ray: ModuleType, in_flight: dict[Any, VideoJob]) -> list[Outcome]:
+    """Cancels the tasks still running, gives them STOP_GRACE_S to close their outputs whole, and returns the
+    outcomes of those the stop cut short; in_flight is emptied."""
+    refs = list(in_flight)
+    for ref in refs:
+        ray.cancel(ref)  # not forced: a KeyboardInterrupt in the task, which closes its outputs whole
+    done, _ = ray.wait(refs, num_returns=len(refs), timeout=STOP_GRACE_S) if refs else ([], [])
+    cut = [outcome(ray, ref, in_flight[ref]) for ref in done]
+    in_flight.clear()
+    return [result for result in cut if result.code in STOP_CODES]
 
 
 def absolute(job: VideoJob) -> VideoJob:
