@@ -130,6 +130,8 @@ def smooth(
         check_path("table", table, "a pandas DataFrame or a CSV file's path")
     if not isinstance(smoother, str):
         raise AppError(f"smoother must be a smoother's name (smoothing.available()), got {described(smoother)}")
+    if not isinstance(offline, bool):
+        raise AppError(f"offline must be True or False, got {described(offline)}")
     if box is not None and (isinstance(box, str) or len(box) != len(BOX_COLUMNS)):
         raise AppError(f"box names {len(BOX_COLUMNS)} columns (x, y, width, height), got {box!r}")
     options = TableOptions(fps, time, frame, probs, tuple(box) if box is not None else None, face)

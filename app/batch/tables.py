@@ -4,11 +4,15 @@ columns are named. Every problem with a table is one AppError naming the column 
 
 from __future__ import annotations
 
+import csv
+import importlib
 import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
+from numbers import Real
 from pathlib import Path
+from typing import TextIO
 
 import numpy as np
 import pandas as pd
@@ -23,6 +27,8 @@ from smoothing.labels import CLASSES, NUM_CLASSES
 # this project's own rounding (7 values to 5 decimals: 3.5e-5), far below what a table that needs it is off by (fer
 # rounds to 2 decimals and misses by up to 0.035; percentages sum to 100).
 SUM_TOLERANCE = 1e-3
+MAX_BOX_COORDINATE = 1e6  # px: beyond any frame (8K is 7680 wide); a larger value is a unit or parsing mistake
+COMPRESSED = {".gz": "gzip", ".bz2": "bz2", ".xz": "lzma"}  # what pandas decompresses by ending, and its module
 # A table's box is a face that the tool which wrote it kept; no table gives a confidence this project uses.
 TABLE_SCORE = 1.0
 NO_BOX = Detection(0, 0, 0, 0, TABLE_SCORE)  # stands for the box of a face in a table without boxes; never written
@@ -95,16 +101,25 @@ class TableOptions:
     def __post_init__(self) -> None:
         """What the command line's argument types check, checked for the Python API's callers too."""
         if self.fps is not None and not (
-            isinstance(self.fps, int | float) and not isinstance(self.fps, bool) and 0 < self.fps < math.inf
+            isinstance(self.fps, Real) and not isinstance(self.fps, bool) and 0 < self.fps < math.inf
         ):
             raise AppError(f"fps must be a number above 0, got {self.fps!r}")
+        if self.fps is not None:
+            object.__setattr__(self, "fps", float(self.fps))  # numpy's numbers too, as Python's
         if self.fps is not None and self.time is not None:
             raise AppError("give the time column or the fps (frames timed by their number), not both", EXIT_USAGE)
         if self.probs is not None:
             if not isinstance(self.probs, Mapping) or not all(isinstance(c, str) for c in self.probs.values()):
                 raise AppError(f"probs maps classes to column names, {{'happy': 'Joy'}}; got {self.probs!r}")
+            if not self.probs:
+                raise AppError("probs names no class; map at least one to its column, {'happy': 'Joy'}")
             if unknown := [label for label in self.probs if label not in CLASSES]:
                 raise AppError(f"{unknown[0]!r} is not a class; the classes are {', '.join(CLASSES)}")
+            named: dict[str, str] = {}
+            for label, column in self.probs.items():
+                if column in named:  # two classes would read one column: every tie then goes by class order
+                    raise AppError(f"column {column!r} is named for two classes, {named[column]} and {label}")
+                named[column] = label
 
     def named(self) -> dict[str, object]:
         """The columns named, by Columns' field names (`dropped` is only ever this project's own column)."""
@@ -133,11 +148,25 @@ def separator_and_decimal(path: Path) -> tuple[str, str]:
     """The table's field separator, the one of SEPARATORS its header line holds most of (a comma on a tie), and its
     decimal mark: a comma where semicolons separate fields and a number of the first row is written with one
     (Excel's export in much of Europe)."""
-    with path.open(encoding="utf-8-sig", errors="replace", newline="") as file:
+    with open_text(path) as file:
         header, first_row = file.readline(), file.readline()
     separator = max(SEPARATORS, key=header.count)
     decimal_comma = separator == ";" and any(DECIMAL_COMMA.fullmatch(cell.strip()) for cell in first_row.split(";"))
     return separator, "," if decimal_comma else "."
+
+
+def open_text(path: Path) -> TextIO:
+    """The file as text, through its decompressor where its ending names one (pandas reads those the same way)."""
+    module = COMPRESSED.get(path.suffix.lower())
+    if module is None:
+        return path.open(encoding="utf-8-sig", errors="replace", newline="")
+    return importlib.import_module(module).open(path, "rt", encoding="utf-8-sig", errors="replace", newline="")
+
+
+def header_names(path: Path, separator: str) -> list[str]:
+    """The header's column names as written (pandas renames a repeated one, anger to anger.1)."""
+    with open_text(path) as file:
+        return next(csv.reader([file.readline()], delimiter=separator), [])
 
 
 def read_table_file(path: Path) -> pd.DataFrame:
@@ -147,10 +176,13 @@ def read_table_file(path: Path) -> pd.DataFrame:
         raise AppError(f"no such file: {path}" if not path.exists() else f"not a file: {path}")
     try:
         separator, decimal = separator_and_decimal(path)
+        names = [name.strip() for name in header_names(path, separator)]
+        if repeated := [name for number, name in enumerate(names) if name and name in names[:number]]:
+            raise AppError(f"{path} has two columns named {repeated[0]!r}")
         return pd.read_csv(path, sep=separator, decimal=decimal, low_memory=False)
     except pd.errors.EmptyDataError:
         raise AppError(f"{path} is empty") from None
-    except (pd.errors.ParserError, UnicodeDecodeError) as error:
+    except (pd.errors.ParserError, UnicodeDecodeError, EOFError) as error:  # EOFError: a cut compressed file
         raise AppError(f"cannot read {path} as CSV: {str(error).splitlines()[0]}") from None
     except OSError as error:
         raise AppError(f"cannot read {path}: {error.strerror or error}") from None
@@ -161,8 +193,10 @@ def table_frames(table: pd.DataFrame, options: TableOptions, name: str) -> Table
     times from its time column or from frame numbers and fps, probabilities in CLASSES order. A class the table
     lacks counts as 0, and probabilities that miss a sum of 1 are renormalised, each said once in a note; a row
     whose probabilities are all empty is its frame without that face."""
-    if table.columns.duplicated().any():
+    table = table.rename(columns=lambda column: column.strip() if isinstance(column, str) else column)
+    if table.columns.duplicated().any():  # " anger" and "anger" too: the same name to a reader
         raise AppError(f"{name} has two columns named {table.columns[table.columns.duplicated()][0]!r}")
+    table = table.dropna(how="all")  # a spreadsheet's trailing rows of empty cells (",,,,") are no frames
     if table.empty:
         raise AppError(f"{name} has no rows")
     layout, table = read_layout(table, options, name)
@@ -182,6 +216,12 @@ def table_frames(table: pd.DataFrame, options: TableOptions, name: str) -> Table
     if boxes is not None and (endless := is_face & np.isinf(boxes).any(axis=1)).any():
         column = columns.box[int(np.argmax(np.isinf(boxes[np.argmax(endless)])))]
         raise AppError(f"{name}, {row_name(table, endless)}: {column} is infinite, not a box coordinate")
+    if boxes is not None and (huge := is_face & (np.abs(boxes) > MAX_BOX_COORDINATE).any(axis=1)).any():
+        raise AppError(
+            f"{name}, {row_name(table, huge)}: a box coordinate beyond {MAX_BOX_COORDINATE:.0e} px, past any frame"
+        )
+    if boxes is not None and (flat := is_face & (boxes[:, 2:] <= 0).any(axis=1)).any():
+        raise AppError(f"{name}, {row_name(table, flat)}: the box's width and height must be above 0")
     keys = face_keys(table, columns.face, frames, is_face, name)
     if boxes is None:
         check_unique_keys(frames, keys, is_face, name)
@@ -220,16 +260,22 @@ def read_layout(table: pd.DataFrame, options: TableOptions, name: str) -> tuple[
 
 def fer_long(table: pd.DataFrame, name: str) -> pd.DataFrame:
     """fer's row per frame with a column group per face (box0, angry0 ... neutral0, box1 ...) as one row per frame
-    and face, its box parsed from fer's '[x, y, w, h]' text. The row number is the frame: fer writes none."""
+    and face, its box parsed from fer's '[x, y, w, h]' text (or list). The row number is the frame (fer writes none)
+    unless the table has a frame column; the table's other columns come along, so that --time and --frame name
+    them."""
     groups: dict[int, dict[str, str]] = {}
     for column in table.columns:
         if match := FER_GROUP.fullmatch(str(column)):
             groups.setdefault(int(match[2] or 0), {})[match[1]] = column
+    others = [column for column in table.columns if not FER_GROUP.fullmatch(str(column))]
     parts = []
     for face, group in sorted(groups.items()):
         if "box" not in group:
             raise AppError(f"{name} has no column box{face} for the face of {', '.join(group.values())}")
-        part = pd.DataFrame({"frame": np.arange(len(table)), "face": face}, index=table.index)
+        part = table[others].copy()  # a time or frame column of the user's own, to be named with --time or --frame
+        if "frame" not in part.columns:
+            part["frame"] = np.arange(len(table))
+        part["face"] = face
         part[list(BOX_COLUMNS)] = fer_boxes(table[group["box"]], name)
         for label in CLASSES:
             if label in group:
@@ -243,9 +289,14 @@ def fer_boxes(cells: pd.Series, name: str) -> np.ndarray:
     where the frame has no such face."""
     boxes = np.full((len(cells), len(BOX_COLUMNS)), np.nan)
     for position, (row, cell) in enumerate(cells.items()):
-        if pd.isna(cell):
+        if isinstance(cell, list | tuple | np.ndarray):  # fer's Video.to_pandas() keeps each box as a list
+            values = [str(value) for value in np.ravel(np.asarray(cell, dtype=object))]
+            if not all(NUMBER.fullmatch(value) for value in values):
+                values = []  # refused below, as text that is no box
+        elif pd.isna(cell):
             continue
-        values = NUMBER.findall(str(cell))
+        else:
+            values = NUMBER.findall(str(cell))
         if len(values) != len(BOX_COLUMNS):
             raise AppError(f"{name}, row {row}: {cells.name} is {cell_text(cell)}, not a box [x, y, w, h]")
         boxes[position] = [float(value) for value in values]
@@ -320,8 +371,9 @@ def probabilities(table: pd.DataFrame, columns: Columns, named: bool, name: str)
         raise AppError(f"{name}, {row_name(table, zero)}: the probabilities are all 0")
     notes = []
     if missing := [label for label in CLASSES if label not in present]:
+        lacking = "--prob names no column" if named else f"{name} has no column"
         notes.append(
-            f"{name} has no column for {', '.join(missing)}: counted as probability 0, so the smoothed label is "
+            f"{lacking} for {', '.join(missing)}: counted as probability 0, so the smoothed label is "
             f"never {' or '.join(missing)}"
         )
     if (off := is_face & (np.abs(sums - 1) > SUM_TOLERANCE)).any():
@@ -344,7 +396,10 @@ def row_name(table: pd.DataFrame, mask: np.ndarray) -> str:
 
 def numbers(table: pd.DataFrame, columns: tuple[str, ...], name: str) -> np.ndarray:
     """(rows, len(columns)) floats, NaN for empty cells; text that is not a number is an AppError naming it."""
-    values = table[list(columns)].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=np.float64)
+    converted = table[list(columns)].apply(pd.to_numeric, errors="coerce")
+    if complex_columns := [c for c in columns if pd.api.types.is_complex_dtype(converted[c])]:
+        raise AppError(f"{name}: {complex_columns[0]} holds complex numbers, not real ones")
+    values = converted.to_numpy(dtype=np.float64)
     text = values != values  # NaN: empty cells and text
     text &= table[list(columns)].notna().to_numpy()
     if text.any():

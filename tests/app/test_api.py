@@ -81,6 +81,7 @@ def fex() -> pd.DataFrame:
         (lambda: app.smooth(fex(), "hmm", probs=["happiness"]), "probs maps classes to column names"),
         (lambda: app.smooth(fex(), "hmm", fps="30"), "fps must be a number above 0, got '30'"),
         (lambda: app.smooth(fex(), "hmm", fps=float("inf")), "fps must be a number above 0, got inf"),
+        (lambda: app.smooth(fex(), "hmm", fps=30, offline="yes"), "offline must be True or False"),
         (lambda: app.analyze(SAMPLE_CLIP, drop="0.5"), "drop must be a share of frames"),
         (lambda: app.analyze(SAMPLE_CLIP, drop=0.2, seed=-1), "seed must be a whole number, 0 or more"),
         (lambda: app.analyze(SAMPLE_CLIP, offline="yes"), "offline must be True or False"),

@@ -104,6 +104,17 @@ def test_a_table_separated_by_semicolons_or_tabs_reads_as_its_comma_separated_tw
     for name, options in {"excel.csv": {"sep": ";", "decimal": ","}, "tool.tsv": {"sep": "\t"}}.items():
         table.to_csv(tmp_path / name, index=False, **options)
         pd.testing.assert_frame_equal(app.smooth(tmp_path / name, "hmm", fps=FPS), comma)
+    for name, options in {"excel.csv.gz": {"sep": ";", "decimal": ","}, "tool.tsv.bz2": {"sep": "\t"}}.items():
+        table.to_csv(tmp_path / name, index=False, **options)  # compressed: the separator is read through it
+        pd.testing.assert_frame_equal(app.smooth(tmp_path / name, "hmm", fps=FPS), comma)
+
+
+def test_a_csv_with_a_column_name_twice_is_refused(tmp_path: Path) -> None:
+    """pandas would rename the second to anger.1 and read the first; which one the tool meant is unknowable."""
+    path = tmp_path / "fex.csv"
+    path.write_text("frame,FaceRectX,FaceRectY,FaceRectWidth,FaceRectHeight,anger,anger\n0,1,2,3,4,0.5,0.5\n")
+    with pytest.raises(app.AppError, match=r"has two columns named 'anger'$"):
+        app.smooth(path, "hmm", fps=FPS)
 
 
 def test_a_csv_with_dropped_frames_is_re_smoothed_as_the_run_that_dropped_them(

@@ -62,6 +62,73 @@ def test_fer_boxes_written_from_numpy_arrays_are_read_too() -> None:
     assert [result.faces[0].detection.box for result in frames.results] == [(10, 20, 110, 130), (11, 20, 110, 130)]
 
 
+def test_fer_boxes_kept_as_lists_by_its_dataframe_are_read_too() -> None:
+    """fer's own Video.to_pandas() keeps each box as a list (a numpy row with its Haar finder)."""
+    table = fer_table(PEOPLE[:1], 2)
+    table["box0"] = pd.Series([[10, 20, 110, 130], np.array([11, 20, 110, 130])], dtype=object)
+    frames = table_frames(table, TableOptions(fps=FPS), "fer")
+    assert [result.faces[0].detection.box for result in frames.results] == [(10, 20, 110, 130), (11, 20, 110, 130)]
+    table["box0"] = pd.Series([[10, 20, 110], [1, 2, 3, 4]], dtype=object)
+    with pytest.raises(AppError, match=r"^fer, row 0: box0 is \[10, 20, 110\], not a box"):
+        table_frames(table, TableOptions(fps=FPS), "fer")
+
+
+def test_a_fer_table_keeps_its_own_columns_for_time_and_frame() -> None:
+    """fer leaves out frames without a face, so row number / fps runs ahead; a frame or time column of the user's
+    own, named, puts each row back where it was."""
+    table = fer_table(PEOPLE[:1], 4)
+    table["myframe"], table["seconds"] = [0, 2, 4, 6], [0.0, 0.5, 1.0, 1.5]
+    by_frame = table_frames(table, TableOptions(fps=FPS, frame="myframe"), "fer.csv")
+    assert [result.index for result in by_frame.results] == [0, 2, 4, 6]
+    by_time = table_frames(table, TableOptions(time="seconds"), "fer.csv")
+    assert [result.t for result in by_time.results] == [0.0, 0.5, 1.0, 1.5]
+
+
+def test_names_padded_with_spaces_and_trailing_empty_rows_read_as_the_plain_table() -> None:
+    plain = py_feat_table(PEOPLE, FRAMES)
+    padded = plain.rename(columns=lambda column: f" {column} ")
+    padded = pd.concat([padded, pd.DataFrame(np.nan, index=[900, 901], columns=padded.columns)])  # Excel's ",,,,"
+    frames, again = (table_frames(table, TableOptions(fps=FPS), "fex.csv") for table in (plain, padded))
+    assert [len(result.faces) for result in frames.results] == [len(result.faces) for result in again.results]
+    assert frames.results[-1].t == again.results[-1].t
+
+
+@pytest.mark.parametrize(
+    ("probs", "words"),
+    [({"happy": "Joy", "sad": "Joy"}, "column 'Joy' is named for two classes, happy and sad"),
+     ({}, "probs names no class")],
+)  # fmt: skip
+def test_each_named_probability_column_is_one_class(probs: dict[str, str], words: str) -> None:
+    """Two classes reading one column would tie on every face, each tie going by class order."""
+    with pytest.raises(AppError, match=words):
+        TableOptions(time="seconds", probs=probs)
+
+
+@pytest.mark.parametrize("fps", [np.int64(30), np.int32(30), np.float32(30.0)])
+def test_numpy_numbers_are_frame_rates_too(fps: object) -> None:
+    assert TableOptions(fps=fps).fps == 30.0
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "words"),
+    [("FaceRectWidth", -50.0, "width and height must be above 0"), ("FaceRectHeight", 0.0, "must be above 0"),
+     ("FaceRectX", 1e20, r"beyond 1e\+06 px")],
+)  # fmt: skip
+def test_impossible_boxes_are_refused_naming_the_row(column: str, value: float, words: str) -> None:
+    table = py_feat_table(PEOPLE[:1], 4)
+    table[column] = table[column].astype(float)
+    table.loc[2, column] = value
+    with pytest.raises(AppError, match=rf"^fex.csv, row 2: .*{words}"):
+        table_frames(table, TableOptions(fps=FPS), "fex.csv")
+
+
+def test_complex_probabilities_are_refused() -> None:
+    table = py_feat_table(PEOPLE[:1], 2)
+    table["happiness"] = table["happiness"].astype(complex)
+    with pytest.raises(AppError, match="happiness holds complex numbers"):
+        table_frames(table, TableOptions(fps=FPS), "fex.csv")
+
+
 def test_a_table_of_named_columns_without_neutral_or_boxes_says_what_it_did() -> None:
     frames = table_frames(unknown_tool_table(PEOPLE, FRAMES), DEEPFACE_LIKE, "tool.csv")
     assert frames.layout == "a table of named columns" and not frames.has_boxes
@@ -71,7 +138,7 @@ def test_a_table_of_named_columns_without_neutral_or_boxes_says_what_it_did() ->
     missing, renormalised = frames.notes
     assert (
         missing
-        == "tool.csv has no column for neutral: counted as probability 0, so the smoothed label is never neutral"
+        == "--prob names no column for neutral: counted as probability 0, so the smoothed label is never neutral"
     )
     assert renormalised.startswith(f"{frames.faces} of {frames.faces} faces in tool.csv had probabilities summing to")
 
