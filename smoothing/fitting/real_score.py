@@ -99,9 +99,9 @@ def held_frames(probs: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarra
     probability of it above HELD_MIN_P, for at least HELD_S seconds."""
     top = probs.argmax(axis=1)
     sure = probs.max(axis=1) > HELD_MIN_P
-    run_start = np.zeros(len(t), dtype=np.int64)  # where the run of the same sure top label through each frame began
-    for i in range(1, len(t)):
-        run_start[i] = run_start[i - 1] if top[i] == top[i - 1] and sure[i] and sure[i - 1] else i
+    starts = np.ones(len(t), dtype=bool)  # a frame that begins a run of one sure top label
+    starts[1:] = (top[1:] != top[:-1]) | ~sure[1:] | ~sure[:-1]
+    run_start = np.maximum.accumulate(np.where(starts, np.arange(len(t)), 0))  # each frame's run's first frame
     return sure & (t - t[run_start] >= HELD_S), top
 
 
