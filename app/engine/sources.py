@@ -39,6 +39,8 @@ MAX_REPORTED_FPS = 1000.0
 # A video that ends more than this many frames (or this fraction) short of the count in its header was cut off.
 TRUNCATION_SLACK_FRAMES = 5
 TRUNCATION_SLACK_FRACTION = 0.05
+# The URL schemes OpenCV's FFmpeg reads streams over; a URL with another one is most likely a typo
+STREAM_SCHEMES = ("http", "https", "rtsp", "rtsps", "rtmp", "rtmps", "rtp", "udp", "tcp", "srt", "file")
 # Top-level box types an MP4/MOV file starts with; used only to word the error for a file that does not open.
 MP4_BOX_TYPES = (b"ftyp", b"mdat", b"moov", b"free", b"wide", b"skip")
 
@@ -340,6 +342,11 @@ class StreamSource(LiveCapture):
         capture = cv2.VideoCapture(self.url, cv2.CAP_ANY, timeouts)
         if not capture.isOpened():
             capture.release()
+            scheme = self.url.partition("://")[0].lower()
+            if scheme not in STREAM_SCHEMES:  # a typo (htp://) fails like a dead server: say which it is
+                raise SourceError(
+                    f"cannot open stream {self.url}: unknown scheme {scheme!r} ({', '.join(STREAM_SCHEMES)})"
+                )
             raise SourceError(f"cannot open stream {self.url}")
         return capture
 

@@ -150,10 +150,12 @@ class LiveSession:
             self.latency_total_s += self.last_latency_s
             self.processed += 1
             self.processed_rate.tick(now)
-        if self.csv is not None:
-            self.csv.write_rows(frame_rows(result, {**dropped_cell(result), "smoother": self.smoother}))
+        # the stream first: a reader that went away ends the run at this frame, which the CSV then does not get
+        # either, so that both end at the same whole frame (written after, the CSV had frames past a gap)
         if self.jsonl is not None:
             self.jsonl.write(result, self.pipeline.smoother)
+        if self.csv is not None:
+            self.csv.write_rows(frame_rows(result, {**dropped_cell(result), "smoother": self.smoother}))
 
     def draw(self) -> np.ndarray:
         """The view of the last shown frame, at the window's current size, in the current mode."""

@@ -58,21 +58,26 @@ class JsonlWriter:
         self.stream, self.name, self.owned = stream, name, owned
         self.frames_written = 0
         self._failed = False  # a write failed and said so; closing does not say it again
+        self._refusal: str | None = None  # the failed write's line, which every later frame gets too
 
     def write(self, result: FrameResult, smoother: str | None) -> None:
-        """One frame's line, flushed; a reader that went away or a full disk is an AppError."""
+        """One frame's line, flushed; a reader that went away or a full disk is an AppError, for this frame and every
+        later one, so that the other outputs end where this one did."""
+        if self._refusal is not None:
+            raise AppError(self._refusal)
         line = json.dumps(frame_record(result, smoother), separators=(",", ":"))
         try:
             self.stream.write(line + "\n")
             self.stream.flush()
         except BrokenPipeError:
             self._drop_stdout()
-            gone = f"the program reading {self.name} closed it; {frames_written(self.frames_written)}"
-            raise AppError(gone) from None
+            self._refusal = f"the program reading {self.name} closed it; {frames_written(self.frames_written)}"
+            raise AppError(self._refusal) from None
         except OSError as error:
             self._failed = True
             self._drop_stdout()
-            raise AppError(self.failure(error)) from None
+            self._refusal = self.failure(error)
+            raise AppError(self._refusal) from None
         self.frames_written += 1
 
     def _drop_stdout(self) -> None:

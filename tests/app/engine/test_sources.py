@@ -125,6 +125,12 @@ def test_a_stream_url_is_read_like_a_camera_and_its_end_counts_as_a_stop() -> No
     assert stream.name == f"stream {SAMPLE_CLIP.resolve().as_uri()}" and stream.size == (640, 360)
 
 
+def test_a_stream_url_with_a_mistyped_scheme_says_so() -> None:
+    """htp:// fails as a dead server does; the line says which it is."""
+    with pytest.raises(SourceError, match=r"^cannot open stream htp://127.0.0.1:9/x: unknown scheme 'htp' \(http, "):
+        StreamSource("htp://127.0.0.1:9/x")
+
+
 def test_an_unreachable_stream_is_one_clear_error() -> None:
     with pytest.raises(SourceError, match="cannot open stream rtsp://127.0.0.1:9/none"):
         StreamSource("rtsp://127.0.0.1:9/none")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import os
 import re
 import sys
 import time
@@ -18,10 +19,11 @@ import smoothing.smoothers.hmm
 from app.engine.capture import CapturedFrame, LatestFrameCapture
 from app.engine.pipeline import Pipeline
 from app.engine.sources import VideoFileSource, camera_may_exist
-from app.errors import EXIT_PARTIAL
+from app.errors import EXIT_PARTIAL, AppError
 from app.live.analysis import Analysed
 from app.live.session import LIVE_COLUMNS, SMOOTHER_KEYS, LiveSession, typed_key
 from app.output.csv_writer import SMOOTHED_PROB_COLUMNS
+from app.output.jsonl import JsonlWriter
 from smoothing.labels import CLASSES
 from tests.app.cli_runner import call_app
 from tests.app.test_cli import assert_one_line_error
@@ -222,6 +224,48 @@ def test_a_small_window_is_drawn_at_its_own_shape_and_a_hidden_one_at_the_defaul
     monkeypatch.setattr(cv2, "getWindowImageRect", lambda name: rect)
     assert live.window_size() == size
     live.capture.stop()
+
+
+class ClosedAfter:
+    """A pipe whose reader goes away after `lines` lines, as `| head -n 5` does."""
+
+    def __init__(self, lines: int) -> None:
+        self.lines = lines
+        self.pipe = os.pipe()  # what the writer points at /dev/null once the reader is gone, as it does stdout
+
+    def write(self, text: str) -> None:
+        if self.lines == 0:
+            raise BrokenPipeError
+        self.lines -= 1
+
+    def flush(self) -> None:
+        pass
+
+    def fileno(self) -> int:
+        return self.pipe[1]
+
+    def close(self) -> None:
+        for end in self.pipe:
+            os.close(end)
+
+
+def test_when_the_streams_reader_goes_away_the_csv_ends_at_the_same_whole_frame(
+    tmp_path: Path, sample_frames: list[np.ndarray]
+) -> None:
+    """Frames the loop still takes after the failure (its last batch, the finally) must not reach the CSV past a
+    gap: it ends where the stream did, and the error's count is both files'."""
+    live = session(tmp_path, paced=False, csv_path=tmp_path / "l.csv")
+    reader = ClosedAfter(3)
+    live.jsonl = JsonlWriter(reader, "stdout", owned=False)
+    for index in range(6):
+        try:
+            analyse_and_show(live, CapturedFrame(index, index / 30, sample_frames[index]))
+        except AppError as error:
+            assert str(error) == "the program reading stdout closed it; 3 frames were written"
+    live.close()
+    live.capture.stop()
+    reader.close()
+    assert [int(row["frame"]) for row in rows_of(tmp_path / "l.csv")] == [0, 1, 2]
 
 
 def test_a_window_its_window_manager_closed_counts_as_closed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
