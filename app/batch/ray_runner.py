@@ -30,6 +30,11 @@ TASK_RETRIES = 0  # a video that crashed its worker would crash it again; --resu
 WAIT_S = 0.5  # ray.wait returns this often, so that Ctrl+C and SIGTERM reach the driver's Python promptly
 STOP_GRACE_S = 10.0  # after a stop, how long the cancelled tasks get to close their videos' outputs whole
 CONNECT_TIMEOUT_S = 5.0  # a head on a reachable network answers a TCP connection well within this
+# HTTP/2's client preface and an empty SETTINGS frame: a gRPC server (a Ray head) answers with its own SETTINGS frame
+HTTP2_PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + bytes([0, 0, 0, 4, 0, 0, 0, 0, 0])
+HTTP2_FRAME_HEADER = 9  # bytes: length (3), type (1), flags (1), stream (4)
+HTTP2_SETTINGS = 4  # the frame type
+TLS_ENV = "RAY_USE_TLS"  # a head behind TLS answers only after a handshake
 AUTH_MODE_ENV = "RAY_AUTH_MODE"  # Ray sends its token to an address given explicitly only when this says "token"
 AUTH_HINT = f" (a head with token authentication needs {AUTH_MODE_ENV}=token and its token here)"
 RAY_LOG_LEVEL = logging.ERROR  # Ray's own INFO and WARNING lines would break up our lines and the progress bar
@@ -87,14 +92,40 @@ def connect(ray: ModuleType, address: str | None, workers: int | None) -> None:
 
 
 def check_reachable(address: str) -> None:
-    """A TCP connection to the head first: where nothing listens, ray.init retries for minutes, printing warnings."""
+    """A connection to the head first: where nothing listens, or something other than a Ray head answers (a web
+    server, the dashboard's port given by mistake), ray.init retries for minutes, printing warnings. A head speaks
+    gRPC, so it answers HTTP/2's opening with a SETTINGS frame (unless TLS wraps it, when only the connection is
+    checked)."""
     host, _, port = address.removeprefix("ray://").rpartition(":")
     if not host or not port.isdigit():  # "auto" and other forms Ray resolves itself
         return
     try:
-        socket.create_connection((host.strip("[]"), int(port)), timeout=CONNECT_TIMEOUT_S).close()
+        with socket.create_connection((host.strip("[]"), int(port)), timeout=CONNECT_TIMEOUT_S) as connection:
+            if os.environ.get(TLS_ENV, "").lower() in ("1", "true"):
+                return
+            connection.sendall(HTTP2_PREFACE)
+            answer = read_bytes(connection, HTTP2_FRAME_HEADER)
     except OSError as error:
         raise AppError(f"cannot connect to the Ray cluster at {address}: {error.strerror or error}") from None
+    if len(answer) < HTTP2_FRAME_HEADER or answer[3] != HTTP2_SETTINGS:
+        raise AppError(
+            f"cannot connect to the Ray cluster at {address}: something answers there, but not a Ray head (a head "
+            "listens on 6379 unless `ray start --port` set another; 8265 is its dashboard's)"
+        )
+
+
+def read_bytes(connection: socket.socket, count: int) -> bytes:
+    """Up to `count` bytes, fewer where the other end closes or says nothing within the connection's timeout."""
+    data = b""
+    while len(data) < count:
+        try:
+            chunk = connection.recv(count - len(data))
+        except TimeoutError:
+            break
+        if not chunk:
+            break
+        data += chunk
+    return data
 
 
 def run_tasks(ray: ModuleType, jobs: Sequence[VideoJob], weights: str | None, workers: int | None) -> Iterator[Outcome]:

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import subprocess
+import threading
 from pathlib import Path
 
 import cv2
@@ -105,3 +107,53 @@ def test_a_task_whose_worker_dies_fails_its_video_alone(tmp_path: Path) -> None:
         ray.shutdown()
     assert result.path == video and result.code == EXIT_ERROR
     assert result.message.startswith("Ray task failed: ") and "\n" not in result.message
+
+
+def answering(reply: bytes) -> tuple[socket.socket, threading.Thread]:
+    """A one-connection server on a free local port that reads the client's opening and sends `reply`."""
+    server = socket.create_server(("127.0.0.1", 0))
+
+    def serve() -> None:
+        connection, _ = server.accept()
+        with connection:
+            connection.recv(64)
+            connection.sendall(reply)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    return server, thread
+
+
+@pytest.mark.parametrize(
+    ("reply", "refused"),
+    [(b"HTTP/1.0 400 Bad Request\r\n\r\n<!DOCTYPE html>", True),  # a web server: the dashboard's port, say
+     (bytes([0, 0, 0, 4, 0, 0, 0, 0, 0]), False)],  # HTTP/2's SETTINGS frame, as a head's gRPC answers
+)  # fmt: skip
+def test_an_address_where_something_other_than_a_ray_head_answers_is_refused_at_once(
+    reply: bytes, refused: bool
+) -> None:
+    """ray.init retries such an address for minutes, printing Ray's own lines; the check takes a moment."""
+    from app.batch.ray_runner import check_reachable
+    from app.errors import AppError
+
+    server, thread = answering(reply)
+    address = f"127.0.0.1:{server.getsockname()[1]}"
+    try:
+        if refused:
+            with pytest.raises(AppError, match=rf"^cannot connect to the Ray cluster at {address}: .*not a Ray head"):
+                check_reachable(address)
+        else:
+            check_reachable(address)
+    finally:
+        thread.join(timeout=5)
+        server.close()
+
+
+def test_an_address_where_nothing_listens_is_refused_at_once() -> None:
+    from app.batch.ray_runner import check_reachable
+    from app.errors import AppError
+
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        address = f"127.0.0.1:{server.getsockname()[1]}"
+    with pytest.raises(AppError, match=rf"^cannot connect to the Ray cluster at {address}: "):
+        check_reachable(address)
