@@ -290,13 +290,12 @@ def cmd_image(args: argparse.Namespace) -> int:
     from app.batch.folder import VIDEO_EXTENSIONS
     from app.batch.images import run_images
 
-    for path in map(Path, args.paths):
+    paths = [Path(path) for path in args.paths]
+    for path in paths:
         if path.suffix.lower() in VIDEO_EXTENSIONS and not path.is_dir():
             raise AppError(f"{path} is a video: `{program_name()} video` reads videos", EXIT_USAGE)
     annotate = Path(args.annotate) if args.annotate else None
-    written = run_images(
-        [Path(path) for path in args.paths], Path(args.csv), annotate, args.weights, cropped=args.cropped
-    )
+    written = run_images(paths, Path(args.csv), annotate, args.weights, cropped=args.cropped)
     read = written.images - written.skipped
     copies = f", annotated copies in {shown(annotate)}" if annotate is not None and read else ""
     images, faces = f"{read} of {counted(written.images, 'image')}", counted(written.faces, "face")
@@ -381,10 +380,7 @@ def build_parser() -> argparse.ArgumentParser:
     video.add_argument("--video", help="also write the frames with boxes and labels to this .mp4")
     video.add_argument("--timeline", help="also write a timeline PNG: probabilities over time per face")
     video.add_argument("--summary", help="also write a JSON summary per face: dominant emotion, shares, switches")
-    video.add_argument(
-        "--weights",
-        help=WEIGHTS_HELP,
-    )
+    video.add_argument("--weights", help=WEIGHTS_HELP)
     video.add_argument(
         "--smoother",
         help="smooth each face over time and add track, s_* and smoothed_label columns "
@@ -424,10 +420,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="each image is one cropped face (a face data set): classify it whole, without searching for faces",
     )
-    image.add_argument(
-        "--weights",
-        help=WEIGHTS_HELP,
-    )
+    image.add_argument("--weights", help=WEIGHTS_HELP)
     image.set_defaults(func=cmd_image)
 
     smooth = commands.add_parser(
@@ -468,10 +461,7 @@ def build_parser() -> argparse.ArgumentParser:
             "--jsonl", metavar="FILE|-", help="write one JSON line per frame to FILE (-: stdout), flushed at once"
         )
         live.add_argument("--out-dir", default=str(DEFAULT_OUT_DIR), help="screenshots, and files without a display")
-        live.add_argument(
-            "--weights",
-            help=WEIGHTS_HELP,
-        )
+        live.add_argument("--weights", help=WEIGHTS_HELP)
         live.add_argument("--loop", action="store_true", help="replay a video file until q")
         live.add_argument("--headless", action="store_true", help="no window even when there is a display")
         live.add_argument("--max-frames", type=positive_int, help="stop after processing this many frames")

@@ -60,9 +60,12 @@ def stop_code(stop: KeyboardInterrupt) -> int:
     return SIGNAL_EXIT_BASE + getattr(stop, "signum", signal.SIGINT)
 
 
+STOP_WORDS = {signal.SIGINT: "interrupted", signal.SIGTERM: "terminated"}  # how the one-line message names a stop
+
+
 def stop_word(stop: KeyboardInterrupt) -> str:
     """How the one-line message names the stop."""
-    return "terminated" if getattr(stop, "signum", signal.SIGINT) == signal.SIGTERM else "interrupted"
+    return STOP_WORDS.get(getattr(stop, "signum", signal.SIGINT), STOP_WORDS[signal.SIGINT])
 
 
 _received_stops: list[int] = []  # the signals stop handlers raised Stopped for, in order

@@ -4,12 +4,12 @@ benchmarks and writes their reports; `python -m benchmarks soak --minutes N` run
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 
+from app.arguments import positive_float
 from app.errors import EXIT_ERROR, EXIT_OK, EXIT_USAGE, CommandLineParser
 from benchmarks.report import DEFAULT_RESULTS_DIR, Report, run_metadata, write_report
 from models.roots import REPO
@@ -61,14 +61,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
         "--sample-seconds", type=positive_float, metavar="S", help="soak: seconds per sample (default 60; --quick: 1)"
     )
     return parser
-
-
-def positive_float(text: str) -> float:
-    """argparse type for durations, so that 0 or a negative one is a usage error rather than an empty run."""
-    value = float(text)
-    if not 0 < value < math.inf:
-        raise argparse.ArgumentTypeError(f"must be above 0, got {text}")
-    return value
 
 
 def main(argv: list[str] | None = None, prog: str = "python -m benchmarks") -> int:

@@ -45,6 +45,7 @@ from app.errors import (
     EXIT_OK,
     EXIT_PARTIAL,
     SIGNAL_EXIT_BASE,
+    STOP_WORDS,
     AppError,
     Stopped,
     stop_code,
@@ -258,7 +259,7 @@ def cut_message(outcome: Outcome) -> str:
     """What a stop left of a video, without the stop's word (the line starts with it; a Ray task's own stop is
     always an interrupt, whatever signal the command got)."""
     message = outcome.message
-    for word in ("interrupted", "terminated"):
+    for word in STOP_WORDS.values():
         message = message.removeprefix(f"{word}; ")
     return message
 

@@ -144,12 +144,10 @@ class TableFrames:
         return sum(len(result.faces) for result in self.results)
 
 
-def separator_and_decimal(path: Path) -> tuple[str, str]:
+def separator_and_decimal(header: str, first_row: str) -> tuple[str, str]:
     """The table's field separator, the one of SEPARATORS its header line holds most of (a comma on a tie), and its
     decimal mark: a comma where semicolons separate fields and a number of the first row is written with one
     (Excel's export in much of Europe)."""
-    with open_text(path) as file:
-        header, first_row = file.readline(), file.readline()
     separator = max(SEPARATORS, key=header.count)
     decimal_comma = separator == ";" and any(DECIMAL_COMMA.fullmatch(cell.strip()) for cell in first_row.split(";"))
     return separator, "," if decimal_comma else "."
@@ -163,20 +161,17 @@ def open_text(path: Path) -> TextIO:
     return importlib.import_module(module).open(path, "rt", encoding="utf-8-sig", errors="replace", newline="")
 
 
-def header_names(path: Path, separator: str) -> list[str]:
-    """The header's column names as written (pandas renames a repeated one, anger to anger.1)."""
-    with open_text(path) as file:
-        return next(csv.reader([file.readline()], delimiter=separator), [])
-
-
 def read_table_file(path: Path) -> pd.DataFrame:
     """A CSV file (comma-, semicolon- or tab-separated) as a DataFrame, or an AppError saying in one line why it
     cannot be read."""
     if not path.is_file():
         raise AppError(f"no such file: {path}" if not path.exists() else f"not a file: {path}")
     try:
-        separator, decimal = separator_and_decimal(path)
-        names = [name.strip() for name in header_names(path, separator)]
+        with open_text(path) as file:
+            header, first_row = file.readline(), file.readline()
+        separator, decimal = separator_and_decimal(header, first_row)
+        # the names as written: pandas renames a repeated one (anger to anger.1)
+        names = [name.strip() for name in next(csv.reader([header], delimiter=separator), [])]
         if repeated := [name for number, name in enumerate(names) if name and name in names[:number]]:
             raise AppError(f"{path} has two columns named {repeated[0]!r}")
         return pd.read_csv(path, sep=separator, decimal=decimal, low_memory=False)

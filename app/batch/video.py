@@ -184,8 +184,8 @@ def replay(results: list[FrameResult], video: Path | None) -> Iterator[tuple[Fra
 
 
 def check_job_options(job: VideoJob, weights: str | None) -> None:
-    """The options every video of a run shares, refused (exit 2) before any work: a folder checks them once, before
-    any video's completion record is replaced."""
+    """The options every video of a run shares, refused before any work (exit 2; weights that are not there, exit 1):
+    a folder checks them once, before any video's completion record is replaced."""
     check_smoother(job.smoother, job.offline)
     if job.offline and job.smoother is None:
         raise AppError("--offline needs --smoother NAME", EXIT_USAGE)

@@ -27,7 +27,7 @@ MIN_VIEW_HEIGHT = 480  # a smaller camera picture is shown enlarged, so that the
 # a larger one is shown reduced to a full-HD screen's height: an 8K picture beside its panel would make a window (and a
 # recording) 13824 px wide, which no screen shows and video encoders refuse; fullscreen still fills a larger screen
 MAX_VIEW_HEIGHT = 1080
-MIN_WINDOW = (320, 240)  # a window reported smaller than this (minimised, or not mapped yet) is drawn at default size
+MIN_WINDOW = (320, 240)  # a smaller window is drawn at the least size of its shape that is not, then scaled down
 HINT_S = 3.0  # the "h: keys" hint shows this long after the start
 STATUS_REFRESH_S = 0.5  # the status figures change every frame; a line that changes faster than this cannot be read
 FONT = cv2.FONT_HERSHEY_SIMPLEX

@@ -57,8 +57,7 @@ class JsonlWriter:
     def __init__(self, stream: TextIO, name: str, owned: bool) -> None:
         self.stream, self.name, self.owned = stream, name, owned
         self.frames_written = 0
-        self._failed = False  # a write failed and said so; closing does not say it again
-        self._refusal: str | None = None  # the failed write's line, which every later frame gets too
+        self._refusal: str | None = None  # a failed write's line: every later frame gets it, and closing says no more
 
     def write(self, result: FrameResult, smoother: str | None) -> None:
         """One frame's line, flushed; a reader that went away or a full disk is an AppError, for this frame and every
@@ -74,7 +73,6 @@ class JsonlWriter:
             self._refusal = f"the program reading {self.name} closed it; {frames_written(self.frames_written)}"
             raise AppError(self._refusal) from None
         except OSError as error:
-            self._failed = True
             self._drop_stdout()
             self._refusal = self.failure(error)
             raise AppError(self._refusal) from None
@@ -103,7 +101,7 @@ class JsonlWriter:
             self._drop_stdout()
         except OSError as error:
             self._drop_stdout()
-            if not self._failed:
+            if self._refusal is None:
                 raise AppError(self.failure(error)) from None
 
 
