@@ -56,9 +56,8 @@ def analyze(
         raise AppError(f"drop must be a share of frames, at least 0 and below 1, got {described(drop)}")
     if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
         raise AppError(f"seed must be a whole number, 0 or more, got {described(seed)}")
-    for name, flag in (("offline", offline), ("cropped", cropped)):
-        if not isinstance(flag, bool):
-            raise AppError(f"{name} must be True or False, got {described(flag)}")
+    check_flag("offline", offline)
+    check_flag("cropped", cropped)
     if offline and smoother is None:
         raise AppError("offline needs a smoother: analyze(path, smoother=NAME, offline=True)")
     drop, seed = float(drop), int(seed)
@@ -130,8 +129,7 @@ def smooth(
         check_path("table", table, "a pandas DataFrame or a CSV file's path")
     if not isinstance(smoother, str):
         raise AppError(f"smoother must be a smoother's name (smoothing.available()), got {described(smoother)}")
-    if not isinstance(offline, bool):
-        raise AppError(f"offline must be True or False, got {described(offline)}")
+    check_flag("offline", offline)
     if box is not None and (isinstance(box, str) or len(box) != len(BOX_COLUMNS)):
         raise AppError(f"box names {len(BOX_COLUMNS)} columns (x, y, width, height), got {box!r}")
     options = TableOptions(fps, time, frame, probs, tuple(box) if box is not None else None, face)
@@ -152,6 +150,12 @@ def described(value: object) -> str:
     """A wrong argument as an error shows it: its repr when short and on one line, else its type."""
     text = repr(value)
     return text if len(text) <= SHORT_REPR and "\n" not in text else f"a {type(value).__name__}"
+
+
+def check_flag(argument: str, value: object) -> None:
+    """A switch given as a bool: 0/1 or "yes" would pass a truth test and hide a mistyped call."""
+    if not isinstance(value, bool):
+        raise AppError(f"{argument} must be True or False, got {described(value)}")
 
 
 def check_path(argument: str, value: object, what: str = "a file's or folder's path") -> None:
